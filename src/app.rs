@@ -1,0 +1,77 @@
+//! The app shell: header, navigation, the current view, and the compact backend status.
+
+use leptos::prelude::*;
+
+use crate::backend::BackendReport;
+use crate::components::nav_bar::NavBar;
+use crate::router::Router;
+use crate::url_state::View;
+use crate::views::{
+    about::AboutView, classroom::ClassroomView, compare::CompareView, experiment::ExperimentView,
+    models::ModelsView,
+};
+use crate::worker_handle::{BackendStatus, WorkerHandle};
+
+#[component]
+pub fn App() -> impl IntoView {
+    let router = Router::provide();
+    let worker = WorkerHandle::provide();
+
+    // The tab title names the view, so history entries and bookmarks are told apart.
+    Effect::new(move |_| {
+        let title = format!("{} · Ponder", router.state.with(|s| s.view.title()));
+        if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+            document.set_title(&title);
+        }
+    });
+
+    let warnings = move || router.state.with(|s| s.warnings.clone());
+    let backend_label = move || match worker.status.get() {
+        BackendStatus::Probing => "probing…".to_string(),
+        BackendStatus::Ready(report) => report.label(),
+        BackendStatus::Failed(_) => "worker failed".to_string(),
+    };
+    let backend_kind = move || match worker.status.get() {
+        BackendStatus::Ready(BackendReport::WebGpu(_)) => "webgpu",
+        BackendStatus::Ready(BackendReport::Cpu { .. }) => "cpu",
+        BackendStatus::Probing => "probing",
+        BackendStatus::Failed(_) => "failed",
+    };
+
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <header class="app-header">
+            <a class="brand" href="?view=compare" on:click=move |ev: leptos::ev::MouseEvent| {
+                if ev.button() == 0 && !ev.ctrl_key() && !ev.meta_key() && !ev.shift_key() {
+                    ev.prevent_default();
+                    router.go_to(View::Compare);
+                }
+            }>"Ponder"</a>
+            <NavBar/>
+            <a class="backend-badge" data-testid="backend-badge" data-state=backend_kind
+                href="?view=models" title="Backend details"
+                on:click=move |ev: leptos::ev::MouseEvent| {
+                    if ev.button() == 0 && !ev.ctrl_key() && !ev.meta_key() && !ev.shift_key() {
+                        ev.prevent_default();
+                        router.go_to(View::Models);
+                    }
+                }>
+                {backend_label}
+            </a>
+        </header>
+        <Show when=move || !warnings().is_empty()>
+            <div class="notice" role="status" data-testid="url-warnings">
+                <ul>{move || warnings().into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ul>
+            </div>
+        </Show>
+        <main id="main" tabindex="-1">
+            {move || match router.state.with(|s| s.view) {
+                View::Compare => view! { <CompareView/> }.into_any(),
+                View::Experiment => view! { <ExperimentView/> }.into_any(),
+                View::Classroom => view! { <ClassroomView/> }.into_any(),
+                View::Models => view! { <ModelsView/> }.into_any(),
+                View::About => view! { <AboutView/> }.into_any(),
+            }}
+        </main>
+    }
+}

@@ -1,0 +1,317 @@
+//! What the browser offers for inference: a WebGPU adapter, or the CPU and the reason why.
+//!
+//! The inference worker runs [`probe`] when it starts and sends the resulting
+//! [`BackendReport`] to the page, which shows it in the backend panel. The report names
+//! only what later decides how Ponder runs a model: the adapter's identity, the two
+//! optional features our kernels have variants for (`shader-f16`, `subgroups`), and the
+//! two limits that decide whether a weight matrix fits one binding.
+
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::{JsCast, JsValue};
+
+/// How long to wait for `requestAdapter` before giving up. Some flag combinations make
+/// Chromium's adapter request hang forever instead of failing; the page must not wait
+/// forever with it.
+pub const ADAPTER_TIMEOUT_MS: i32 = 10_000;
+
+/// The outcome of probing the browser for WebGPU.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "backend", rename_all = "snake_case")]
+pub enum BackendReport {
+    /// WebGPU is usable: an adapter and a device were obtained.
+    #[serde(rename = "webgpu")]
+    WebGpu(AdapterSummary),
+    /// No WebGPU; inference runs on the CPU (wasm SIMD) for the stated reason.
+    Cpu { reason: String },
+}
+
+impl BackendReport {
+    /// A one-line label for headers and captions.
+    pub fn label(&self) -> String {
+        match self {
+            BackendReport::WebGpu(a) => {
+                format!("WebGPU: {}", a.display_name())
+            }
+            BackendReport::Cpu { .. } => "no WebGPU: CPU".to_string(),
+        }
+    }
+}
+
+/// The parts of a WebGPU adapter that Ponder's engine cares about.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AdapterSummary {
+    pub vendor: String,
+    pub architecture: String,
+    pub device: String,
+    pub description: String,
+    /// Whether the browser marked this as a fallback (software) adapter.
+    pub is_fallback: bool,
+    /// `shader-f16`: half-precision arithmetic in WGSL; without it we use the f32 kernels.
+    pub shader_f16: bool,
+    /// `subgroups`: subgroup reductions in WGSL; without it we reduce through workgroup memory.
+    pub subgroups: bool,
+    /// Every feature the adapter reports, sorted, for the details view.
+    pub features: Vec<String>,
+    /// The largest storage buffer one binding may cover, in bytes.
+    pub max_storage_buffer_binding_size: u64,
+    /// The largest buffer that may be created, in bytes.
+    pub max_buffer_size: u64,
+}
+
+impl AdapterSummary {
+    /// "vendor / architecture", falling back to whatever the browser chose to reveal.
+    pub fn display_name(&self) -> String {
+        let parts: Vec<&str> = [self.vendor.as_str(), self.architecture.as_str()]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect();
+        if parts.is_empty() {
+            if self.description.is_empty() {
+                "adapter (the browser hides its name)".to_string()
+            } else {
+                self.description.clone()
+            }
+        } else {
+            parts.join(" / ")
+        }
+    }
+}
+
+/// Formats a byte count the way the panel shows limits: "1 GiB", "128 MiB", "4096 B".
+pub fn format_bytes(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * KIB;
+    const GIB: u64 = 1024 * MIB;
+    let (unit, name) = if bytes >= GIB {
+        (GIB, "GiB")
+    } else if bytes >= MIB {
+        (MIB, "MiB")
+    } else if bytes >= KIB {
+        (KIB, "KiB")
+    } else {
+        return format!("{bytes} B");
+    };
+    if bytes % unit == 0 {
+        format!("{} {name}", bytes / unit)
+    } else {
+        format!("{:.1} {name}", bytes as f64 / unit as f64)
+    }
+}
+
+/// `navigator.gpu` of the current global scope (a window or a worker), if the browser has one.
+pub fn navigator_gpu() -> Option<web_sys::Gpu> {
+    let global = js_sys::global();
+    let navigator = js_sys::Reflect::get(&global, &JsValue::from_str("navigator")).ok()?;
+    if navigator.is_undefined() || navigator.is_null() {
+        return None;
+    }
+    let gpu = js_sys::Reflect::get(&navigator, &JsValue::from_str("gpu")).ok()?;
+    if gpu.is_undefined() || gpu.is_null() {
+        return None;
+    }
+    Some(gpu.unchecked_into())
+}
+
+/// Requests an adapter, giving up after [`ADAPTER_TIMEOUT_MS`].
+///
+/// `Ok(None)` means the browser answered that it has no adapter to give.
+pub async fn request_adapter(gpu: &web_sys::Gpu) -> Result<Option<web_sys::GpuAdapter>, String> {
+    let request: js_sys::Promise = gpu.request_adapter().unchecked_into();
+    let answer = with_timeout(request, ADAPTER_TIMEOUT_MS)
+        .await
+        .map_err(|e| format!("requestAdapter failed: {}", describe_js_error(&e)))?;
+    match answer {
+        None => Err(format!(
+            "requestAdapter did not answer within {} s",
+            ADAPTER_TIMEOUT_MS / 1000
+        )),
+        Some(v) if v.is_null() || v.is_undefined() => Ok(None),
+        Some(v) => Ok(Some(v.unchecked_into())),
+    }
+}
+
+/// Requests a device from `adapter`; the device is what later runs our kernels.
+pub async fn request_device(adapter: &web_sys::GpuAdapter) -> Result<web_sys::GpuDevice, String> {
+    let request: js_sys::Promise = adapter.request_device().unchecked_into();
+    let answer = with_timeout(request, ADAPTER_TIMEOUT_MS)
+        .await
+        .map_err(|e| format!("requestDevice failed: {}", describe_js_error(&e)))?;
+    match answer {
+        Some(v) if !v.is_null() && !v.is_undefined() => Ok(v.unchecked_into()),
+        Some(_) => Err("requestDevice returned no device".to_string()),
+        None => Err(format!(
+            "requestDevice did not answer within {} s",
+            ADAPTER_TIMEOUT_MS / 1000
+        )),
+    }
+}
+
+/// Probes the current global scope for WebGPU. Never fails: every way of not having
+/// WebGPU becomes a [`BackendReport::Cpu`] with a reason a person can act on.
+pub async fn probe() -> BackendReport {
+    let Some(gpu) = navigator_gpu() else {
+        return BackendReport::Cpu {
+            reason: "this browser has no WebGPU (navigator.gpu is missing); \
+                     use a recent Chrome, Edge, Firefox or Safari over https or localhost"
+                .to_string(),
+        };
+    };
+    let adapter = match request_adapter(&gpu).await {
+        Ok(Some(adapter)) => adapter,
+        Ok(None) => {
+            return BackendReport::Cpu {
+                reason: "the browser has WebGPU but offered no adapter \
+                         (the GPU may be blocklisted or WebGPU disabled in its settings)"
+                    .to_string(),
+            }
+        }
+        Err(reason) => return BackendReport::Cpu { reason },
+    };
+    // An adapter alone is not enough: a device request can still fail (lost GPU process,
+    // exhausted resources), and that is the object inference needs.
+    let device = match request_device(&adapter).await {
+        Ok(device) => device,
+        Err(reason) => return BackendReport::Cpu { reason },
+    };
+    // Wrong numbers are worse than no GPU: only a device that computes a known product
+    // exactly is offered for inference.
+    let verdict = crate::gpu_self_test::check(&device).await;
+    device.destroy();
+    if let Err(reason) = verdict {
+        return BackendReport::Cpu {
+            reason: format!("WebGPU is present but failed Ponder's self-test: {reason}"),
+        };
+    }
+    BackendReport::WebGpu(summarize(&adapter))
+}
+
+/// Reads the identity, features and limits of an adapter.
+pub fn summarize(adapter: &web_sys::GpuAdapter) -> AdapterSummary {
+    let info = adapter.info();
+    let features_set = adapter.features();
+    let mut features: Vec<String> = Vec::new();
+    let keys = js_sys::Array::from(&features_set.keys().unchecked_into::<JsValue>());
+    for key in keys.iter() {
+        if let Some(name) = key.as_string() {
+            features.push(name);
+        }
+    }
+    features.sort();
+    let limits = adapter.limits();
+    AdapterSummary {
+        vendor: info.vendor(),
+        architecture: info.architecture(),
+        device: info.device(),
+        description: info.description(),
+        is_fallback: read_bool(&info, "isFallbackAdapter"),
+        shader_f16: features_set.has("shader-f16"),
+        subgroups: features_set.has("subgroups"),
+        features,
+        max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size() as u64,
+        max_buffer_size: limits.max_buffer_size() as u64,
+    }
+}
+
+/// Reads a boolean property that older browsers do not define (then `false`).
+fn read_bool(object: &JsValue, name: &str) -> bool {
+    js_sys::Reflect::get(object, &JsValue::from_str(name))
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
+}
+
+/// Waits for `promise`, or for `ms` milliseconds, whichever comes first.
+/// `Ok(None)` means the time ran out.
+pub async fn with_timeout(promise: js_sys::Promise, ms: i32) -> Result<Option<JsValue>, JsValue> {
+    // The timer resolves to a unique marker object so a promise that itself resolves to
+    // `undefined` is not mistaken for a timeout.
+    let marker = js_sys::Object::new();
+    let marker_for_timer = marker.clone();
+    let timer = js_sys::Promise::new(&mut |resolve, _reject| {
+        let set_timeout = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("setTimeout"))
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        if let Some(set_timeout) = set_timeout {
+            let fire = resolve.bind1(&JsValue::NULL, &marker_for_timer);
+            let _ = set_timeout.call2(&JsValue::NULL, &fire, &JsValue::from(ms));
+        }
+    });
+    let race = js_sys::Promise::race(&js_sys::Array::of2(&promise, &timer));
+    let value = wasm_bindgen_futures::JsFuture::from(race).await?;
+    if value == JsValue::from(marker) {
+        Ok(None)
+    } else {
+        Ok(Some(value))
+    }
+}
+
+/// A readable message for a thrown JavaScript value (an `Error`, a string, or anything else).
+pub fn describe_js_error(error: &JsValue) -> String {
+    if let Some(e) = error.dyn_ref::<js_sys::Error>() {
+        return String::from(e.message());
+    }
+    if let Some(s) = error.as_string() {
+        return s;
+    }
+    format!("{error:?}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_are_shown_in_the_largest_whole_unit() {
+        assert_eq!(format_bytes(1 << 30), "1 GiB");
+        assert_eq!(format_bytes(128 << 20), "128 MiB");
+        assert_eq!(format_bytes(4096), "4 KiB");
+        assert_eq!(format_bytes(1536), "1.5 KiB");
+        assert_eq!(format_bytes(100), "100 B");
+    }
+
+    #[test]
+    fn reports_round_trip_through_json() {
+        let reports = [
+            BackendReport::Cpu {
+                reason: "no adapter".into(),
+            },
+            BackendReport::WebGpu(AdapterSummary {
+                vendor: "google".into(),
+                architecture: "swiftshader".into(),
+                device: String::new(),
+                description: String::new(),
+                is_fallback: false,
+                shader_f16: false,
+                subgroups: true,
+                features: vec!["subgroups".into()],
+                max_storage_buffer_binding_size: 1 << 30,
+                max_buffer_size: 1 << 30,
+            }),
+        ];
+        for report in reports {
+            let json = serde_json::to_string(&report).expect("serializes");
+            let back: BackendReport = serde_json::from_str(&json).expect("parses");
+            assert_eq!(back, report);
+        }
+    }
+
+    #[test]
+    fn display_name_prefers_vendor_and_architecture() {
+        let mut a = AdapterSummary {
+            vendor: "google".into(),
+            architecture: "swiftshader".into(),
+            device: String::new(),
+            description: "SwiftShader Device".into(),
+            is_fallback: false,
+            shader_f16: false,
+            subgroups: false,
+            features: vec![],
+            max_storage_buffer_binding_size: 0,
+            max_buffer_size: 0,
+        };
+        assert_eq!(a.display_name(), "google / swiftshader");
+        a.vendor.clear();
+        a.architecture.clear();
+        assert_eq!(a.display_name(), "SwiftShader Device");
+    }
+}

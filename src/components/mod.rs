@@ -1,0 +1,4 @@
+//! Components shared by several views.
+
+pub mod backend_panel;
+pub mod nav_bar;

@@ -1,0 +1,257 @@
+//! View state kept in the URL query, so that every view can be linked, reloaded and
+//! shared, and the site needs no server rewrites (the path never changes; only `?…` does).
+//!
+//! The query holds the current view (`view=compare`) and whatever state the views add.
+//! Keys this version does not know are kept as they are, so a link made by a newer
+//! version loses nothing when it passes through an older page.
+
+use std::fmt;
+
+/// The views of the app, each reachable from the navigation bar.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum View {
+    #[default]
+    Compare,
+    Experiment,
+    Classroom,
+    Models,
+    About,
+}
+
+impl View {
+    pub const ALL: [View; 5] = [
+        View::Compare,
+        View::Experiment,
+        View::Classroom,
+        View::Models,
+        View::About,
+    ];
+
+    /// The name used in the URL (`?view=…`).
+    pub fn slug(self) -> &'static str {
+        match self {
+            View::Compare => "compare",
+            View::Experiment => "experiment",
+            View::Classroom => "classroom",
+            View::Models => "models",
+            View::About => "about",
+        }
+    }
+
+    /// The name shown in the navigation bar.
+    pub fn title(self) -> &'static str {
+        match self {
+            View::Compare => "Compare",
+            View::Experiment => "Experiment",
+            View::Classroom => "Classroom",
+            View::Models => "Models",
+            View::About => "About",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<View> {
+        View::ALL.into_iter().find(|v| v.slug() == slug)
+    }
+}
+
+impl fmt::Display for View {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.slug())
+    }
+}
+
+/// The parsed query: the view, every other key in order, and what could not be read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UrlState {
+    pub view: View,
+    /// Every key other than `view`, in the order it appeared.
+    pub params: Vec<(String, String)>,
+    /// Human-readable notes about values that were replaced by defaults.
+    pub warnings: Vec<String>,
+}
+
+impl UrlState {
+    /// Parses a query string, with or without the leading `?`. Never fails: an unknown
+    /// view falls back to the default and is reported in `warnings`.
+    pub fn parse(query: &str) -> UrlState {
+        let query = query.strip_prefix('?').unwrap_or(query);
+        let mut state = UrlState::default();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = match pair.split_once('=') {
+                Some((k, v)) => (decode_component(k), decode_component(v)),
+                None => (decode_component(pair), String::new()),
+            };
+            if key == "view" {
+                match View::from_slug(&value) {
+                    Some(view) => state.view = view,
+                    None => state.warnings.push(format!(
+                        "unknown view \"{value}\" in the link; showing {} instead",
+                        View::default().title()
+                    )),
+                }
+            } else {
+                state.params.retain(|(k, _)| k != &key);
+                state.params.push((key, value));
+            }
+        }
+        state
+    }
+
+    /// The query string for this state, starting with `?`, view first.
+    pub fn to_query(&self) -> String {
+        let mut out = format!("?view={}", self.view.slug());
+        for (key, value) in &self.params {
+            out.push('&');
+            out.push_str(&encode_component(key));
+            out.push('=');
+            out.push_str(&encode_component(value));
+        }
+        out
+    }
+
+    /// The same state showing another view; other keys are kept.
+    pub fn with_view(&self, view: View) -> UrlState {
+        UrlState {
+            view,
+            params: self.params.clone(),
+            warnings: Vec::new(),
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Sets (or with `None` removes) a key, keeping the position of an existing one.
+    pub fn set(&mut self, key: &str, value: Option<&str>) {
+        match (self.params.iter().position(|(k, _)| k == key), value) {
+            (Some(i), Some(v)) => self.params[i].1 = v.to_string(),
+            (Some(i), None) => {
+                self.params.remove(i);
+            }
+            (None, Some(v)) => self.params.push((key.to_string(), v.to_string())),
+            (None, None) => {}
+        }
+    }
+}
+
+/// Percent-encodes everything outside the URL-safe unreserved set.
+pub fn encode_component(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// Decodes `%XX` escapes and `+` as space. Malformed escapes are kept literally and
+/// invalid UTF-8 is replaced, so a mangled link still opens.
+pub fn decode_component(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(b) => {
+                        out.push(b);
+                        i += 3;
+                    }
+                    None => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_query_is_the_default_view() {
+        let s = UrlState::parse("");
+        assert_eq!(s.view, View::Compare);
+        assert!(s.params.is_empty() && s.warnings.is_empty());
+        assert_eq!(s.to_query(), "?view=compare");
+    }
+
+    #[test]
+    fn every_view_round_trips() {
+        for view in View::ALL {
+            let s = UrlState::parse(&format!("?view={}", view.slug()));
+            assert_eq!(s.view, view);
+            assert_eq!(UrlState::parse(&s.to_query()), s);
+        }
+    }
+
+    #[test]
+    fn unknown_view_falls_back_with_a_warning() {
+        let s = UrlState::parse("view=nope&seed=3");
+        assert_eq!(s.view, View::Compare);
+        assert_eq!(s.warnings.len(), 1);
+        assert!(s.warnings[0].contains("nope"));
+        assert_eq!(s.get("seed"), Some("3"));
+    }
+
+    #[test]
+    fn other_keys_survive_navigation_in_order() {
+        let s = UrlState::parse("?seed=7&view=about&problem=2%2B3%20*%204");
+        assert_eq!(s.get("problem"), Some("2+3 * 4"));
+        let moved = s.with_view(View::Models);
+        assert_eq!(
+            moved.to_query(),
+            "?view=models&seed=7&problem=2%2B3%20%2A%204"
+        );
+        assert_eq!(UrlState::parse(&moved.to_query()).params, s.params);
+    }
+
+    #[test]
+    fn set_replaces_in_place_and_removes() {
+        let mut s = UrlState::parse("a=1&b=2");
+        s.set("a", Some("9"));
+        s.set("c", Some("3"));
+        s.set("b", None);
+        assert_eq!(s.to_query(), "?view=compare&a=9&c=3");
+    }
+
+    #[test]
+    fn components_round_trip_on_arbitrary_text() {
+        for text in ["", "plain", "a b&c=d", "100%", "ünïcødé ✓", "%zz", "+"] {
+            assert_eq!(decode_component(&encode_component(text)), text);
+        }
+    }
+
+    #[test]
+    fn malformed_escapes_are_kept_literally() {
+        assert_eq!(decode_component("100%"), "100%");
+        assert_eq!(decode_component("%4"), "%4");
+        assert_eq!(decode_component("%zz1"), "%zz1");
+        assert_eq!(decode_component("%41"), "A");
+        assert_eq!(decode_component("%FF"), "\u{FFFD}");
+    }
+}

@@ -1,0 +1,109 @@
+// The app shell, opened as a visitor would: it loads cleanly, its backend panel shows the
+// adapter the inference worker found, and navigation keeps the address bar in step.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, open, SITE } from './browser.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const VIEWS = ['compare', 'experiment', 'classroom', 'models', 'about'];
+
+test('the page loads under a sub-path without console errors or failed requests', async () => {
+  const { page, problems } = await open(browser.context);
+  await page.getByTestId('view-compare').waitFor();
+  // The worker's report arrives asynchronously; wait for it so its errors would be seen.
+  await page.waitForSelector('[data-testid="backend-badge"]:not([data-state="probing"])', { timeout: 60_000 });
+  assert.ok(new URL(page.url()).pathname.startsWith(new URL(SITE).pathname), page.url());
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('the backend panel reports the adapter the worker saw', async () => {
+  const { page, problems } = await open(browser.context, '?view=models');
+  const panel = page.getByTestId('backend-panel');
+  await page.waitForSelector('[data-testid="backend-panel"]:not([data-state="probing"])', { timeout: 60_000 });
+  const reason = await page.getByTestId('backend-reason').textContent().catch(() => null);
+  assert.equal(await panel.getAttribute('data-state'), 'webgpu', `fell back: ${reason}`);
+
+  // The probe ran in a dedicated worker started by the page.
+  const workers = page.workers().map((w) => w.url());
+  assert.ok(workers.some((u) => u.endsWith('/worker_loader.js')), `workers: ${workers}`);
+
+  // An independent look at the same adapter, from the page's main thread.
+  const direct = await page.evaluate(async () => {
+    const adapter = await navigator.gpu.requestAdapter();
+    return {
+      vendor: adapter.info.vendor,
+      architecture: adapter.info.architecture,
+      f16: adapter.features.has('shader-f16'),
+      subgroups: adapter.features.has('subgroups'),
+      maxStorage: adapter.limits.maxStorageBufferBindingSize,
+      maxBuffer: adapter.limits.maxBufferSize,
+    };
+  });
+  assert.ok(direct.vendor.length > 0, 'the adapter names its vendor');
+  assert.equal(await page.getByTestId('adapter-vendor').textContent(), direct.vendor);
+  assert.equal(await page.getByTestId('adapter-architecture').textContent(), direct.architecture);
+  assert.equal(await page.getByTestId('feature-shader-f16').textContent(), direct.f16 ? 'yes' : 'no');
+  assert.equal(await page.getByTestId('feature-subgroups').textContent(), direct.subgroups ? 'yes' : 'no');
+  assert.equal(
+    Number(await page.getByTestId('limit-max-storage-buffer-binding-size').getAttribute('data-bytes')),
+    direct.maxStorage,
+  );
+  assert.equal(Number(await page.getByTestId('limit-max-buffer-size').getAttribute('data-bytes')), direct.maxBuffer);
+  assert.match(await page.getByTestId('backend-badge').textContent(), /^WebGPU: /);
+
+  // Probing again goes back to the worker and comes back with the same answer.
+  await page.getByTestId('backend-reprobe').click();
+  await page.waitForSelector('[data-testid="backend-panel"][data-state="webgpu"]', { timeout: 60_000 });
+  assert.equal(await page.getByTestId('adapter-vendor').textContent(), direct.vendor);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('navigation keeps the URL in sync, and Back, reload and links restore the view', async () => {
+  const { page, problems } = await open(browser.context, '?seed=7');
+  // The bare link is rewritten to name its view; other keys stay.
+  await page.getByTestId('view-compare').waitFor();
+  assert.equal(new URL(page.url()).search, '?view=compare&seed=7');
+
+  for (const view of VIEWS) {
+    await page.locator(`nav a[data-view="${view}"]`).click();
+    await page.getByTestId(`view-${view}`).waitFor();
+    const url = new URL(page.url());
+    assert.equal(url.searchParams.get('view'), view);
+    assert.equal(url.searchParams.get('seed'), '7', 'other state survives navigation');
+    assert.equal(await page.locator(`nav a[data-view="${view}"]`).getAttribute('aria-current'), 'page');
+    assert.equal(await page.title(), `${view[0].toUpperCase()}${view.slice(1)} · Ponder`);
+  }
+
+  await page.goBack();
+  await page.getByTestId('view-models').waitFor();
+  assert.equal(new URL(page.url()).searchParams.get('view'), 'models');
+  await page.goForward();
+  await page.getByTestId('view-about').waitFor();
+
+  // A reload on a view needs no server rewrite: the path never changed.
+  await page.reload();
+  await page.getByTestId('view-about').waitFor();
+
+  // The keyboard reaches the navigation and follows links.
+  await page.locator('nav a[data-view="experiment"]').focus();
+  await page.keyboard.press('Enter');
+  await page.getByTestId('view-experiment').waitFor();
+  assert.equal(new URL(page.url()).searchParams.get('view'), 'experiment');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a link to an unknown view opens the default view and says why', async () => {
+  const { page, problems } = await open(browser.context, '?view=nonsense&seed=3');
+  await page.getByTestId('view-compare').waitFor();
+  assert.match(await page.getByTestId('url-warnings').textContent(), /unknown view "nonsense"/);
+  assert.equal(new URL(page.url()).search, '?view=compare&seed=3');
+  assert.deepEqual(problems, []);
+  await page.close();
+});

@@ -1,0 +1,84 @@
+//! Ponder's developer commands, run as `cargo xtask <command>`:
+//!
+//! - `serve`: install what is missing, build the site in release mode, serve it on
+//!   http://127.0.0.1:8080/ (options: `--port N`, `--public-url /path/`);
+//! - `test`: install what is missing and run every test layer, ending with a summary line.
+
+mod setup;
+mod shell;
+mod site;
+mod static_server;
+mod summary;
+mod test_layers;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  serve [--port N] [--public-url /path/]   build the site and serve it on 127.0.0.1
+  test                                     run every test layer (native, browser, end-to-end)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match dispatch(&args) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(args: &[String]) -> Result<bool> {
+    let root = workspace_root();
+    match args.first().map(String::as_str) {
+        Some("serve") => serve(&root, &args[1..]).map(|_| true),
+        Some("test") => test_layers::run_all(&root),
+        Some("help") | Some("--help") | Some("-h") | None => {
+            println!("{USAGE}");
+            Ok(true)
+        }
+        Some(other) => bail!("unknown command `{other}`\n\n{USAGE}"),
+    }
+}
+
+fn serve(root: &Path, args: &[String]) -> Result<()> {
+    let mut port: u16 = 8080;
+    let mut public_url: Option<String> = None;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--port" => {
+                let value = rest.next().context("--port needs a number")?;
+                port = value
+                    .parse()
+                    .with_context(|| format!("--port {value} is not a port number"))?;
+            }
+            "--public-url" => {
+                public_url = Some(rest.next().context("--public-url needs a path")?.clone());
+            }
+            other => bail!("unknown option `{other}` for serve\n\n{USAGE}"),
+        }
+    }
+    setup::site_tools(root)?;
+    let dist = site::build(root, public_url.as_deref())?;
+    let prefix = public_url.as_deref().unwrap_or("/");
+    let server = static_server::start(&dist, port, prefix)?;
+    println!("Ponder is served at {}  (Ctrl-C to stop)", server.url());
+    loop {
+        std::thread::park();
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    // xtask lives one level below the workspace root.
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}

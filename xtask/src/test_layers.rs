@@ -1,0 +1,138 @@
+//! `cargo xtask test`: every test layer, one after another, then one summary line.
+//!
+//! 1. native `cargo test` for the whole workspace;
+//! 2. wasm-bindgen-test in headless Chromium with WebGPU (SwiftShader), via chromedriver;
+//! 3. Playwright end-to-end tests against the release build served on 127.0.0.1 under a
+//!    sub-path, as a static host would serve it.
+//!
+//! A layer that cannot even start (a build error, a missing tool) counts as one failure,
+//! and the remaining layers still run, so one report shows everything that is wrong.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+
+use crate::setup;
+use crate::shell::describe;
+use crate::site;
+use crate::static_server;
+use crate::summary::{libtest_line, tap_line, Tally};
+
+/// The sub-path the end-to-end tests serve the site under.
+pub const E2E_PREFIX: &str = "/ponder/e2e/";
+
+pub fn run_all(root: &Path) -> Result<bool> {
+    let started = Instant::now();
+    setup::test_tools(root)?;
+
+    let mut layers: Vec<(&str, Tally, f64)> = Vec::new();
+    for (name, layer) in [
+        ("native", native as fn(&Path) -> Result<Tally>),
+        ("browser", browser),
+        ("e2e", end_to_end),
+    ] {
+        eprintln!("\n== test layer: {name} ==");
+        let t = Instant::now();
+        let tally = layer(root).unwrap_or_else(|e| {
+            eprintln!("test layer {name} could not run: {e:#}");
+            Tally {
+                passed: 0,
+                failed: 1,
+            }
+        });
+        layers.push((name, tally, t.elapsed().as_secs_f64()));
+    }
+
+    let mut total = Tally::default();
+    let mut parts = Vec::new();
+    for (name, tally, secs) in &layers {
+        total.add(*tally);
+        parts.push(format!(
+            "{name} {}/{} in {secs:.0} s",
+            tally.passed,
+            tally.passed + tally.failed
+        ));
+    }
+    println!(
+        "\nponder tests: {total} ({}; {:.0} s in all)",
+        parts.join(", "),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(total.failed == 0 && total.passed > 0)
+}
+
+fn native(root: &Path) -> Result<Tally> {
+    let mut cmd = Command::new("cargo");
+    cmd.args(["test", "--workspace", "--all-targets"])
+        .current_dir(root);
+    // Native wgpu tests use Mesa's lavapipe unless the caller chose another driver.
+    if std::env::var_os("VK_DRIVER_FILES").is_none() {
+        cmd.env("VK_DRIVER_FILES", setup::LAVAPIPE_ICD);
+    }
+    counted(&mut cmd, libtest_line)
+}
+
+fn browser(root: &Path) -> Result<Tally> {
+    let mut cmd = Command::new("cargo");
+    cmd.args([
+        "test",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--package",
+        "ponder",
+        "--test",
+        "web",
+    ])
+    .current_dir(root)
+    .env(
+        "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+        "wasm-bindgen-test-runner",
+    )
+    .env("CHROMEDRIVER", setup::chromedriver_path())
+    // webdriver.json (read from the package root) carries the flags that give headless
+    // Chromium its WebGPU adapter.
+    .env("WASM_BINDGEN_TEST_TIMEOUT", "180");
+    counted(&mut cmd, libtest_line)
+}
+
+fn end_to_end(root: &Path) -> Result<Tally> {
+    let dist = site::build_release(root)?;
+    let server = static_server::start(&dist, 0, E2E_PREFIX)?;
+    eprintln!("serving the release build at {}", server.url());
+    let mut cmd = Command::new("node");
+    // With no file arguments, Node finds the `*.test.mjs` files itself (skipping node_modules).
+    cmd.args(["--test", "--test-reporter=tap", "--test-concurrency=1"])
+        .current_dir(root.join("tests/e2e"))
+        .env("PONDER_URL", server.url())
+        .env("PONDER_CHROMIUM", setup::chromium_path());
+    counted(&mut cmd, tap_line)
+}
+
+/// Runs a test command, echoing its output, and adds up the counts its lines report.
+/// A command that fails without reporting any failure counts as one failure.
+fn counted(cmd: &mut Command, parse: fn(&str) -> Option<Tally>) -> Result<Tally> {
+    let shown = describe(cmd);
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("could not start `{shown}`"))?;
+    let mut tally = Tally::default();
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines() {
+            let line = line.unwrap_or_default();
+            println!("{line}");
+            if let Some(t) = parse(&line) {
+                tally.add(t);
+            }
+        }
+    }
+    let status = child.wait()?;
+    if !status.success() && tally.failed == 0 {
+        eprintln!("`{shown}` failed ({status}) without a test failure; counting it as one");
+        tally.failed = 1;
+    }
+    Ok(tally)
+}
