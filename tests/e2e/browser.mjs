@@ -25,13 +25,16 @@ const FLAGS = [
   '--disable-sync',
 ];
 
-/** Starts Chromium with a fresh profile; returns { browser, close }. */
-export async function launch() {
+/**
+ * Starts Chromium with a fresh profile; returns { context, close }. With
+ * `{ webgpu: false }` it starts without the WebGPU flags, as a browser without WebGPU.
+ */
+export async function launch({ webgpu = true } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'ponder-e2e-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.PONDER_CHROMIUM || '/usr/bin/chromium',
     headless: true,
-    args: FLAGS,
+    args: webgpu ? FLAGS : FLAGS.filter((f) => f !== '--enable-unsafe-webgpu' && f !== '--enable-features=Vulkan'),
   });
   return {
     context,

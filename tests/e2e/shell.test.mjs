@@ -25,7 +25,8 @@ test('the backend panel reports the adapter the worker saw', async () => {
   const { page, problems } = await open(browser.context, '?view=models');
   const panel = page.getByTestId('backend-panel');
   await page.waitForSelector('[data-testid="backend-panel"]:not([data-state="probing"])', { timeout: 60_000 });
-  const reason = await page.getByTestId('backend-reason').textContent().catch(() => null);
+  const reasonEl = page.getByTestId('backend-reason');
+  const reason = (await reasonEl.count()) > 0 ? await reasonEl.textContent() : null;
   assert.equal(await panel.getAttribute('data-state'), 'webgpu', `fell back: ${reason}`);
 
   // The probe ran in a dedicated worker started by the page.
@@ -106,4 +107,19 @@ test('a link to an unknown view opens the default view and says why', async () =
   assert.equal(new URL(page.url()).search, '?view=compare&seed=3');
   assert.deepEqual(problems, []);
   await page.close();
+});
+
+test('without WebGPU the panel says "no WebGPU: CPU" and why', async () => {
+  const plain = await launch({ webgpu: false });
+  try {
+    const { page, problems } = await open(plain.context, '?view=models');
+    await page.waitForSelector('[data-testid="backend-panel"]:not([data-state="probing"])', { timeout: 60_000 });
+    assert.equal(await page.getByTestId('backend-panel').getAttribute('data-state'), 'cpu');
+    assert.equal(await page.getByTestId('backend-summary').textContent(), 'no WebGPU: CPU');
+    assert.ok((await page.getByTestId('backend-reason').textContent()).length > 20);
+    assert.equal(await page.getByTestId('backend-badge').textContent(), 'no WebGPU: CPU');
+    assert.deepEqual(problems, []);
+  } finally {
+    await plain.close();
+  }
 });
