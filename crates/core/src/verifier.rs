@@ -1,0 +1,17 @@
+//! The verifier: a process reward model that scores every step of candidate solutions.
+
+/// Scores reasoning steps. A score is the estimated probability that the solution, as far
+/// as this step, is on a path to the right answer.
+pub trait Verifier {
+    type Error: std::error::Error + 'static;
+
+    /// For each candidate (a list of steps as text) the score of each of its steps.
+    /// `scores[c].len() == candidates[c].len()`.
+    fn score(
+        &mut self,
+        problem: &str,
+        candidates: &[Vec<String>],
+    ) -> Result<Vec<Vec<f32>>, Self::Error>;
+    /// Parameter count, for FLOP accounting.
+    fn parameters(&self) -> u64;
+}

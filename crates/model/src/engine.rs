@@ -1,0 +1,481 @@
+//! The CPU engine: a loaded model with its sequences, driven by strategies through
+//! `ponder_core`'s [`Policy`] and [`Verifier`] traits.
+//!
+//! A sequence is a KV cache plus the tokens not yet run through the model ("pending"): a
+//! freshly sampled token, or appended text. Work is deferred until the next forward, so a
+//! `step` call runs all pending tokens of all requested sequences as one batch (prefill
+//! and decode alike), then one token per live sequence per forward until each stops.
+
+use std::collections::HashMap;
+
+use ponder_core::{
+    DrawKey, Finish, Policy, Sampling, SeqId, StepOutput, StepRequest, StopSpec, Verifier,
+};
+
+use crate::error::{ModelError, Result};
+use crate::gguf::GgufFile;
+use crate::kv_cache::KvCache;
+use crate::prm::PrmHead;
+use crate::sampler::{sample, uniform, SamplingParams};
+use crate::tokenizer::{ChatMessage, Tokenizer};
+use crate::transformer::{BatchItem, Transformer, Wanted};
+
+/// A model file, loaded: weights, tokenizer and (for a PRM) its head.
+pub struct LanguageModel {
+    pub transformer: Transformer,
+    pub tokenizer: Tokenizer,
+    pub prm: Option<PrmHead>,
+}
+
+impl LanguageModel {
+    /// Loads a GGUF file held in memory.
+    pub fn from_gguf_bytes(bytes: &[u8]) -> Result<LanguageModel> {
+        let file = GgufFile::read(bytes)?;
+        let transformer = Transformer::from_gguf(&file, bytes)?;
+        let tokenizer = Tokenizer::from_gguf(&file)?;
+        if tokenizer.vocab_size() > transformer.vocab_size {
+            return Err(ModelError::BadMetadata {
+                key: "tokenizer.ggml.tokens".into(),
+                expected: format!(
+                    "at most {} tokens (the embedding's rows)",
+                    transformer.vocab_size
+                ),
+                found: tokenizer.vocab_size().to_string(),
+            });
+        }
+        let prm = PrmHead::from_gguf(&file, bytes, transformer.config.hidden)?;
+        Ok(LanguageModel {
+            transformer,
+            tokenizer,
+            prm,
+        })
+    }
+
+    /// Parameters of the transformer and any PRM head.
+    pub fn parameters(&self) -> u64 {
+        self.transformer.parameters + self.prm.as_ref().map_or(0, PrmHead::parameters)
+    }
+}
+
+struct Sequence {
+    cache: KvCache,
+    /// Tokens decided but not yet run through the model.
+    pending: Vec<u32>,
+}
+
+/// A model plus its live sequences.
+pub struct Engine {
+    pub model: LanguageModel,
+    sequences: HashMap<SeqId, Sequence>,
+    next_id: SeqId,
+    /// Wrap prompts in the model's chat template (for instruct models).
+    pub chat: bool,
+}
+
+impl Engine {
+    pub fn new(model: LanguageModel) -> Engine {
+        let chat = model.tokenizer.is_instruct();
+        Engine {
+            model,
+            sequences: HashMap::new(),
+            next_id: 1,
+            chat,
+        }
+    }
+
+    fn insert(&mut self, seq: Sequence) -> SeqId {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.sequences.insert(id, seq);
+        id
+    }
+
+    fn get_mut(&mut self, id: SeqId) -> Result<&mut Sequence> {
+        self.sequences
+            .get_mut(&id)
+            .ok_or(ModelError::UnknownSequence(id))
+    }
+
+    /// Starts a sequence from token ids.
+    pub fn start_tokens(&mut self, tokens: &[u32]) -> SeqId {
+        let cache = self.model.transformer.new_cache();
+        self.insert(Sequence {
+            cache,
+            pending: tokens.to_vec(),
+        })
+    }
+
+    /// The text a prompt becomes: the chat template around it when `chat` is on.
+    pub fn format_prompt(&self, prompt: &str) -> Result<String> {
+        if !self.chat {
+            return Ok(prompt.to_string());
+        }
+        Ok(self.model.tokenizer.apply_chat_template(
+            &[ChatMessage {
+                role: "user".into(),
+                content: prompt.to_string(),
+            }],
+            true,
+        )?)
+    }
+
+    /// Runs every pending token of the given sequences; returns the last-position logits
+    /// of each (for sequences that had pending tokens).
+    fn flush(&mut self, ids: &[SeqId]) -> Result<Vec<Option<Vec<f32>>>> {
+        for id in ids {
+            if !self.sequences.contains_key(id) {
+                return Err(ModelError::UnknownSequence(*id));
+            }
+        }
+        let mut taken: Vec<(SeqId, Sequence)> = ids
+            .iter()
+            .filter_map(|id| self.sequences.remove(id).map(|s| (*id, s)))
+            .collect();
+        let result = {
+            let mut items: Vec<BatchItem<'_>> = taken
+                .iter_mut()
+                .map(|(_, s)| BatchItem {
+                    wanted: Wanted::last_logits(s.pending.len()),
+                    tokens: &s.pending,
+                    cache: &mut s.cache,
+                })
+                .collect();
+            self.model.transformer.forward(&mut items)
+        };
+        let outputs = match result {
+            Ok(o) => o,
+            Err(e) => {
+                // Put the sequences back unchanged (their caches were only appended to if
+                // the pass completed).
+                for (id, s) in taken {
+                    self.sequences.insert(id, s);
+                }
+                return Err(e);
+            }
+        };
+        let mut logits = Vec::with_capacity(ids.len());
+        for ((id, mut s), mut out) in taken.into_iter().zip(outputs) {
+            s.pending.clear();
+            logits.push(out.logits.pop());
+            self.sequences.insert(id, s);
+        }
+        Ok(logits)
+    }
+
+    /// Generates up to `max_tokens` for one sequence (greedy or sampled), stopping at the
+    /// end of output; `on_token` receives text as it completes. Returns the token ids.
+    pub fn generate(
+        &mut self,
+        seq: SeqId,
+        params: &SamplingParams,
+        draw: DrawKey,
+        max_tokens: usize,
+        on_token: &mut dyn FnMut(&str),
+    ) -> Result<Vec<u32>> {
+        let mut generated = Vec::new();
+        let mut text = Utf8Stream::default();
+        for _ in 0..max_tokens {
+            let Some(logits) = self.flush(&[seq])?.pop().flatten() else {
+                break;
+            };
+            let position = self.get_mut(seq)?.cache.len() as u64;
+            let token = sample(&logits, params, uniform(draw.seed, draw.stream, position));
+            if self.is_end(token) {
+                break;
+            }
+            generated.push(token);
+            self.get_mut(seq)?.pending.push(token);
+            if let Some(bytes) = self.model.tokenizer.token_bytes(token) {
+                let piece = text.push(&bytes);
+                if !piece.is_empty() {
+                    on_token(&piece);
+                }
+            }
+            if self.get_mut(seq)?.cache.len() + 1 >= self.model.transformer.config.context_length {
+                break;
+            }
+        }
+        Ok(generated)
+    }
+
+    fn is_end(&self, token: u32) -> bool {
+        Some(token) == self.model.tokenizer.eos_id() || self.model.tokenizer.is_special(token)
+    }
+
+    pub fn live_sequences(&self) -> usize {
+        self.sequences.len()
+    }
+
+    /// Bytes held by all KV caches.
+    pub fn cache_bytes(&self) -> usize {
+        self.sequences.values().map(|s| s.cache.bytes()).sum()
+    }
+}
+
+/// Turns a stream of token bytes into complete UTF-8 text, holding back an incomplete
+/// character until its remaining bytes arrive.
+#[derive(Default)]
+struct Utf8Stream {
+    held: Vec<u8>,
+}
+
+impl Utf8Stream {
+    fn push(&mut self, bytes: &[u8]) -> String {
+        self.held.extend_from_slice(bytes);
+        match std::str::from_utf8(&self.held) {
+            Ok(s) => {
+                let out = s.to_string();
+                self.held.clear();
+                out
+            }
+            Err(e) => {
+                let valid = e.valid_up_to();
+                // An invalid sequence (not just an unfinished one) is replaced, never held.
+                if e.error_len().is_some() {
+                    let out = String::from_utf8_lossy(&self.held).into_owned();
+                    self.held.clear();
+                    return out;
+                }
+                let out = String::from_utf8_lossy(&self.held[..valid]).into_owned();
+                self.held.drain(..valid);
+                out
+            }
+        }
+    }
+
+    fn finish(&mut self) -> String {
+        let out = String::from_utf8_lossy(&self.held).into_owned();
+        self.held.clear();
+        out
+    }
+}
+
+/// One sequence's progress within a `step` call.
+struct StepState {
+    seq: SeqId,
+    draw: DrawKey,
+    text: String,
+    line_start: usize,
+    utf8: Utf8Stream,
+    tokens: usize,
+    finish: Option<Finish>,
+}
+
+impl Policy for Engine {
+    type Error = ModelError;
+
+    fn start(&mut self, prompt: &str) -> Result<SeqId> {
+        let text = self.format_prompt(prompt)?;
+        let tokens = self.model.tokenizer.encode(&text, self.chat);
+        Ok(self.start_tokens(&tokens))
+    }
+
+    fn fork(&mut self, seq: SeqId) -> Result<SeqId> {
+        let source = self
+            .sequences
+            .get(&seq)
+            .ok_or(ModelError::UnknownSequence(seq))?;
+        let copy = Sequence {
+            cache: source.cache.clone(),
+            pending: source.pending.clone(),
+        };
+        Ok(self.insert(copy))
+    }
+
+    fn append(&mut self, seq: SeqId, text: &str) -> Result<()> {
+        let tokens = self.model.tokenizer.encode(text, false);
+        self.get_mut(seq)?.pending.extend(tokens);
+        Ok(())
+    }
+
+    fn step(
+        &mut self,
+        requests: &[StepRequest],
+        sampling: &Sampling,
+        stop: &StopSpec,
+        on_token: &mut dyn FnMut(SeqId, &str),
+    ) -> Result<Vec<StepOutput>> {
+        let params = SamplingParams {
+            temperature: sampling.temperature,
+            top_k: sampling.top_k,
+            top_p: sampling.top_p,
+        };
+        let mut states: Vec<StepState> = requests
+            .iter()
+            .map(|r| StepState {
+                seq: r.seq,
+                draw: r.draw,
+                text: String::new(),
+                line_start: 0,
+                utf8: Utf8Stream::default(),
+                tokens: 0,
+                finish: None,
+            })
+            .collect();
+        let context = self.model.transformer.config.context_length;
+        loop {
+            let live: Vec<usize> = (0..states.len())
+                .filter(|&i| states[i].finish.is_none())
+                .collect();
+            if live.is_empty() {
+                break;
+            }
+            let ids: Vec<SeqId> = live.iter().map(|&i| states[i].seq).collect();
+            let logits = self.flush(&ids)?;
+            for (&i, logits) in live.iter().zip(logits) {
+                let state = &mut states[i];
+                let seq = self
+                    .sequences
+                    .get_mut(&state.seq)
+                    .ok_or(ModelError::UnknownSequence(state.seq))?;
+                let Some(logits) = logits else {
+                    // Nothing to continue from (an empty sequence): the attempt is over.
+                    state.finish = Some(Finish::AnswerEnd);
+                    continue;
+                };
+                let position = seq.cache.len() as u64;
+                let token = sample(
+                    &logits,
+                    &params,
+                    uniform(state.draw.seed, state.draw.stream, position),
+                );
+                let tokenizer = &self.model.tokenizer;
+                if Some(token) == tokenizer.eos_id() || tokenizer.is_special(token) {
+                    state.finish = Some(Finish::AnswerEnd);
+                    continue;
+                }
+                seq.pending.push(token);
+                state.tokens += 1;
+                let piece = state
+                    .utf8
+                    .push(&tokenizer.token_bytes(token).unwrap_or_default());
+                if !piece.is_empty() {
+                    on_token(state.seq, &piece);
+                    state.text.push_str(&piece);
+                }
+                if let Some(nl) = state.text[state.line_start..].find('\n') {
+                    let line = &state.text[state.line_start..state.line_start + nl];
+                    let is_answer = stop
+                        .answer_prefix
+                        .as_deref()
+                        .is_some_and(|p| line.trim_start().starts_with(p));
+                    if is_answer {
+                        state.finish = Some(Finish::AnswerEnd);
+                    } else if stop.at_newline {
+                        state.finish = Some(Finish::StepEnd);
+                    } else {
+                        state.line_start += nl + 1;
+                    }
+                }
+                if state.finish.is_none() && state.tokens >= stop.max_tokens {
+                    state.finish = Some(Finish::Length);
+                }
+                if state.finish.is_none() && seq.cache.len() + seq.pending.len() >= context {
+                    state.finish = Some(Finish::ContextFull);
+                }
+            }
+        }
+        Ok(states
+            .into_iter()
+            .map(|mut s| {
+                let rest = s.utf8.finish();
+                s.text.push_str(&rest);
+                StepOutput {
+                    seq: s.seq,
+                    text: s.text,
+                    tokens: s.tokens,
+                    finish: s.finish.unwrap_or(Finish::AnswerEnd),
+                }
+            })
+            .collect())
+    }
+
+    fn release(&mut self, seq: SeqId) {
+        self.sequences.remove(&seq);
+    }
+
+    fn parameters(&self) -> u64 {
+        self.model.parameters()
+    }
+}
+
+impl Verifier for Engine {
+    type Error = ModelError;
+
+    /// Scores every step: the problem is run once, each candidate continues from a copy of
+    /// its cache, all candidates in one batch; the head reads the hidden state at each
+    /// step's last token (its separator).
+    fn score(&mut self, problem: &str, candidates: &[Vec<String>]) -> Result<Vec<Vec<f32>>> {
+        let head = self.model.prm.clone().ok_or(ModelError::NotAPrm)?;
+        let tokenizer = &self.model.tokenizer;
+        let mut prefix_text = problem.to_string();
+        if !prefix_text.ends_with(&head.separator) {
+            prefix_text.push_str(&head.separator);
+        }
+        let prefix = tokenizer.encode(&prefix_text, false);
+        // Steps are tokenized one by one, so a step boundary is always a token boundary.
+        let mut inputs: Vec<(Vec<u32>, Vec<usize>)> = Vec::with_capacity(candidates.len());
+        for steps in candidates {
+            let mut tokens = Vec::new();
+            let mut ends = Vec::new();
+            for step in steps {
+                let mut text = step.clone();
+                if !text.ends_with(&head.separator) {
+                    text.push_str(&head.separator);
+                }
+                tokens.extend(tokenizer.encode(&text, false));
+                ends.push(tokens.len().saturating_sub(1));
+            }
+            inputs.push((tokens, ends));
+        }
+        let mut base = self.model.transformer.new_cache();
+        self.model.transformer.forward(&mut [BatchItem {
+            cache: &mut base,
+            tokens: &prefix,
+            wanted: Wanted::default(),
+        }])?;
+        let mut caches: Vec<KvCache> = inputs.iter().map(|_| base.clone()).collect();
+        let mut items: Vec<BatchItem<'_>> = caches
+            .iter_mut()
+            .zip(&inputs)
+            .map(|(cache, (tokens, ends))| BatchItem {
+                cache,
+                tokens,
+                wanted: Wanted {
+                    logits: Vec::new(),
+                    hidden: if tokens.is_empty() {
+                        Vec::new()
+                    } else {
+                        ends.clone()
+                    },
+                },
+            })
+            .collect();
+        let outputs = self.model.transformer.forward(&mut items)?;
+        Ok(outputs
+            .into_iter()
+            .map(|out| out.hidden.iter().map(|h| head.score(h)).collect())
+            .collect())
+    }
+
+    fn parameters(&self) -> u64 {
+        self.model.parameters()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf8_stream_holds_back_partial_characters() {
+        let mut s = Utf8Stream::default();
+        let snowman = "☃".as_bytes();
+        assert_eq!(s.push(&snowman[..1]), "");
+        assert_eq!(s.push(&snowman[1..2]), "");
+        assert_eq!(s.push(&snowman[2..]), "☃");
+        assert_eq!(s.push(b"a\xff"), "a\u{FFFD}");
+        assert_eq!(s.push(&snowman[..2]), "");
+        assert_eq!(s.finish(), "\u{FFFD}");
+    }
+}

@@ -1,0 +1,470 @@
+//! The decoder-only transformer of the llama and qwen2 families, on the CPU.
+//!
+//! Pre-norm blocks: `x += Wo·attn(rope(Wq·n(x)), rope(Wk·n(x)), Wv·n(x))`, then
+//! `x += Wdown·(silu(Wgate·n(x)) ⊙ Wup·n(x))`, RMS norms, grouped-query attention, rotary
+//! positions (Touvron et al. 2023; Qwen2 adds q/k/v biases and pairs rotary dimensions by
+//! halves).
+//!
+//! Written for test-time compute rather than chat: one call runs any number of sequences,
+//! each with its own cache and any number of new tokens, so a prompt prefill, a batch of
+//! sixteen one-token decodes and a PRM scoring pass are the same operation. The projections
+//! see all tokens of all sequences as one matrix (weights are read once per call); attention
+//! runs per sequence against its own cache. Hidden states after the final norm are returned
+//! at any requested position, which process reward models need at every step end.
+//!
+//! Matrix products use candle's quantized kernels (activations quantized to the weights'
+//! dot-product type, as llama.cpp does), so results track llama.cpp-family runtimes closely.
+
+use candle_core::quantized::{ggml_file::qtensor_from_ggml, GgmlDType, QMatMul, QTensor};
+use candle_core::{Device, Module, Tensor};
+
+use crate::config::{ModelConfig, RopeLayout};
+use crate::error::{ModelError, Result};
+use crate::gguf::{GgufFile, TensorType};
+use crate::kv_cache::KvCache;
+
+/// Which outputs a caller wants from one sequence's new tokens (indices into those tokens).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Wanted {
+    pub logits: Vec<usize>,
+    pub hidden: Vec<usize>,
+}
+
+impl Wanted {
+    /// The logits of the last new token: what generation needs.
+    pub fn last_logits(n_tokens: usize) -> Wanted {
+        Wanted {
+            logits: n_tokens.checked_sub(1).into_iter().collect(),
+            hidden: Vec::new(),
+        }
+    }
+}
+
+/// One sequence's part of a forward pass.
+pub struct BatchItem<'a> {
+    pub cache: &'a mut KvCache,
+    pub tokens: &'a [u32],
+    pub wanted: Wanted,
+}
+
+/// What one sequence gets back, in the order of its `Wanted` indices.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ItemOutput {
+    pub logits: Vec<Vec<f32>>,
+    pub hidden: Vec<Vec<f32>>,
+}
+
+struct Layer {
+    attn_norm: Vec<f32>,
+    wq: QMatMul,
+    wk: QMatMul,
+    wv: QMatMul,
+    wo: QMatMul,
+    bias: Option<[Vec<f32>; 3]>,
+    ffn_norm: Vec<f32>,
+    w_gate: QMatMul,
+    w_up: QMatMul,
+    w_down: QMatMul,
+}
+
+/// Token embeddings kept in their quantized form; rows are dequantized when looked up,
+/// so a 49k-token vocabulary costs its file size, not four bytes per weight.
+struct Embedding {
+    dtype: GgmlDType,
+    row_bytes: usize,
+    width: usize,
+    data: Vec<u8>,
+}
+
+impl Embedding {
+    fn row(&self, id: u32) -> Result<Vec<f32>> {
+        let start = id as usize * self.row_bytes;
+        let raw = &self.data[start..start + self.row_bytes];
+        let q = qtensor_from_ggml(self.dtype, raw, vec![self.width], &Device::Cpu)?;
+        Ok(q.dequantize(&Device::Cpu)?.to_vec1::<f32>()?)
+    }
+}
+
+pub struct Transformer {
+    pub config: ModelConfig,
+    pub vocab_size: usize,
+    embedding: Embedding,
+    layers: Vec<Layer>,
+    output_norm: Vec<f32>,
+    output: QMatMul,
+    /// Rotary inverse frequencies, one per dimension pair.
+    inv_freq: Vec<f32>,
+    /// Parameter count (tied embeddings counted once), for FLOP accounting.
+    pub parameters: u64,
+}
+
+fn ggml_dtype(ty: TensorType) -> GgmlDType {
+    match ty {
+        TensorType::F32 => GgmlDType::F32,
+        TensorType::F16 => GgmlDType::F16,
+        TensorType::Q4_0 => GgmlDType::Q4_0,
+        TensorType::Q4_1 => GgmlDType::Q4_1,
+        TensorType::Q5_0 => GgmlDType::Q5_0,
+        TensorType::Q5_1 => GgmlDType::Q5_1,
+        TensorType::Q8_0 => GgmlDType::Q8_0,
+        TensorType::Q4K => GgmlDType::Q4K,
+        TensorType::Q5K => GgmlDType::Q5K,
+        TensorType::Q6K => GgmlDType::Q6K,
+    }
+}
+
+/// Reads tensors from a GGUF file, checking each shape against the config.
+struct Loader<'a> {
+    file: &'a GgufFile,
+    bytes: &'a [u8],
+    parameters: u64,
+}
+
+impl Loader<'_> {
+    fn qtensor(&mut self, name: &str, dims: &[usize]) -> Result<QTensor> {
+        let (info, raw) = self.file.tensor_bytes(self.bytes, name)?;
+        let expected: Vec<u64> = dims.iter().map(|&d| d as u64).collect();
+        if info.dims != expected {
+            return Err(ModelError::BadShape {
+                name: name.to_string(),
+                expected,
+                found: info.dims.clone(),
+            });
+        }
+        self.parameters += info.elements();
+        // candle wants the slowest dimension first.
+        let shape: Vec<usize> = dims.iter().rev().copied().collect();
+        Ok(qtensor_from_ggml(
+            ggml_dtype(info.ty),
+            raw,
+            shape,
+            &Device::Cpu,
+        )?)
+    }
+
+    fn matmul(&mut self, name: &str, inputs: usize, outputs: usize) -> Result<QMatMul> {
+        Ok(QMatMul::from_qtensor(
+            self.qtensor(name, &[inputs, outputs])?,
+        )?)
+    }
+
+    fn vector(&mut self, name: &str, len: usize) -> Result<Vec<f32>> {
+        let q = self.qtensor(name, &[len])?;
+        Ok(q.dequantize(&Device::Cpu)?.to_vec1::<f32>()?)
+    }
+}
+
+impl Transformer {
+    /// Builds the model from a parsed GGUF header and the file's bytes.
+    pub fn from_gguf(file: &GgufFile, bytes: &[u8]) -> Result<Transformer> {
+        let config = ModelConfig::from_gguf(file)?;
+        let embd = file
+            .tensor("token_embd.weight")
+            .ok_or_else(|| crate::gguf::GgufError::MissingTensor("token_embd.weight".into()))?;
+        if embd.dims.len() != 2 || embd.dims[0] != config.hidden as u64 {
+            return Err(ModelError::BadShape {
+                name: "token_embd.weight".into(),
+                expected: vec![config.hidden as u64, embd.dims.get(1).copied().unwrap_or(0)],
+                found: embd.dims.clone(),
+            });
+        }
+        let vocab_size = embd.dims[1] as usize;
+        let mut l = Loader {
+            file,
+            bytes,
+            parameters: 0,
+        };
+        let (h, kv, ff) = (config.hidden, config.kv_width(), config.ffn_hidden);
+
+        let embd_q = l.qtensor("token_embd.weight", &[h, vocab_size])?;
+        let (block_elems, block_bytes) = embd.ty.block();
+        let embedding = Embedding {
+            dtype: ggml_dtype(embd.ty),
+            row_bytes: (h as u64 / block_elems * block_bytes) as usize,
+            width: h,
+            data: file.tensor_bytes(bytes, "token_embd.weight")?.1.to_vec(),
+        };
+        let output = if file.tensor("output.weight").is_some() {
+            l.matmul("output.weight", h, vocab_size)?
+        } else {
+            // Tied embeddings: the output projection is the embedding matrix.
+            QMatMul::from_qtensor(embd_q)?
+        };
+        let output_norm = l.vector("output_norm.weight", h)?;
+
+        let mut layers = Vec::with_capacity(config.n_layers);
+        for i in 0..config.n_layers {
+            let p = format!("blk.{i}");
+            let bias = if config.qkv_bias {
+                Some([
+                    l.vector(&format!("{p}.attn_q.bias"), h)?,
+                    l.vector(&format!("{p}.attn_k.bias"), kv)?,
+                    l.vector(&format!("{p}.attn_v.bias"), kv)?,
+                ])
+            } else {
+                None
+            };
+            layers.push(Layer {
+                attn_norm: l.vector(&format!("{p}.attn_norm.weight"), h)?,
+                wq: l.matmul(&format!("{p}.attn_q.weight"), h, h)?,
+                wk: l.matmul(&format!("{p}.attn_k.weight"), h, kv)?,
+                wv: l.matmul(&format!("{p}.attn_v.weight"), h, kv)?,
+                wo: l.matmul(&format!("{p}.attn_output.weight"), h, h)?,
+                bias,
+                ffn_norm: l.vector(&format!("{p}.ffn_norm.weight"), h)?,
+                w_gate: l.matmul(&format!("{p}.ffn_gate.weight"), h, ff)?,
+                w_up: l.matmul(&format!("{p}.ffn_up.weight"), h, ff)?,
+                w_down: l.matmul(&format!("{p}.ffn_down.weight"), ff, h)?,
+            });
+        }
+        let inv_freq = (0..config.head_dim)
+            .step_by(2)
+            .map(|i| 1f32 / config.rope_base.powf(i as f32 / config.head_dim as f32))
+            .collect();
+        Ok(Transformer {
+            parameters: l.parameters,
+            config,
+            vocab_size,
+            embedding,
+            layers,
+            output_norm,
+            output,
+            inv_freq,
+        })
+    }
+
+    pub fn new_cache(&self) -> KvCache {
+        KvCache::new(self.config.n_layers)
+    }
+
+    /// Runs the new tokens of every item through the model, appending them to each item's
+    /// cache, and returns the requested logits and hidden states per item.
+    pub fn forward(&self, items: &mut [BatchItem<'_>]) -> Result<Vec<ItemOutput>> {
+        let cfg = &self.config;
+        for item in items.iter() {
+            let end = item.cache.len() + item.tokens.len();
+            if end > cfg.context_length {
+                return Err(ModelError::ContextFull {
+                    len: end,
+                    max: cfg.context_length,
+                });
+            }
+            for &id in item.tokens {
+                if id as usize >= self.vocab_size {
+                    return Err(ModelError::TokenOutOfRange {
+                        id,
+                        vocab: self.vocab_size,
+                    });
+                }
+            }
+            for &i in item.wanted.logits.iter().chain(&item.wanted.hidden) {
+                if i >= item.tokens.len() {
+                    return Err(ModelError::Backend(format!(
+                        "output requested at token {i} of a {}-token input",
+                        item.tokens.len()
+                    )));
+                }
+            }
+        }
+        let total: usize = items.iter().map(|it| it.tokens.len()).sum();
+        if total == 0 {
+            return Ok(items.iter().map(|_| ItemOutput::default()).collect());
+        }
+        let h = cfg.hidden;
+
+        let mut x = Vec::with_capacity(total * h);
+        for item in items.iter() {
+            for &id in item.tokens {
+                x.extend(self.embedding.row(id)?);
+            }
+        }
+
+        for (layer_index, layer) in self.layers.iter().enumerate() {
+            let normed = rms_norm(&x, &layer.attn_norm, cfg.rms_eps);
+            let normed = Tensor::from_vec(normed, (total, h), &Device::Cpu)?;
+            let mut q = project(&layer.wq, &normed)?;
+            let mut k = project(&layer.wk, &normed)?;
+            let v_all = project(&layer.wv, &normed)?;
+            let mut v = v_all;
+            if let Some([bq, bk, bv]) = &layer.bias {
+                add_rows(&mut q, bq);
+                add_rows(&mut k, bk);
+                add_rows(&mut v, bv);
+            }
+            let mut attn = vec![0f32; total * h];
+            let mut row = 0;
+            for item in items.iter_mut() {
+                let n = item.tokens.len();
+                let start = item.cache.len();
+                self.rotate(&mut q[row * h..(row + n) * h], cfg.n_heads, start);
+                let kvw = cfg.kv_width();
+                self.rotate(&mut k[row * kvw..(row + n) * kvw], cfg.n_kv_heads, start);
+                item.cache.keys[layer_index].extend_from_slice(&k[row * kvw..(row + n) * kvw]);
+                item.cache.values[layer_index].extend_from_slice(&v[row * kvw..(row + n) * kvw]);
+                self.attend(
+                    &q[row * h..(row + n) * h],
+                    &item.cache.keys[layer_index],
+                    &item.cache.values[layer_index],
+                    start,
+                    &mut attn[row * h..(row + n) * h],
+                );
+                row += n;
+            }
+            let attn = Tensor::from_vec(attn, (total, h), &Device::Cpu)?;
+            let o = project(&layer.wo, &attn)?;
+            add_in_place(&mut x, &o);
+
+            let normed = rms_norm(&x, &layer.ffn_norm, cfg.rms_eps);
+            let normed = Tensor::from_vec(normed, (total, h), &Device::Cpu)?;
+            let gate = project(&layer.w_gate, &normed)?;
+            let up = project(&layer.w_up, &normed)?;
+            let act: Vec<f32> = gate
+                .iter()
+                .zip(&up)
+                .map(|(&g, &u)| g / (1.0 + (-g).exp()) * u)
+                .collect();
+            let act = Tensor::from_vec(act, (total, cfg.ffn_hidden), &Device::Cpu)?;
+            let down = project(&layer.w_down, &act)?;
+            add_in_place(&mut x, &down);
+        }
+
+        // Final norm and outputs, only where asked for.
+        let mut outputs = Vec::with_capacity(items.len());
+        let mut logit_rows: Vec<f32> = Vec::new();
+        let mut logit_owner: Vec<usize> = Vec::new();
+        let mut row = 0;
+        for (item_index, item) in items.iter_mut().enumerate() {
+            let n = item.tokens.len();
+            let new_len = item.cache.len() + n;
+            item.cache.set_len(new_len);
+            let mut out = ItemOutput::default();
+            for &i in &item.wanted.hidden {
+                let r = row + i;
+                out.hidden.push(rms_norm(
+                    &x[r * h..(r + 1) * h],
+                    &self.output_norm,
+                    cfg.rms_eps,
+                ));
+            }
+            for &i in &item.wanted.logits {
+                let r = row + i;
+                logit_rows.extend(rms_norm(
+                    &x[r * h..(r + 1) * h],
+                    &self.output_norm,
+                    cfg.rms_eps,
+                ));
+                logit_owner.push(item_index);
+            }
+            outputs.push(out);
+            row += n;
+        }
+        if !logit_owner.is_empty() {
+            let rows = Tensor::from_vec(logit_rows, (logit_owner.len(), h), &Device::Cpu)?;
+            let logits = project(&self.output, &rows)?;
+            for (j, owner) in logit_owner.into_iter().enumerate() {
+                outputs[owner]
+                    .logits
+                    .push(logits[j * self.vocab_size..(j + 1) * self.vocab_size].to_vec());
+            }
+        }
+        Ok(outputs)
+    }
+
+    /// Applies rotary position embeddings to `rows` (tokens × heads × head_dim) whose first
+    /// token sits at position `start`.
+    fn rotate(&self, rows: &mut [f32], n_heads: usize, start: usize) {
+        let d = self.config.head_dim;
+        let half = d / 2;
+        for (t, token) in rows.chunks_mut(n_heads * d).enumerate() {
+            let pos = (start + t) as f32;
+            for head in token.chunks_mut(d) {
+                for (i, &f) in self.inv_freq.iter().enumerate() {
+                    let (sin, cos) = (pos * f).sin_cos();
+                    let (a, b) = match self.config.rope_layout {
+                        RopeLayout::Interleaved => (2 * i, 2 * i + 1),
+                        RopeLayout::Halves => (i, i + half),
+                    };
+                    let (x0, x1) = (head[a], head[b]);
+                    head[a] = x0 * cos - x1 * sin;
+                    head[b] = x0 * sin + x1 * cos;
+                }
+            }
+        }
+    }
+
+    /// Causal attention of `q` (new tokens from position `start`) over a cache that
+    /// already holds them.
+    fn attend(&self, q: &[f32], keys: &[f32], values: &[f32], start: usize, out: &mut [f32]) {
+        let cfg = &self.config;
+        let d = cfg.head_dim;
+        let group = cfg.n_heads / cfg.n_kv_heads;
+        let kvw = cfg.kv_width();
+        let scale = 1.0 / (d as f32).sqrt();
+        let mut scores = Vec::new();
+        for (t, (q_tok, out_tok)) in q
+            .chunks(cfg.hidden)
+            .zip(out.chunks_mut(cfg.hidden))
+            .enumerate()
+        {
+            let visible = start + t + 1;
+            for head in 0..cfg.n_heads {
+                let kv_head = head / group;
+                let qh = &q_tok[head * d..(head + 1) * d];
+                scores.clear();
+                let mut max = f32::NEG_INFINITY;
+                for p in 0..visible {
+                    let kh = &keys[p * kvw + kv_head * d..p * kvw + (kv_head + 1) * d];
+                    let s = dot(qh, kh) * scale;
+                    max = max.max(s);
+                    scores.push(s);
+                }
+                let mut sum = 0f32;
+                for s in scores.iter_mut() {
+                    *s = (*s - max).exp();
+                    sum += *s;
+                }
+                let oh = &mut out_tok[head * d..(head + 1) * d];
+                oh.fill(0.0);
+                for (p, &w) in scores.iter().enumerate() {
+                    let w = w / sum;
+                    let vh = &values[p * kvw + kv_head * d..p * kvw + (kv_head + 1) * d];
+                    for (o, &vv) in oh.iter_mut().zip(vh) {
+                        *o += w * vv;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn project(w: &QMatMul, x: &Tensor) -> Result<Vec<f32>> {
+    Ok(w.forward(x)?.flatten_all()?.to_vec1::<f32>()?)
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+fn add_in_place(x: &mut [f32], y: &[f32]) {
+    for (a, b) in x.iter_mut().zip(y) {
+        *a += b;
+    }
+}
+
+fn add_rows(x: &mut [f32], bias: &[f32]) {
+    for row in x.chunks_mut(bias.len()) {
+        add_in_place(row, bias);
+    }
+}
+
+/// RMS norm of each row of `x` (rows as long as `weight`).
+pub fn rms_norm(x: &[f32], weight: &[f32], eps: f32) -> Vec<f32> {
+    let d = weight.len();
+    let mut out = Vec::with_capacity(x.len());
+    for row in x.chunks(d) {
+        let sum2: f32 = row.iter().map(|v| v * v).sum();
+        let m = (sum2 / d as f32 + eps).sqrt();
+        out.extend(row.iter().zip(weight).map(|(v, w)| v / m * w));
+    }
+    out
+}
