@@ -2,8 +2,10 @@
 //!
 //! - `serve`: install what is missing, build the site in release mode, serve it on
 //!   http://127.0.0.1:8080/ (options: `--port N`, `--public-url /path/`);
-//! - `test`: install what is missing and run every test layer, ending with a summary line.
+//! - `test`: install what is missing and run every test layer, ending with a summary line;
+//! - `bench`: the model runtime's speed and memory, natively and in the browser beside wllama.
 
+mod bench;
 mod setup;
 mod shell;
 mod site;
@@ -20,7 +22,8 @@ const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   serve [--port N] [--public-url /path/]   build the site and serve it on 127.0.0.1
-  test                                     run every test layer (native, browser, end-to-end)";
+  test                                     run every test layer (native, browser, end-to-end)
+  bench                                    measure the model runtime natively and in Chromium, beside wllama";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -39,6 +42,7 @@ fn dispatch(args: &[String]) -> Result<bool> {
     match args.first().map(String::as_str) {
         Some("serve") => serve(&root, &args[1..]).map(|_| true),
         Some("test") => test_layers::run_all(&root),
+        Some("bench") => bench::run_all(&root).map(|_| true),
         Some("help") | Some("--help") | Some("-h") | None => {
             println!("{USAGE}");
             Ok(true)

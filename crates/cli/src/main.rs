@@ -3,10 +3,12 @@
 //!
 //! - `ponder inspect MODEL`: architecture, sizes, tensor types, tokenizer, chat template;
 //! - `ponder tokenize MODEL TEXT`: token ids and pieces;
-//! - `ponder generate MODEL PROMPT`: greedy or sampled text, streamed, with tokens/s.
+//! - `ponder generate MODEL PROMPT`: greedy or sampled text, streamed, with tokens/s;
+//! - `ponder bench MODEL`: load time, prefill and decode speed, peak memory.
 //!
 //! Every command takes `--json` for machine-readable output.
 
+mod bench;
 mod generate;
 mod inspect;
 mod tokenize;
@@ -36,6 +38,8 @@ enum Command {
     Tokenize(tokenize::Args),
     /// Generate text from a prompt.
     Generate(generate::Args),
+    /// Measure load time, prefill and decode speed, and peak memory.
+    Bench(bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +48,7 @@ fn main() -> ExitCode {
         Command::Inspect(args) => inspect::run(&args),
         Command::Tokenize(args) => tokenize::run(&args),
         Command::Generate(args) => generate::run(&args),
+        Command::Bench(args) => bench::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

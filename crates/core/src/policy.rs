@@ -1,5 +1,7 @@
 //! The policy: a language model that continues sequences one reasoning step at a time.
 
+use serde::{Deserialize, Serialize};
+
 use crate::draw::DrawKey;
 
 /// A sequence held by a policy engine (its prompt and everything generated or appended).
@@ -53,7 +55,8 @@ pub struct StepRequest {
 }
 
 /// Why a step ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Finish {
     /// A newline ended a reasoning step; the attempt goes on.
     StepEnd,

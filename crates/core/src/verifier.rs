@@ -14,4 +14,14 @@ pub trait Verifier {
     ) -> Result<Vec<Vec<f32>>, Self::Error>;
     /// Parameter count, for FLOP accounting.
     fn parameters(&self) -> u64;
+    /// How many tokens the model ran through in the most recent [`Verifier::score`] call
+    /// (the problem and every step of every candidate), for FLOP accounting: a PRM reads
+    /// its inputs, so its cost is the tokens it scores, not tokens it generates.
+    ///
+    /// `None` (the default) when the engine does not count them; strategies then estimate
+    /// the count from the policy's tokens for the same steps and mark the
+    /// [`Compute`](crate::Compute) as estimated.
+    fn last_score_tokens(&self) -> Option<u64> {
+        None
+    }
 }

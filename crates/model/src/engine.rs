@@ -70,6 +70,8 @@ pub struct Engine {
     next_id: SeqId,
     /// Wrap prompts in the model's chat template (for instruct models).
     pub chat: bool,
+    /// Tokens run through the model by the last `Verifier::score` call.
+    last_score_tokens: Option<u64>,
 }
 
 impl Engine {
@@ -80,6 +82,7 @@ impl Engine {
             sequences: HashMap::new(),
             next_id: 1,
             chat,
+            last_score_tokens: None,
         }
     }
 
@@ -452,6 +455,8 @@ impl Verifier for Engine {
             })
             .collect();
         let outputs = self.model.transformer.forward(&mut items)?;
+        let scored: usize = prefix.len() + inputs.iter().map(|(t, _)| t.len()).sum::<usize>();
+        self.last_score_tokens = Some(scored as u64);
         Ok(outputs
             .into_iter()
             .map(|out| out.hidden.iter().map(|h| head.score(h)).collect())
@@ -460,6 +465,10 @@ impl Verifier for Engine {
 
     fn parameters(&self) -> u64 {
         self.model.parameters()
+    }
+
+    fn last_score_tokens(&self) -> Option<u64> {
+        self.last_score_tokens
     }
 }
 

@@ -500,13 +500,20 @@ impl<'a> Reader<'a> {
         Ok(u64::from_le_bytes(self.array(what)?))
     }
 
-    /// Fails unless `count` items of at least `min_size` bytes each could fit.
+    /// Fails unless `count` items of at least `min_size` bytes each could fit. A count that
+    /// fits an ordinary file but not these bytes reads as truncation (the usual cause); an
+    /// absurd one as corruption.
     fn check_count(&self, count: u64, min_size: u64, what: &str) -> Result<(), GgufError> {
         match count.checked_mul(min_size) {
             Some(n) if n <= self.remaining() => Ok(()),
+            Some(n) if n <= 1 << 40 => Err(GgufError::Truncated {
+                what: format!("{count} {what}"),
+                offset: self.pos as u64,
+                needed: n,
+                available: self.remaining(),
+            }),
             _ => Err(GgufError::Corrupt(format!(
-                "the header claims {count} {what}, more than the {} remaining bytes can hold",
-                self.remaining()
+                "the header claims {count} {what}, more than any model file holds"
             ))),
         }
     }

@@ -5,12 +5,14 @@
 //!
 //! This engine is also the reference the WebGPU engine is tested against.
 
+pub mod bench;
 pub mod config;
 pub mod engine;
 pub mod error;
 pub mod gguf;
 pub mod kv_cache;
 pub mod prm;
+pub mod qmatmul;
 pub mod sampler;
 pub mod tokenizer;
 pub mod transformer;

@@ -111,11 +111,11 @@ impl PrmHead {
             w.iter().zip(hidden).map(|(a, b)| a * b).sum::<f32>() + self.bias[o]
         };
         match self.kind {
-            HeadKind::Value => 1.0 / (1.0 + (-logit(0)).exp()),
+            HeadKind::Value => 1.0 / (1.0 + libm::expf(-logit(0))),
             HeadKind::Classification { correct_class } => {
                 let (a, b) = (logit(0), logit(1));
                 let m = a.max(b);
-                let (ea, eb) = ((a - m).exp(), (b - m).exp());
+                let (ea, eb) = (libm::expf(a - m), libm::expf(b - m));
                 let p = [ea / (ea + eb), eb / (ea + eb)];
                 p[correct_class]
             }

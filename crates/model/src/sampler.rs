@@ -85,7 +85,8 @@ pub fn sample(logits: &[f32], params: &SamplingParams, u: f64) -> u32 {
     let t = params.temperature as f64;
     let mut probs: Vec<f64> = order
         .iter()
-        .map(|&i| ((logits[i as usize] - max) as f64 / t).exp())
+        // libm: the same bits natively and in wasm, so a draw picks the same token.
+        .map(|&i| libm::exp((logits[i as usize] - max) as f64 / t))
         .collect();
     let total: f64 = probs.iter().sum();
     for p in probs.iter_mut() {

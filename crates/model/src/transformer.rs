@@ -16,12 +16,15 @@
 //! dot-product type, as llama.cpp does), so results track llama.cpp-family runtimes closely.
 
 use candle_core::quantized::{ggml_file::qtensor_from_ggml, GgmlDType, QMatMul, QTensor};
+use std::sync::Arc;
+
 use candle_core::{Device, Module, Tensor};
 
 use crate::config::{ModelConfig, RopeLayout};
 use crate::error::{ModelError, Result};
 use crate::gguf::{GgufFile, TensorType};
 use crate::kv_cache::KvCache;
+use crate::qmatmul::{BlockType, QMatrix};
 
 /// Which outputs a caller wants from one sequence's new tokens (indices into those tokens).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -54,34 +57,81 @@ pub struct ItemOutput {
     pub hidden: Vec<Vec<f32>>,
 }
 
+/// A weight matrix and how it multiplies.
+///
+/// Quantized matrices use candle's kernels, which quantize each input row on its own. Dense
+/// (F32/F16) matrices use plain per-row dot products rather than a blocked matrix product:
+/// a blocked product's summation order depends on how many rows share the call, and Ponder
+/// promises that a sequence's result does not depend on what else is in the batch.
+enum Projection {
+    /// Ponder's own kernels (Q4_0, Q4_1, Q8_0).
+    Blocks(Arc<QMatrix>),
+    /// candle's kernels, for the other quantized types.
+    Quantized(QMatMul),
+    /// Row-major `[outputs][inputs]`.
+    Dense { weights: Vec<f32>, inputs: usize },
+}
+
+impl Projection {
+    fn apply(&self, x: &Tensor) -> Result<Vec<f32>> {
+        match self {
+            Projection::Blocks(w) => Ok(w.matmul(&x.flatten_all()?.to_vec1::<f32>()?)),
+            Projection::Quantized(w) => Ok(w.forward(x)?.flatten_all()?.to_vec1::<f32>()?),
+            Projection::Dense { weights, inputs } => {
+                let x = x.flatten_all()?.to_vec1::<f32>()?;
+                let outputs = weights.len() / inputs;
+                let mut out = Vec::with_capacity(x.len() / inputs * outputs);
+                for row in x.chunks(*inputs) {
+                    out.extend(weights.chunks(*inputs).map(|w| dot(w, row)));
+                }
+                Ok(out)
+            }
+        }
+    }
+}
+
 struct Layer {
     attn_norm: Vec<f32>,
-    wq: QMatMul,
-    wk: QMatMul,
-    wv: QMatMul,
-    wo: QMatMul,
+    wq: Projection,
+    wk: Projection,
+    wv: Projection,
+    wo: Projection,
     bias: Option<[Vec<f32>; 3]>,
     ffn_norm: Vec<f32>,
-    w_gate: QMatMul,
-    w_up: QMatMul,
-    w_down: QMatMul,
+    w_gate: Projection,
+    w_up: Projection,
+    w_down: Projection,
 }
 
 /// Token embeddings kept in their quantized form; rows are dequantized when looked up,
-/// so a 49k-token vocabulary costs its file size, not four bytes per weight.
-struct Embedding {
-    dtype: GgmlDType,
-    row_bytes: usize,
-    width: usize,
-    data: Vec<u8>,
+/// so a 49k-token vocabulary costs its file size, not four bytes per weight. With tied
+/// embeddings the output projection shares the same matrix.
+enum Embedding {
+    Blocks(Arc<QMatrix>),
+    Other {
+        dtype: GgmlDType,
+        row_bytes: usize,
+        width: usize,
+        data: Vec<u8>,
+    },
 }
 
 impl Embedding {
     fn row(&self, id: u32) -> Result<Vec<f32>> {
-        let start = id as usize * self.row_bytes;
-        let raw = &self.data[start..start + self.row_bytes];
-        let q = qtensor_from_ggml(self.dtype, raw, vec![self.width], &Device::Cpu)?;
-        Ok(q.dequantize(&Device::Cpu)?.to_vec1::<f32>()?)
+        match self {
+            Embedding::Blocks(m) => Ok(m.row_values(id as usize)),
+            Embedding::Other {
+                dtype,
+                row_bytes,
+                width,
+                data,
+            } => {
+                let start = id as usize * row_bytes;
+                let raw = &data[start..start + row_bytes];
+                let q = qtensor_from_ggml(*dtype, raw, vec![*width], &Device::Cpu)?;
+                Ok(q.dequantize(&Device::Cpu)?.to_vec1::<f32>()?)
+            }
+        }
     }
 }
 
@@ -91,7 +141,7 @@ pub struct Transformer {
     embedding: Embedding,
     layers: Vec<Layer>,
     output_norm: Vec<f32>,
-    output: QMatMul,
+    output: Projection,
     /// Rotary inverse frequencies, one per dimension pair.
     inv_freq: Vec<f32>,
     /// Parameter count (tied embeddings counted once), for FLOP accounting.
@@ -142,10 +192,25 @@ impl Loader<'_> {
         )?)
     }
 
-    fn matmul(&mut self, name: &str, inputs: usize, outputs: usize) -> Result<QMatMul> {
-        Ok(QMatMul::from_qtensor(
-            self.qtensor(name, &[inputs, outputs])?,
-        )?)
+    fn matmul(&mut self, name: &str, inputs: usize, outputs: usize) -> Result<Projection> {
+        let (info, raw) = self.file.tensor_bytes(self.bytes, name)?;
+        match BlockType::from_tensor_type(info.ty) {
+            Some(ty) if !dequantize_all() => {
+                let bad_shape = || ModelError::BadShape {
+                    name: name.to_string(),
+                    expected: vec![inputs as u64, outputs as u64],
+                    found: info.dims.clone(),
+                };
+                if info.dims != [inputs as u64, outputs as u64] {
+                    return Err(bad_shape());
+                }
+                self.parameters += info.elements();
+                QMatrix::new(ty, outputs, inputs, raw)
+                    .map(|m| Projection::Blocks(Arc::new(m)))
+                    .ok_or_else(bad_shape)
+            }
+            _ => projection(self.qtensor(name, &[inputs, outputs])?, inputs),
+        }
     }
 
     fn vector(&mut self, name: &str, len: usize) -> Result<Vec<f32>> {
@@ -176,19 +241,42 @@ impl Transformer {
         };
         let (h, kv, ff) = (config.hidden, config.kv_width(), config.ffn_hidden);
 
-        let embd_q = l.qtensor("token_embd.weight", &[h, vocab_size])?;
-        let (block_elems, block_bytes) = embd.ty.block();
-        let embedding = Embedding {
-            dtype: ggml_dtype(embd.ty),
-            row_bytes: (h as u64 / block_elems * block_bytes) as usize,
-            width: h,
-            data: file.tensor_bytes(bytes, "token_embd.weight")?.1.to_vec(),
+        let (_, embd_raw) = file.tensor_bytes(bytes, "token_embd.weight")?;
+        l.parameters += embd.elements();
+        let embedding = match BlockType::from_tensor_type(embd.ty) {
+            Some(ty) if !dequantize_all() => Embedding::Blocks(Arc::new(
+                QMatrix::new(ty, vocab_size, h, embd_raw).ok_or_else(|| ModelError::BadShape {
+                    name: "token_embd.weight".into(),
+                    expected: vec![h as u64, vocab_size as u64],
+                    found: embd.dims.clone(),
+                })?,
+            )),
+            _ => {
+                let (block_elems, block_bytes) = embd.ty.block();
+                Embedding::Other {
+                    dtype: ggml_dtype(embd.ty),
+                    row_bytes: (h as u64 / block_elems * block_bytes) as usize,
+                    width: h,
+                    data: embd_raw.to_vec(),
+                }
+            }
         };
         let output = if file.tensor("output.weight").is_some() {
             l.matmul("output.weight", h, vocab_size)?
         } else {
             // Tied embeddings: the output projection is the embedding matrix.
-            QMatMul::from_qtensor(embd_q)?
+            match &embedding {
+                Embedding::Blocks(m) => Projection::Blocks(m.clone()),
+                Embedding::Other { .. } => {
+                    let q = qtensor_from_ggml(
+                        ggml_dtype(embd.ty),
+                        embd_raw,
+                        vec![vocab_size, h],
+                        &Device::Cpu,
+                    )?;
+                    projection(q, h)?
+                }
+            }
         };
         let output_norm = l.vector("output_norm.weight", h)?;
 
@@ -219,7 +307,7 @@ impl Transformer {
         }
         let inv_freq = (0..config.head_dim)
             .step_by(2)
-            .map(|i| 1f32 / config.rope_base.powf(i as f32 / config.head_dim as f32))
+            .map(|i| 1f32 / libm::powf(config.rope_base, i as f32 / config.head_dim as f32))
             .collect();
         Ok(Transformer {
             parameters: l.parameters,
@@ -279,6 +367,11 @@ impl Transformer {
             }
         }
 
+        let angles: Vec<Vec<(f32, f32)>> = items
+            .iter()
+            .map(|item| self.rotary_angles(item.cache.len(), item.tokens.len()))
+            .collect();
+
         for (layer_index, layer) in self.layers.iter().enumerate() {
             let normed = rms_norm(&x, &layer.attn_norm, cfg.rms_eps);
             let normed = Tensor::from_vec(normed, (total, h), &Device::Cpu)?;
@@ -293,12 +386,12 @@ impl Transformer {
             }
             let mut attn = vec![0f32; total * h];
             let mut row = 0;
-            for item in items.iter_mut() {
+            for (item, angles) in items.iter_mut().zip(&angles) {
                 let n = item.tokens.len();
                 let start = item.cache.len();
-                self.rotate(&mut q[row * h..(row + n) * h], cfg.n_heads, start);
+                self.rotate(&mut q[row * h..(row + n) * h], cfg.n_heads, angles);
                 let kvw = cfg.kv_width();
-                self.rotate(&mut k[row * kvw..(row + n) * kvw], cfg.n_kv_heads, start);
+                self.rotate(&mut k[row * kvw..(row + n) * kvw], cfg.n_kv_heads, angles);
                 item.cache.keys[layer_index].extend_from_slice(&k[row * kvw..(row + n) * kvw]);
                 item.cache.values[layer_index].extend_from_slice(&v[row * kvw..(row + n) * kvw]);
                 self.attend(
@@ -321,7 +414,7 @@ impl Transformer {
             let act: Vec<f32> = gate
                 .iter()
                 .zip(&up)
-                .map(|(&g, &u)| g / (1.0 + (-g).exp()) * u)
+                .map(|(&g, &u)| g / (1.0 + libm::expf(-g)) * u)
                 .collect();
             let act = Tensor::from_vec(act, (total, cfg.ffn_hidden), &Device::Cpu)?;
             let down = project(&layer.w_down, &act)?;
@@ -372,14 +465,12 @@ impl Transformer {
 
     /// Applies rotary position embeddings to `rows` (tokens × heads × head_dim) whose first
     /// token sits at position `start`.
-    fn rotate(&self, rows: &mut [f32], n_heads: usize, start: usize) {
+    fn rotate(&self, rows: &mut [f32], n_heads: usize, angles: &[(f32, f32)]) {
         let d = self.config.head_dim;
         let half = d / 2;
-        for (t, token) in rows.chunks_mut(n_heads * d).enumerate() {
-            let pos = (start + t) as f32;
+        for (token, angles) in rows.chunks_mut(n_heads * d).zip(angles.chunks(half)) {
             for head in token.chunks_mut(d) {
-                for (i, &f) in self.inv_freq.iter().enumerate() {
-                    let (sin, cos) = (pos * f).sin_cos();
+                for (i, &(sin, cos)) in angles.iter().enumerate() {
                     let (a, b) = match self.config.rope_layout {
                         RopeLayout::Interleaved => (2 * i, 2 * i + 1),
                         RopeLayout::Halves => (i, i + half),
@@ -390,6 +481,21 @@ impl Transformer {
                 }
             }
         }
+    }
+
+    /// `(sin, cos)` of every rotary angle for `n` positions from `start`, computed once per
+    /// forward pass and shared by all layers. `libm` gives the same bits natively and in
+    /// wasm (the platforms' own `sinf` may differ in the last bit).
+    fn rotary_angles(&self, start: usize, n: usize) -> Vec<(f32, f32)> {
+        let mut out = Vec::with_capacity(n * self.inv_freq.len());
+        for p in start..start + n {
+            let pos = p as f32;
+            out.extend(self.inv_freq.iter().map(|&f| {
+                let angle = pos * f;
+                (libm::sinf(angle), libm::cosf(angle))
+            }));
+        }
+        out
     }
 
     /// Causal attention of `q` (new tokens from position `start`) over a cache that
@@ -420,7 +526,7 @@ impl Transformer {
                 }
                 let mut sum = 0f32;
                 for s in scores.iter_mut() {
-                    *s = (*s - max).exp();
+                    *s = libm::expf(*s - max);
                     sum += *s;
                 }
                 let oh = &mut out_tok[head * d..(head + 1) * d];
@@ -437,12 +543,45 @@ impl Transformer {
     }
 }
 
-fn project(w: &QMatMul, x: &Tensor) -> Result<Vec<f32>> {
-    Ok(w.forward(x)?.flatten_all()?.to_vec1::<f32>()?)
+fn project(w: &Projection, x: &Tensor) -> Result<Vec<f32>> {
+    w.apply(x)
 }
 
+/// candle's switch for dequantizing every weight to f32 (`CANDLE_DEQUANTIZE_ALL`), honoured
+/// here too so that the whole model runs in plain f32 arithmetic when it is set (the exact
+/// reference comparison in the tests uses it).
+fn dequantize_all() -> bool {
+    std::env::var("CANDLE_DEQUANTIZE_ALL").is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+fn projection(q: QTensor, inputs: usize) -> Result<Projection> {
+    match q.dtype() {
+        GgmlDType::F32 | GgmlDType::F16 => Ok(Projection::Dense {
+            weights: q
+                .dequantize(&Device::Cpu)?
+                .flatten_all()?
+                .to_vec1::<f32>()?,
+            inputs,
+        }),
+        _ => Ok(Projection::Quantized(QMatMul::from_qtensor(q)?)),
+    }
+}
+
+/// A dot product in four interleaved partial sums, added `((s0 + s1) + s2) + s3`: a fixed
+/// order (so every platform gets the same bits) that compilers can map onto SIMD lanes.
 fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    let mut s = [0f32; 4];
+    let (ac, bc) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (ar, br) = (ac.remainder(), bc.remainder());
+    for (x, y) in ac.zip(bc) {
+        for l in 0..4 {
+            s[l] += x[l] * y[l];
+        }
+    }
+    for (l, (x, y)) in ar.iter().zip(br).enumerate() {
+        s[l] += x * y;
+    }
+    ((s[0] + s[1]) + s[2]) + s[3]
 }
 
 fn add_in_place(x: &mut [f32], y: &[f32]) {

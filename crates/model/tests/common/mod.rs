@@ -3,6 +3,8 @@
 #[allow(dead_code)]
 #[cfg(not(target_arch = "wasm32"))]
 pub mod reference;
+#[allow(dead_code)]
+pub mod tiny;
 
 use std::path::PathBuf;
 

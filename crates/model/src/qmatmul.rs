@@ -1,0 +1,663 @@
+//! Ponder's own quantized matrix products for the block types that carry our models:
+//! Q4_0, Q4_1 and Q8_0 (SmolLM2's Q4_1 layers and Q8_0 embedding; Ponder's built-in models).
+//!
+//! Why our own: decoding is bandwidth- and unpacking-bound, and test-time compute decodes
+//! many sequences at once. These kernels read each weight row once per call and reuse it
+//! for every input row (sixteen sequences cost little more than one), and they use wasm
+//! SIMD in the browser.
+//!
+//! As in llama.cpp, each input row is first quantized to 8 bits per block of 32 (one f32
+//! scale per block, and the block's scaled sum for the types with a minimum); a block's
+//! product is then an exact integer dot product times the two scales. Integer sums are
+//! exact whatever the instruction set, and the float accumulation over blocks runs in the
+//! same order everywhere, so native and wasm builds give bit-identical results, and a row's
+//! result never depends on the other rows in the call.
+
+use crate::gguf::TensorType;
+
+pub const BLOCK: usize = 32;
+
+/// The block types these kernels handle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockType {
+    Q4_0,
+    Q4_1,
+    Q8_0,
+}
+
+impl BlockType {
+    pub fn from_tensor_type(ty: TensorType) -> Option<BlockType> {
+        match ty {
+            TensorType::Q4_0 => Some(BlockType::Q4_0),
+            TensorType::Q4_1 => Some(BlockType::Q4_1),
+            TensorType::Q8_0 => Some(BlockType::Q8_0),
+            _ => None,
+        }
+    }
+
+    fn block_bytes(self) -> usize {
+        match self {
+            BlockType::Q4_0 => 18,
+            BlockType::Q4_1 => 20,
+            BlockType::Q8_0 => 34,
+        }
+    }
+}
+
+/// A weight matrix `[rows][cols]`, repacked at load time for the kernels: per block of 32
+/// weights its integer values (nibbles stay packed), its scale and its minimum as f32.
+///
+/// Every type is written as `w = d·q + m` with an integer `q`: Q4_1 stores `m`; Q4_0's
+/// nibbles are `q + 8`, so `m = −8·d`; Q8_0 has `m = 0`.
+pub struct QMatrix {
+    ty: BlockType,
+    rows: usize,
+    cols: usize,
+    /// Packed integers: 16 bytes per block for the 4-bit types, 32 for Q8_0.
+    qs: Vec<u8>,
+    d: Vec<f32>,
+    m: Vec<f32>,
+}
+
+/// One input row quantized to 8 bits per block of 32, kept widened to 16 bits because
+/// the SIMD dot product consumes 16-bit lanes.
+struct Q8Row {
+    q: Vec<i16>,
+    /// Scale per block.
+    d: Vec<f32>,
+    /// `d × Σq` per block: the factor of a block's minimum.
+    s: Vec<f32>,
+}
+
+fn f16_at(bytes: &[u8], at: usize) -> f32 {
+    f16_to_f32(u16::from_le_bytes([bytes[at], bytes[at + 1]]))
+}
+
+/// IEEE half to single precision, exactly.
+pub fn f16_to_f32(h: u16) -> f32 {
+    let sign = u32::from(h >> 15) << 31;
+    let exp = u32::from((h >> 10) & 0x1f);
+    let mant = u32::from(h & 0x3ff);
+    let bits = match (exp, mant) {
+        (0, 0) => sign,
+        (0, m) => {
+            // Subnormal: renormalize.
+            let shift = m.leading_zeros() - 21;
+            let m = (m << shift) & 0x3ff;
+            sign | ((113 - shift) << 23) | (m << 13)
+        }
+        (0x1f, m) => sign | 0x7f80_0000 | (m << 13),
+        (e, m) => sign | ((e + 112) << 23) | (m << 13),
+    };
+    f32::from_bits(bits)
+}
+
+/// The values of a row of blocks, or `None` for a type without blocks here.
+pub fn dequantize_row(ty: Option<BlockType>, raw: &[u8]) -> Option<Vec<f32>> {
+    let ty = ty?;
+    let mut out = Vec::with_capacity(raw.len() / ty.block_bytes() * BLOCK);
+    for block in raw.chunks_exact(ty.block_bytes()) {
+        let d = f16_at(block, 0);
+        match ty {
+            BlockType::Q8_0 => out.extend(block[2..34].iter().map(|&q| d * f32::from(q as i8))),
+            BlockType::Q4_0 | BlockType::Q4_1 => {
+                let (offset, packed) = if ty == BlockType::Q4_0 {
+                    (-8.0 * d, &block[2..18])
+                } else {
+                    (f16_at(block, 2), &block[4..20])
+                };
+                out.extend(packed.iter().map(|&b| d * f32::from(b & 0x0f) + offset));
+                out.extend(packed.iter().map(|&b| d * f32::from(b >> 4) + offset));
+            }
+        }
+    }
+    Some(out)
+}
+
+fn quantize_row(x: &[f32]) -> Q8Row {
+    let blocks = x.len() / BLOCK;
+    let mut row = Q8Row {
+        q: vec![0; x.len()],
+        d: Vec::with_capacity(blocks),
+        s: Vec::with_capacity(blocks),
+    };
+    for (b, xs) in x.chunks_exact(BLOCK).enumerate() {
+        let amax = xs.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let d = amax / 127.0;
+        let inv = if d != 0.0 { 1.0 / d } else { 0.0 };
+        let mut sum = 0i32;
+        for (q, &v) in row.q[b * BLOCK..(b + 1) * BLOCK].iter_mut().zip(xs) {
+            let r = (v * inv).round() as i32;
+            *q = r as i16;
+            sum += r;
+        }
+        row.d.push(d);
+        row.s.push(d * sum as f32);
+    }
+    row
+}
+
+/// Inputs handled together per pass over a weight row: their accumulators stay in
+/// registers while each weight block is unpacked once for all of them.
+const TILE: usize = 4;
+
+impl QMatrix {
+    /// A matrix from GGML block bytes (`rows × cols / 32` blocks). `None` if the sizes
+    /// disagree.
+    pub fn new(ty: BlockType, rows: usize, cols: usize, data: &[u8]) -> Option<QMatrix> {
+        if !cols.is_multiple_of(BLOCK) || data.len() != rows * cols / BLOCK * ty.block_bytes() {
+            return None;
+        }
+        let blocks = rows * cols / BLOCK;
+        let q_bytes = if ty == BlockType::Q8_0 { 32 } else { 16 };
+        let mut m = QMatrix {
+            ty,
+            rows,
+            cols,
+            qs: Vec::with_capacity(blocks * q_bytes),
+            d: Vec::with_capacity(blocks),
+            m: Vec::with_capacity(blocks),
+        };
+        for block in data.chunks_exact(ty.block_bytes()) {
+            let d = f16_at(block, 0);
+            let (min, qs) = match ty {
+                BlockType::Q4_0 => (-8.0 * d, &block[2..18]),
+                BlockType::Q4_1 => (f16_at(block, 2), &block[4..20]),
+                BlockType::Q8_0 => (0.0, &block[2..34]),
+            };
+            m.d.push(d);
+            m.m.push(min);
+            m.qs.extend_from_slice(qs);
+        }
+        Some(m)
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// The values of row `r` (an embedding lookup).
+    pub fn row_values(&self, r: usize) -> Vec<f32> {
+        let blocks = self.cols / BLOCK;
+        let mut out = Vec::with_capacity(self.cols);
+        for block in r * blocks..(r + 1) * blocks {
+            let (d, m) = (self.d[block], self.m[block]);
+            let w = self.unpack(block);
+            if self.ty == BlockType::Q4_0 {
+                // Q4_0's nibbles are q + 8: written as (q − 8)·d so the value is exact.
+                out.extend(w.iter().map(|&q| f32::from(q - 8) * d));
+            } else {
+                out.extend(w.iter().map(|&q| d * f32::from(q) + m));
+            }
+        }
+        out
+    }
+
+    /// `y[t][r] = Σ_c W[r][c] · x[t][c]` for `x` holding whole rows of `cols` values.
+    pub fn matmul(&self, x: &[f32]) -> Vec<f32> {
+        let n = x.len() / self.cols;
+        let inputs: Vec<Q8Row> = x.chunks_exact(self.cols).map(quantize_row).collect();
+        let mut y = vec![0f32; n * self.rows];
+        let threads = worker_count(self.rows * self.cols * n);
+        if threads <= 1 {
+            let mut out = vec![0f32; self.rows * n];
+            self.rows_into(0, self.rows, &inputs, &mut out);
+            transpose_into(&out, n, self.rows, 0, &mut y);
+            return y;
+        }
+        // Each thread owns whole output rows, so a result never depends on the split.
+        let per = self.rows.div_ceil(threads);
+        let parts: Vec<(usize, Vec<f32>)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|i| {
+                    let (start, end) = (i * per, ((i + 1) * per).min(self.rows));
+                    let inputs = &inputs;
+                    scope.spawn(move || {
+                        let mut out = vec![0f32; end.saturating_sub(start) * n];
+                        if start < end {
+                            self.rows_into(start, end, inputs, &mut out);
+                        }
+                        (start, out)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        });
+        for (start, out) in parts {
+            let rows = out.len() / n.max(1);
+            transpose_into(&out, n, rows, start, &mut y);
+        }
+        y
+    }
+
+    /// Rows `start..end` for every input, row-major `[row - start][input]`.
+    fn rows_into(&self, start: usize, end: usize, inputs: &[Q8Row], out: &mut [f32]) {
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        return simd_wasm::rows_into(self, start, end, inputs, out);
+        #[cfg(target_arch = "x86_64")]
+        return simd_x86::rows_into(self, start, end, inputs, out);
+        #[allow(unreachable_code)]
+        self.rows_into_portable(start, end, inputs, out)
+    }
+
+    /// The reference kernel, in plain Rust. The SIMD kernels perform the very same integer
+    /// and float operations in the same order, lane for lane, so all agree bit for bit.
+    ///
+    /// Per block, the 32 products are summed into four integer lanes the way wasm's
+    /// `i32x4.dot_i16x8_s` (and x86's `pmaddwd`) leave them: lane `l` holds the products at
+    /// positions `8g + 2l` and `8g + 2l + 1` of the four groups `g`. Each lane, converted
+    /// to f32 and times the block's two scales, is added to a running f32 lane; the lanes
+    /// are summed `((l0 + l1) + l2) + l3` at the end, and the minimum terms (`m × d·Σq`)
+    /// accumulate separately and come last.
+    fn rows_into_portable(&self, start: usize, end: usize, inputs: &[Q8Row], out: &mut [f32]) {
+        let n = inputs.len();
+        let blocks = self.cols / BLOCK;
+        for r in start..end {
+            for (tile, xs) in inputs.chunks(TILE).enumerate() {
+                let mut acc = [[0f32; 4]; TILE];
+                let mut min_acc = [0f32; TILE];
+                for b in 0..blocks {
+                    let block = r * blocks + b;
+                    let w = self.unpack(block);
+                    let (d, m) = (self.d[block], self.m[block]);
+                    for (t, x) in xs.iter().enumerate() {
+                        let xq = &x.q[b * BLOCK..(b + 1) * BLOCK];
+                        let mut lanes = [0i32; 4];
+                        for g in 0..4 {
+                            for (l, lane) in lanes.iter_mut().enumerate() {
+                                let i = 8 * g + 2 * l;
+                                *lane += i32::from(w[i]) * i32::from(xq[i])
+                                    + i32::from(w[i + 1]) * i32::from(xq[i + 1]);
+                            }
+                        }
+                        let scale = d * x.d[b];
+                        for l in 0..4 {
+                            acc[t][l] += lanes[l] as f32 * scale;
+                        }
+                        min_acc[t] += m * x.s[b];
+                    }
+                }
+                for t in 0..xs.len() {
+                    out[(r - start) * n + tile * TILE + t] = finish(acc[t], min_acc[t]);
+                }
+            }
+        }
+    }
+
+    /// The 32 integers of a block, widened to 16 bits.
+    fn unpack(&self, block: usize) -> [i16; 32] {
+        let mut w = [0i16; 32];
+        match self.ty {
+            BlockType::Q8_0 => {
+                for (o, &q) in w.iter_mut().zip(&self.qs[block * 32..block * 32 + 32]) {
+                    *o = i16::from(q as i8);
+                }
+            }
+            BlockType::Q4_0 | BlockType::Q4_1 => {
+                let packed = &self.qs[block * 16..block * 16 + 16];
+                for i in 0..16 {
+                    w[i] = i16::from(packed[i] & 0x0f);
+                    w[i + 16] = i16::from(packed[i] >> 4);
+                }
+            }
+        }
+        w
+    }
+}
+
+/// The final sum of one output: lanes in a fixed order, then the minimum terms.
+#[inline(always)]
+fn finish(a: [f32; 4], min_acc: f32) -> f32 {
+    (((a[0] + a[1]) + a[2]) + a[3]) + min_acc
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd_wasm {
+    //! The kernel with wasm SIMD (simd128), which every browser with WebGPU also has.
+    use core::arch::wasm32::*;
+
+    use super::{finish, BlockType, Q8Row, QMatrix, BLOCK, TILE};
+
+    pub(super) fn rows_into(
+        m: &QMatrix,
+        start: usize,
+        end: usize,
+        inputs: &[Q8Row],
+        out: &mut [f32],
+    ) {
+        let n = inputs.len();
+        let blocks = m.cols / BLOCK;
+        for r in start..end {
+            for (tile, xs) in inputs.chunks(TILE).enumerate() {
+                let mut acc = [f32x4_splat(0.0); TILE];
+                let mut min_acc = [0f32; TILE];
+                for b in 0..blocks {
+                    let block = r * blocks + b;
+                    // SAFETY: `qs` holds 16 (4-bit types) or 32 (Q8_0) bytes per block and
+                    // each input row 32 i16 per block; v128 loads need no alignment.
+                    let w = unsafe {
+                        match m.ty {
+                            BlockType::Q8_0 => {
+                                let p = m.qs.as_ptr().add(block * 32) as *const v128;
+                                let (a, b) = (v128_load(p), v128_load(p.add(1)));
+                                [
+                                    i16x8_extend_low_i8x16(a),
+                                    i16x8_extend_high_i8x16(a),
+                                    i16x8_extend_low_i8x16(b),
+                                    i16x8_extend_high_i8x16(b),
+                                ]
+                            }
+                            BlockType::Q4_0 | BlockType::Q4_1 => {
+                                let bytes = v128_load(m.qs.as_ptr().add(block * 16) as *const v128);
+                                let lo = v128_and(bytes, u8x16_splat(0x0f));
+                                let hi = u8x16_shr(bytes, 4);
+                                [
+                                    u16x8_extend_low_u8x16(lo),
+                                    u16x8_extend_high_u8x16(lo),
+                                    u16x8_extend_low_u8x16(hi),
+                                    u16x8_extend_high_u8x16(hi),
+                                ]
+                            }
+                        }
+                    };
+                    let (d, mn) = (m.d[block], m.m[block]);
+                    for (t, x) in xs.iter().enumerate() {
+                        // SAFETY: as above.
+                        let lanes = unsafe {
+                            let xp = x.q.as_ptr().add(b * BLOCK) as *const v128;
+                            let mut s = i32x4_dot_i16x8(w[0], v128_load(xp));
+                            s = i32x4_add(s, i32x4_dot_i16x8(w[1], v128_load(xp.add(1))));
+                            s = i32x4_add(s, i32x4_dot_i16x8(w[2], v128_load(xp.add(2))));
+                            i32x4_add(s, i32x4_dot_i16x8(w[3], v128_load(xp.add(3))))
+                        };
+                        let scale = f32x4_splat(d * x.d[b]);
+                        acc[t] = f32x4_add(acc[t], f32x4_mul(f32x4_convert_i32x4(lanes), scale));
+                        min_acc[t] += mn * x.s[b];
+                    }
+                }
+                for t in 0..xs.len() {
+                    let a = [
+                        f32x4_extract_lane::<0>(acc[t]),
+                        f32x4_extract_lane::<1>(acc[t]),
+                        f32x4_extract_lane::<2>(acc[t]),
+                        f32x4_extract_lane::<3>(acc[t]),
+                    ];
+                    out[(r - start) * n + tile * TILE + t] = finish(a, min_acc[t]);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod simd_x86 {
+    //! The kernel with SSE2, the x86-64 baseline: `pmaddwd` has the lane layout of wasm's
+    //! `i32x4.dot_i16x8_s`.
+    use core::arch::x86_64::*;
+
+    use super::{finish, BlockType, Q8Row, QMatrix, BLOCK, TILE};
+
+    pub(super) fn rows_into(
+        m: &QMatrix,
+        start: usize,
+        end: usize,
+        inputs: &[Q8Row],
+        out: &mut [f32],
+    ) {
+        let n = inputs.len();
+        let blocks = m.cols / BLOCK;
+        // SAFETY: SSE2 is always present on x86-64. `qs` holds 16 (4-bit types) or 32
+        // (Q8_0) bytes per block and each input row 32 i16 per block; all loads are
+        // unaligned loads within those ranges.
+        unsafe {
+            let low_nibbles = _mm_set1_epi8(0x0f);
+            let zero = _mm_setzero_si128();
+            for r in start..end {
+                for (tile, xs) in inputs.chunks(TILE).enumerate() {
+                    let mut acc = [_mm_setzero_ps(); TILE];
+                    let mut min_acc = [0f32; TILE];
+                    for b in 0..blocks {
+                        let block = r * blocks + b;
+                        let w = match m.ty {
+                            BlockType::Q8_0 => {
+                                let p = m.qs.as_ptr().add(block * 32) as *const __m128i;
+                                let (a, c) = (_mm_loadu_si128(p), _mm_loadu_si128(p.add(1)));
+                                // Sign-extend bytes to 16 bits: duplicate, then shift right.
+                                [
+                                    _mm_srai_epi16(_mm_unpacklo_epi8(a, a), 8),
+                                    _mm_srai_epi16(_mm_unpackhi_epi8(a, a), 8),
+                                    _mm_srai_epi16(_mm_unpacklo_epi8(c, c), 8),
+                                    _mm_srai_epi16(_mm_unpackhi_epi8(c, c), 8),
+                                ]
+                            }
+                            BlockType::Q4_0 | BlockType::Q4_1 => {
+                                let bytes = _mm_loadu_si128(
+                                    m.qs.as_ptr().add(block * 16) as *const __m128i
+                                );
+                                let lo = _mm_and_si128(bytes, low_nibbles);
+                                let hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), low_nibbles);
+                                [
+                                    _mm_unpacklo_epi8(lo, zero),
+                                    _mm_unpackhi_epi8(lo, zero),
+                                    _mm_unpacklo_epi8(hi, zero),
+                                    _mm_unpackhi_epi8(hi, zero),
+                                ]
+                            }
+                        };
+                        let (d, mn) = (m.d[block], m.m[block]);
+                        for (t, x) in xs.iter().enumerate() {
+                            let xp = x.q.as_ptr().add(b * BLOCK) as *const __m128i;
+                            let mut s = _mm_madd_epi16(w[0], _mm_loadu_si128(xp));
+                            s = _mm_add_epi32(s, _mm_madd_epi16(w[1], _mm_loadu_si128(xp.add(1))));
+                            s = _mm_add_epi32(s, _mm_madd_epi16(w[2], _mm_loadu_si128(xp.add(2))));
+                            s = _mm_add_epi32(s, _mm_madd_epi16(w[3], _mm_loadu_si128(xp.add(3))));
+                            let scale = _mm_set1_ps(d * x.d[b]);
+                            acc[t] = _mm_add_ps(acc[t], _mm_mul_ps(_mm_cvtepi32_ps(s), scale));
+                            min_acc[t] += mn * x.s[b];
+                        }
+                    }
+                    for t in 0..xs.len() {
+                        let mut a = [0f32; 4];
+                        _mm_storeu_ps(a.as_mut_ptr(), acc[t]);
+                        out[(r - start) * n + tile * TILE + t] = finish(a, min_acc[t]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Copies `[rows][n]` results into `y[n][total_rows]` at column offset `start`.
+fn transpose_into(out: &[f32], n: usize, rows: usize, start: usize, y: &mut [f32]) {
+    let total = y.len() / n.max(1);
+    for r in 0..rows {
+        for t in 0..n {
+            y[t * total + start + r] = out[r * n + t];
+        }
+    }
+}
+
+/// Threads worth using for `work` multiply-adds: one below a few million, else all cores.
+fn worker_count(work: usize) -> usize {
+    if cfg!(target_arch = "wasm32") || work < 1 << 21 {
+        return 1;
+    }
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deterministic stream of values in [-1, 1).
+    fn values(n: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                (s >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+            })
+            .collect()
+    }
+
+    fn f32_to_f16(x: f32) -> u16 {
+        // Only for building test blocks from values that f16 represents well.
+        let bits = x.to_bits();
+        let sign = ((bits >> 16) & 0x8000) as u16;
+        let exp = ((bits >> 23) & 0xff) as i32 - 127 + 15;
+        if x == 0.0 {
+            return sign;
+        }
+        let mant = ((bits >> 13) & 0x3ff) as u16;
+        sign | ((exp as u16) << 10) | mant
+    }
+
+    /// Builds one block of each type from 32 values, and the values it stands for.
+    fn block(ty: BlockType, xs: &[f32]) -> (Vec<u8>, Vec<f32>) {
+        let amax = xs.iter().fold(0f32, |m, v| m.max(v.abs()));
+        match ty {
+            BlockType::Q8_0 => {
+                let d = f16_to_f32(f32_to_f16(amax / 127.0));
+                let mut out = f32_to_f16(d).to_le_bytes().to_vec();
+                let qs: Vec<i8> = xs.iter().map(|v| (v / d).round() as i8).collect();
+                out.extend(qs.iter().map(|&q| q as u8));
+                (out, qs.iter().map(|&q| d * f32::from(q)).collect())
+            }
+            BlockType::Q4_0 => {
+                let d = f16_to_f32(f32_to_f16(amax / 8.0));
+                let mut out = f32_to_f16(d).to_le_bytes().to_vec();
+                let n: Vec<u8> = xs
+                    .iter()
+                    .map(|v| ((v / d).round() + 8.0).clamp(0.0, 15.0) as u8)
+                    .collect();
+                out.extend((0..16).map(|i| n[i] | (n[i + 16] << 4)));
+                (out, n.iter().map(|&q| d * (f32::from(q) - 8.0)).collect())
+            }
+            BlockType::Q4_1 => {
+                let min = xs.iter().fold(f32::MAX, |m, &v| m.min(v));
+                let max = xs.iter().fold(f32::MIN, |m, &v| m.max(v));
+                let d = f16_to_f32(f32_to_f16((max - min) / 15.0));
+                let m = f16_to_f32(f32_to_f16(min));
+                let mut out = f32_to_f16(d).to_le_bytes().to_vec();
+                out.extend(f32_to_f16(m).to_le_bytes());
+                let n: Vec<u8> = xs
+                    .iter()
+                    .map(|v| ((v - m) / d).round().clamp(0.0, 15.0) as u8)
+                    .collect();
+                out.extend((0..16).map(|i| n[i] | (n[i + 16] << 4)));
+                (out, n.iter().map(|&q| d * f32::from(q) + m).collect())
+            }
+        }
+    }
+
+    #[test]
+    fn f16_conversion_is_exact_on_known_values() {
+        assert_eq!(f16_to_f32(0x3c00), 1.0);
+        assert_eq!(f16_to_f32(0xc000), -2.0);
+        assert_eq!(f16_to_f32(0x0001), 2f32.powi(-24));
+        assert_eq!(f16_to_f32(0x7bff), 65504.0);
+        assert!(f16_to_f32(0x7e00).is_nan());
+    }
+
+    #[test]
+    fn products_match_dequantized_weights_within_input_quantization() {
+        let (rows, cols) = (8, 128);
+        for ty in [BlockType::Q4_0, BlockType::Q4_1, BlockType::Q8_0] {
+            let w = values(rows * cols, 11);
+            let mut data = Vec::new();
+            let mut dequant = Vec::new();
+            for xs in w.chunks(BLOCK) {
+                let (b, v) = block(ty, xs);
+                data.extend(b);
+                dequant.extend(v);
+            }
+            let m = QMatrix::new(ty, rows, cols, &data).expect("shape");
+            let x = values(3 * cols, 5);
+            let y = m.matmul(&x);
+            for t in 0..3 {
+                for r in 0..rows {
+                    let exact: f32 = (0..cols)
+                        .map(|c| dequant[r * cols + c] * x[t * cols + c])
+                        .sum();
+                    // The input is rounded to 1/254 of each block's range: error well under 1%
+                    // of Σ|w·x|.
+                    let scale: f32 = (0..cols)
+                        .map(|c| (dequant[r * cols + c] * x[t * cols + c]).abs())
+                        .sum();
+                    let got = y[t * rows + r];
+                    assert!(
+                        (got - exact).abs() <= 0.01 * scale,
+                        "{ty:?} row {r}: {got} vs {exact}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_simd_kernel_equals_the_portable_one_bit_for_bit() {
+        let (rows, cols) = (40, 256);
+        for ty in [BlockType::Q4_0, BlockType::Q4_1, BlockType::Q8_0] {
+            let w = values(rows * cols, 21);
+            let data: Vec<u8> = w.chunks(BLOCK).flat_map(|xs| block(ty, xs).0).collect();
+            let m = QMatrix::new(ty, rows, cols, &data).expect("shape");
+            let x = values(7 * cols, 4);
+            let inputs: Vec<Q8Row> = x.chunks_exact(cols).map(quantize_row).collect();
+            let mut fast = vec![0f32; rows * 7];
+            let mut portable = vec![0f32; rows * 7];
+            m.rows_into(0, rows, &inputs, &mut fast);
+            m.rows_into_portable(0, rows, &inputs, &mut portable);
+            assert_eq!(fast, portable, "{ty:?}");
+        }
+    }
+
+    #[test]
+    fn embedding_rows_are_the_dequantized_blocks() {
+        for ty in [BlockType::Q4_0, BlockType::Q4_1, BlockType::Q8_0] {
+            let w = values(3 * 64, 8);
+            let (mut data, mut want) = (Vec::new(), Vec::new());
+            for xs in w.chunks(BLOCK) {
+                let (b, v) = block(ty, xs);
+                data.extend(b);
+                want.extend(v);
+            }
+            let m = QMatrix::new(ty, 3, 64, &data).expect("shape");
+            for r in 0..3 {
+                assert_eq!(
+                    m.row_values(r),
+                    want[r * 64..(r + 1) * 64].to_vec(),
+                    "{ty:?}"
+                );
+                assert_eq!(
+                    dequantize_row(
+                        Some(ty),
+                        &data[r * data.len() / 3..(r + 1) * data.len() / 3]
+                    ),
+                    Some(want[r * 64..(r + 1) * 64].to_vec())
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_row_does_not_depend_on_its_companions() {
+        let (rows, cols) = (600, 4096);
+        let w = values(rows * cols, 3);
+        let mut data = Vec::new();
+        for xs in w.chunks(BLOCK) {
+            data.extend(block(BlockType::Q4_1, xs).0);
+        }
+        let m = QMatrix::new(BlockType::Q4_1, rows, cols, &data).expect("shape");
+        let x = values(4 * cols, 9);
+        let together = m.matmul(&x);
+        for t in 0..4 {
+            let alone = m.matmul(&x[t * cols..(t + 1) * cols]);
+            assert_eq!(&together[t * rows..(t + 1) * rows], &alone[..]);
+        }
+    }
+}

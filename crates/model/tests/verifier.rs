@@ -1,0 +1,100 @@
+//! The engine as a process reward model: scores come from the head at each step's last
+//! token, equal an independent computation (one plain forward over the whole text, no
+//! prefix sharing, no batching), and do not depend on which candidates share the batch.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use common::tiny::{self, Head};
+use ponder_core::Verifier;
+use ponder_model::transformer::{BatchItem, Wanted};
+use ponder_model::{Engine, LanguageModel, ModelError};
+
+fn candidates() -> Vec<Vec<String>> {
+    vec![
+        vec!["12*7=84".into(), "84+5=89".into(), "Answer: 89".into()],
+        vec!["12*7=74\n".into(), "Answer: 79".into()],
+        vec![],
+        vec!["just one step".into()],
+    ]
+}
+
+/// Scores computed the slow way: the whole text through a fresh cache, hidden states at
+/// the token before each step boundary, the head applied by hand.
+fn independent_scores(engine: &Engine, problem: &str, steps: &[String]) -> Vec<f32> {
+    let model = &engine.model;
+    let head = model.prm.as_ref().expect("a PRM");
+    let mut tokens = model.tokenizer.encode(&format!("{problem}\n"), false);
+    let mut ends = Vec::new();
+    for step in steps {
+        let text = if step.ends_with('\n') {
+            step.clone()
+        } else {
+            format!("{step}\n")
+        };
+        tokens.extend(model.tokenizer.encode(&text, false));
+        ends.push(tokens.len() - 1);
+    }
+    let mut cache = model.transformer.new_cache();
+    let out = model
+        .transformer
+        .forward(&mut [BatchItem {
+            cache: &mut cache,
+            tokens: &tokens,
+            wanted: Wanted {
+                logits: vec![],
+                hidden: ends,
+            },
+        }])
+        .expect("forward");
+    out[0].hidden.iter().map(|h| head.score(h)).collect()
+}
+
+#[test]
+fn value_and_classification_heads_score_every_step() {
+    for head in [Head::Value, Head::Classification] {
+        let mut engine =
+            Engine::new(LanguageModel::from_gguf_bytes(&tiny::model(head)).expect("loads"));
+        let problem = "Problem: 12*7+5";
+        let all = engine.score(problem, &candidates()).expect("scores");
+        assert_eq!(
+            all.iter().map(Vec::len).collect::<Vec<_>>(),
+            vec![3, 2, 0, 1]
+        );
+        // Byte-level vocabulary: one token per byte of the problem line and of every step
+        // (each ends with its newline).
+        let expected_tokens = (problem.len() + 1)
+            + candidates()
+                .iter()
+                .flatten()
+                .map(|s| s.trim_end_matches('\n').len() + 1)
+                .sum::<usize>();
+        assert_eq!(engine.last_score_tokens(), Some(expected_tokens as u64));
+        for (steps, scores) in candidates().iter().zip(&all) {
+            let expected = independent_scores(&engine, problem, steps);
+            for (a, b) in scores.iter().zip(&expected) {
+                assert!((0.0..=1.0).contains(a));
+                assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+            }
+        }
+        // Alone or in company: the same scores.
+        for (i, steps) in candidates().iter().enumerate() {
+            let alone = engine
+                .score(problem, std::slice::from_ref(steps))
+                .expect("scores");
+            assert_eq!(alone[0], all[i]);
+        }
+        // The scores are not all alike (the head reads real hidden states).
+        assert_ne!(all[0][0], all[0][1]);
+    }
+}
+
+#[test]
+fn a_model_without_a_head_says_so() {
+    let mut engine =
+        Engine::new(LanguageModel::from_gguf_bytes(&tiny::model(Head::None)).expect("loads"));
+    let err = engine.score("p", &candidates()).unwrap_err();
+    assert!(matches!(err, ModelError::NotAPrm));
+    assert!(err.to_string().contains("ponder.prm.head"));
+}

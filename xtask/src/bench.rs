@@ -1,0 +1,183 @@
+//! `cargo xtask bench`: the model runtime's speed and memory on SmolLM2-135M-Instruct Q4_1,
+//! natively (`ponder bench`) and in headless Chromium (wasm SIMD, one thread), with wllama
+//! (llama.cpp compiled to wasm) on the same file in the same browser, one thread, CPU only,
+//! measured side by side in one run. Prints a table and writes `target/bench/runtime.json`.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+use crate::setup;
+use crate::shell::{capture, run};
+use crate::static_server;
+
+pub fn run_all(root: &Path) -> Result<()> {
+    setup::test_tools(root)?;
+    let model = setup::model_cache().join(setup::SMOLLM2_FILE);
+
+    eprintln!("bench: native");
+    run(Command::new("cargo")
+        .args(["build", "--quiet", "--release", "--package", "ponder-cli"])
+        .current_dir(root))?;
+    let native = capture(
+        Command::new(root.join("target/release/ponder"))
+            .args(["bench", "--json"])
+            .arg(&model),
+    )?;
+
+    eprintln!("bench: building the wasm harness");
+    run(Command::new("cargo")
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
+        .args(["--package", "ponder-model", "--example", "bench_web"])
+        .current_dir(root))?;
+    let site = root.join("target/bench-web");
+    let _ = std::fs::remove_dir_all(&site);
+    std::fs::create_dir_all(site.join("models"))?;
+    run(Command::new("wasm-bindgen")
+        .args(["--target", "web", "--out-dir"])
+        .arg(site.join("pkg"))
+        .arg(root.join("target/wasm32-unknown-unknown/release/examples/bench_web.wasm")))?;
+    for file in ["index.html", "page.mjs"] {
+        std::fs::copy(root.join("tests/e2e/bench").join(file), site.join(file))?;
+    }
+    copy_dir(
+        &root.join("tests/e2e/node_modules/@wllama/wllama/esm"),
+        &site.join("wllama"),
+    )
+    .context("copying wllama's browser files (npm package @wllama/wllama)")?;
+    std::os::unix::fs::symlink(&model, site.join("models").join(setup::SMOLLM2_FILE))?;
+
+    let server = static_server::start(&site, 0, "/")?;
+    eprintln!("bench: browser, at {}", server.url());
+    let browser = capture(
+        Command::new("node")
+            .arg(root.join("tests/e2e/bench/run.mjs"))
+            .arg(server.url())
+            .arg(format!("models/{}", setup::SMOLLM2_FILE))
+            .env("PONDER_CHROMIUM", setup::chromium_path()),
+    )?;
+
+    let report = format!(
+        "{{\"model\":\"{}\",\"native\":{},\"browser\":{}}}",
+        setup::SMOLLM2_FILE,
+        native.trim(),
+        browser.trim()
+    );
+    let out = root.join("target/bench");
+    std::fs::create_dir_all(&out)?;
+    std::fs::write(out.join("runtime.json"), &report)?;
+    print_table(&native, &browser)?;
+    println!("\nwritten: {}", out.join("runtime.json").display());
+    Ok(())
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
+/// Reads `"key":number` from a flat JSON object text (the reports are ours; no nesting).
+fn number(json: &str, key: &str) -> Option<f64> {
+    let at = json.find(&format!("\"{key}\":"))? + key.len() + 3;
+    let rest = &json[at..];
+    let end = rest.find([',', '}']).unwrap_or(rest.len());
+    rest[..end].trim().parse().ok()
+}
+
+/// The object for `name` inside `{"ponder": {...}, "wllama": {...}}`.
+fn section<'a>(json: &'a str, name: &str) -> Option<&'a str> {
+    let at = json.find(&format!("\"{name}\":{{"))? + name.len() + 3;
+    let end = json[at..].find('}')?;
+    Some(&json[at..at + end + 1])
+}
+
+fn print_table(native: &str, browser: &str) -> Result<()> {
+    let Some(ours) = section(browser, "ponder") else {
+        bail!("the browser benchmark gave no result for Ponder: {browser}");
+    };
+    let theirs = section(browser, "wllama");
+    let cell = |json: Option<&str>, key: &str, scale: f64, digits: usize| -> String {
+        json.and_then(|j| number(j, key))
+            .map_or("-".to_string(), |v| format!("{:.*}", digits, v * scale))
+    };
+    let rows = [
+        ("load (s)", "load_seconds", 1.0, 2),
+        ("prefill (tokens/s)", "prefill_tokens_per_second", 1.0, 1),
+        (
+            "decode, 1 sequence (tokens/s)",
+            "decode_tokens_per_second",
+            1.0,
+            1,
+        ),
+        (
+            "decode, 16 sequences (tokens/s)",
+            "batch_decode_tokens_per_second",
+            1.0,
+            1,
+        ),
+        ("peak memory (MB)", "peak_memory_bytes", 1e-6, 0),
+        ("threads", "threads", 1.0, 0),
+    ];
+    println!("\nSmolLM2-135M-Instruct Q4_1, CPU");
+    println!(
+        "{:<34}{:>14}{:>16}{:>16}",
+        "", "native", "browser (ours)", "browser wllama"
+    );
+    for (label, key, scale, digits) in rows {
+        println!(
+            "{label:<34}{:>14}{:>16}{:>16}",
+            cell(Some(native), key, scale, digits),
+            cell(Some(ours), key, scale, digits),
+            cell(theirs, key, scale, digits)
+        );
+    }
+    if let (Some(a), Some(b)) = (
+        number(ours, "decode_tokens_per_second"),
+        theirs.and_then(|t| number(t, "decode_tokens_per_second")),
+    ) {
+        println!("\nbrowser decode, ours / wllama: {:.2}x", a / b);
+    }
+    if let (Some(a), Some(b)) = (
+        number(ours, "batch_decode_tokens_per_second"),
+        number(ours, "decode_tokens_per_second"),
+    ) {
+        println!("browser decode, 16 sequences / 1: {:.2}x", a / b);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_numbers_and_sections() {
+        let browser = r#"{"ponder":{"decode_tokens_per_second":12.5,"decoded":[1,2]},"wllama":{"decode_tokens_per_second":11}}"#;
+        let ours = section(browser, "ponder").expect("ponder");
+        assert_eq!(number(ours, "decode_tokens_per_second"), Some(12.5));
+        assert_eq!(
+            number(
+                section(browser, "wllama").expect("w"),
+                "decode_tokens_per_second"
+            ),
+            Some(11.0)
+        );
+        assert_eq!(number(ours, "missing"), None);
+    }
+}
