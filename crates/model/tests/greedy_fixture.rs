@@ -1,4 +1,4 @@
-//! The native engine's greedy continuation equals the recorded one that the browser test
+//! The native engine's greedy and sampled continuations equal the recorded ones that the browser test
 //! (`web_greedy.rs`) must reproduce, so native and wasm agree through this fixture.
 
 #![cfg(not(target_arch = "wasm32"))]
@@ -41,4 +41,16 @@ fn native_greedy_matches_the_fixture() {
         )
         .expect("generates");
     assert_eq!(got, ids("greedy_ids"));
+
+    // Sampling: the same draws, so the same tokens.
+    let seq = engine.start_tokens(&ids("prompt_ids"));
+    let params = SamplingParams {
+        temperature: 0.8,
+        top_k: 40,
+        top_p: 0.95,
+    };
+    let got = engine
+        .generate(seq, &params, DrawKey::new(7, &[0]), 32, &mut |_| {})
+        .expect("generates");
+    assert_eq!(got, ids("sampled_ids"));
 }

@@ -1,4 +1,4 @@
-//! SmolLM2-135M-Instruct in headless Chromium (wasm, CPU): the same greedy tokens as the
+//! SmolLM2-135M-Instruct in headless Chromium (wasm, CPU): the same greedy and sampled tokens as the
 //! native engine (through the fixture that `greedy_fixture.rs` checks natively).
 //!
 //! The model is fetched over HTTP from the URL in `PONDER_TEST_MODEL_URL`, set at build time
@@ -65,4 +65,16 @@ async fn browser_greedy_matches_native() {
         )
         .expect("generates");
     assert_eq!(got, ids("greedy_ids"));
+
+    // Sampling: the same draws, so the same tokens.
+    let seq = engine.start_tokens(&ids("prompt_ids"));
+    let params = SamplingParams {
+        temperature: 0.8,
+        top_k: 40,
+        top_p: 0.95,
+    };
+    let got = engine
+        .generate(seq, &params, DrawKey::new(7, &[0]), 32, &mut |_| {})
+        .expect("generates");
+    assert_eq!(got, ids("sampled_ids"));
 }

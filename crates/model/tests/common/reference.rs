@@ -90,6 +90,10 @@ pub fn compare(mode: Mode) {
                     .collect();
                 let max = diffs.iter().fold(0f32, |m, &d| m.max(d));
                 let mean = diffs.iter().sum::<f32>() / diffs.len() as f32;
+                println!(
+                    "prompt of {} tokens, step {step}: max {max:.5}, mean {mean:.5}, scale {scale:.3}",
+                    prompt.len()
+                );
                 let ok = match mode {
                     Mode::F32 => max <= 1e-3,
                     Mode::Quantized => max <= 0.06 * scale && mean <= 0.02 * scale,
