@@ -123,3 +123,15 @@ test('without WebGPU the panel says "no WebGPU: CPU" and why', async () => {
     await plain.close();
   }
 });
+
+test('the shipped problem sets are served beside the page', async () => {
+  const { page, problems } = await open(browser.context, '?view=about');
+  const sets = await page.evaluate(async () => {
+    const load = async (name) => (await fetch(`problems/${name}.json`)).json();
+    const [test, validation] = await Promise.all([load('test'), load('validation')]);
+    return { test: test.problems.length, validation: validation.problems.length };
+  });
+  assert.deepEqual(sets, { test: 500, validation: 100 });
+  assert.deepEqual(problems, []);
+  await page.close();
+});

@@ -4,13 +4,15 @@
 //! - `ponder inspect MODEL`: architecture, sizes, tensor types, tokenizer, chat template;
 //! - `ponder tokenize MODEL TEXT`: token ids and pieces;
 //! - `ponder generate MODEL PROMPT`: greedy or sampled text, streamed, with tokens/s;
-//! - `ponder bench MODEL`: load time, prefill and decode speed, peak memory.
+//! - `ponder bench MODEL`: load time, prefill and decode speed, peak memory;
+//! - `ponder problems`: (re)writes the shipped arithmetic problem sets in `public/problems`.
 //!
 //! Every command takes `--json` for machine-readable output.
 
 mod bench;
 mod generate;
 mod inspect;
+mod problems;
 mod tokenize;
 
 use std::path::{Path, PathBuf};
@@ -23,7 +25,7 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "ponder",
     version,
-    about = "Inspect, tokenize and run GGUF language models"
+    about = "Inspect, tokenize, run and benchmark GGUF language models; write Ponder's problem sets"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -40,6 +42,8 @@ enum Command {
     Generate(generate::Args),
     /// Measure load time, prefill and decode speed, and peak memory.
     Bench(bench::Args),
+    /// Write the built-in task's held-out test and validation problem sets.
+    Problems(problems::Args),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +53,7 @@ fn main() -> ExitCode {
         Command::Tokenize(args) => tokenize::run(&args),
         Command::Generate(args) => generate::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Problems(args) => problems::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -8,7 +8,9 @@ fn smollm2() -> PathBuf {
     if let Some(p) = std::env::var_os("PONDER_SMOLLM2") {
         return PathBuf::from(p);
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
     home.join(".cache/ponder/models/SmolLM2-135M-Instruct.Q4_1.gguf")
 }
 
@@ -31,10 +33,20 @@ fn json(text: &str) -> serde_json::Value {
 #[test]
 fn tokenize_json_gives_ids_and_pieces() {
     let model = smollm2();
-    let (ok, out, err) = ponder(&["tokenize", model.to_str().expect("path"), "Hello world, 12*7=84", "--json"]);
+    let (ok, out, err) = ponder(&[
+        "tokenize",
+        model.to_str().expect("path"),
+        "Hello world, 12*7=84",
+        "--json",
+    ]);
     assert!(ok, "{err}");
     let v = json(&out);
-    let ids: Vec<u64> = v["ids"].as_array().expect("ids").iter().filter_map(|x| x.as_u64()).collect();
+    let ids: Vec<u64> = v["ids"]
+        .as_array()
+        .expect("ids")
+        .iter()
+        .filter_map(|x| x.as_u64())
+        .collect();
     // Reference ids from Hugging Face tokenizers (scripts/tokenizer_reference.py): digits
     // are split one by one.
     assert_eq!(ids, vec![19556, 905, 28, 216, 33, 34, 26, 39, 45, 40, 36]);
@@ -43,10 +55,19 @@ fn tokenize_json_gives_ids_and_pieces() {
 
 #[test]
 fn generate_json_matches_the_engine_fixture() {
-    let fixture = json(include_str!("../../model/tests/fixtures/smollm2_greedy.json"));
+    let fixture = json(include_str!(
+        "../../model/tests/fixtures/smollm2_greedy.json"
+    ));
     let model = smollm2();
     let prompt = fixture["prompt"].as_str().expect("prompt");
-    let (ok, out, err) = ponder(&["generate", model.to_str().expect("path"), prompt, "--max-tokens", "32", "--json"]);
+    let (ok, out, err) = ponder(&[
+        "generate",
+        model.to_str().expect("path"),
+        prompt,
+        "--max-tokens",
+        "32",
+        "--json",
+    ]);
     assert!(ok, "{err}");
     let v = json(&out);
     assert_eq!(v["ids"], fixture["greedy_ids"]);
@@ -72,7 +93,10 @@ fn inspect_json_describes_the_model() {
 fn bad_input_gives_a_clear_error_and_exit_status() {
     let (ok, _, err) = ponder(&["inspect", "/no/such/model.gguf"]);
     assert!(!ok);
-    assert!(err.contains("cannot read the model file /no/such/model.gguf"), "{err}");
+    assert!(
+        err.contains("cannot read the model file /no/such/model.gguf"),
+        "{err}"
+    );
 
     let dir = std::env::temp_dir().join(format!("ponder-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -83,7 +107,13 @@ fn bad_input_gives_a_clear_error_and_exit_status() {
     assert!(err.contains("not a GGUF file"), "{err}");
 
     let model = smollm2();
-    let (ok, _, err) = ponder(&["generate", model.to_str().expect("path"), "hi", "--top-p", "0"]);
+    let (ok, _, err) = ponder(&[
+        "generate",
+        model.to_str().expect("path"),
+        "hi",
+        "--top-p",
+        "0",
+    ]);
     assert!(!ok);
     assert!(err.contains("--top-p"), "{err}");
 }

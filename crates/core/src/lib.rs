@@ -9,6 +9,7 @@
 //! and test doubles with known behaviour ([`testing`]).
 
 pub mod accounting;
+pub mod arithmetic;
 pub mod draw;
 pub mod event;
 pub mod path;
