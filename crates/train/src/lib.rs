@@ -1,0 +1,10 @@
+//! Ponder's built-in models, trained here on the CPU: the transformer in a form that
+//! learns (every operation passes gradients), its byte-level vocabulary, training data
+//! from the arithmetic task, a resumable trainer, and export to GGUF with llama metadata
+//! so `ponder-model` loads the result like any third-party file.
+
+pub mod data;
+pub mod export;
+pub mod model;
+pub mod trainer;
+pub mod vocab;

@@ -1,0 +1,122 @@
+//! `ponder-train`: trains a built-in model on the CPU and exports it as GGUF.
+//!
+//! ```text
+//! ponder-train base --size small --steps 20000 --out public/models/ponder-s.gguf
+//! ```
+//!
+//! Checkpoints go to `target/train/<size>/` (or `--checkpoints`); running the same command
+//! again resumes from the last one, so a long training survives interruptions.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use candle_core::Device;
+use candle_nn::VarMap;
+use ponder_train::data::Corpus;
+use ponder_train::export::{to_gguf, Precision};
+use ponder_train::model::{Config, Model};
+use ponder_train::trainer::{train, Settings};
+
+fn main() -> ExitCode {
+    match run(std::env::args().skip(1).collect()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+const USAGE: &str = "usage: ponder-train base --size small|large [--steps N] [--batch N] [--seq N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR] --out FILE.gguf";
+
+fn run(args: Vec<String>) -> anyhow::Result<()> {
+    let mut it = args.iter();
+    anyhow::ensure!(it.next().map(String::as_str) == Some("base"), "{USAGE}");
+    let mut size = None;
+    let mut out = None;
+    let mut checkpoints = None;
+    let mut s = Settings {
+        batch: 32,
+        seq_len: 128,
+        steps: 20_000,
+        lr: 3e-3,
+        warmup: 200,
+        weight_decay: 0.1,
+        clip: 1.0,
+        checkpoint_every: 200,
+        seed: 1,
+        stop_at: None,
+    };
+    while let Some(arg) = it.next() {
+        let mut value = || {
+            it.next()
+                .cloned()
+                .with_context(|| format!("{arg} needs a value\n{USAGE}"))
+        };
+        match arg.as_str() {
+            "--size" => size = Some(value()?),
+            "--out" => out = Some(PathBuf::from(value()?)),
+            "--checkpoints" => checkpoints = Some(PathBuf::from(value()?)),
+            "--steps" => s.steps = value()?.parse().context("--steps takes a whole number")?,
+            "--batch" => s.batch = value()?.parse().context("--batch takes a whole number")?,
+            "--seq" => s.seq_len = value()?.parse().context("--seq takes a whole number")?,
+            "--lr" => s.lr = value()?.parse().context("--lr takes a number")?,
+            "--seed" => s.seed = value()?.parse().context("--seed takes a whole number")?,
+            "--stop-at" => {
+                s.stop_at = Some(value()?.parse().context("--stop-at takes a step number")?)
+            }
+            other => anyhow::bail!("unknown option {other}\n{USAGE}"),
+        }
+    }
+    let size = size.with_context(|| format!("--size is required\n{USAGE}"))?;
+    let config = match size.as_str() {
+        "small" => Config::small(),
+        "large" => Config::large(),
+        other => anyhow::bail!("--size is small or large, not {other}"),
+    };
+    let out = out.with_context(|| format!("--out is required\n{USAGE}"))?;
+    let dir = checkpoints.unwrap_or_else(|| PathBuf::from("target/train").join(&size));
+
+    let vars = VarMap::new();
+    let model = Model::new(config, &vars, &Device::Cpu)?;
+    eprintln!(
+        "training {size}: {:.2} M parameters, {} steps of {} x {} tokens, checkpoints in {}",
+        config.parameters() as f64 / 1e6,
+        s.steps,
+        s.batch,
+        s.seq_len,
+        dir.display()
+    );
+    let corpus = Corpus::new(s.seed);
+    train(&model, &vars, &corpus, &s, &dir, &mut |p| {
+        eprint!(
+            "\r[{:>3}%] step {}/{}  loss {:.3}  {:.0} tokens/s  {:.0} min left   ",
+            p.step * 100 / p.steps.max(1),
+            p.step,
+            p.steps,
+            p.loss,
+            p.tokens_per_second,
+            p.seconds_left / 60.0
+        );
+        let _ = std::io::stderr().flush();
+    })?;
+    eprintln!();
+    if s.stop_at.is_some_and(|stop| stop < s.steps) {
+        eprintln!("paused; run the same command without --stop-at to continue");
+        return Ok(());
+    }
+    let name = format!("Ponder {size}");
+    let bytes = to_gguf(&model, &name, Precision::Q8_0, None)?;
+    if let Some(parent) = out.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+    eprintln!(
+        "wrote {} ({:.1} MB)",
+        out.display(),
+        bytes.len() as f64 / 1e6
+    );
+    Ok(())
+}

@@ -1,0 +1,246 @@
+//! The built-in models' transformer, written to be trained: the same llama architecture
+//! that `ponder-model` runs (pre-norm blocks, RMS norm, rotary positions in llama.cpp's
+//! interleaved layout, SiLU-gated feed-forward, tied embeddings), built only from
+//! operations that pass gradients.
+//!
+//! candle-nn's fused `softmax_last_dim`, `rms_norm` and rotary kernels have no backward
+//! pass: using them trains only the output head, silently. So the norm, the softmax and
+//! the rotation are written here from tensor operations, and a test checks that every
+//! parameter receives a gradient.
+//!
+//! # Shapes
+//! `forward(tokens: [batch, time]) -> logits: [batch, time, vocab]`.
+
+use candle_core::{DType, Device, Result, Tensor, Var, D};
+use candle_nn::{Init, VarMap};
+
+/// The shape of a built-in model.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Config {
+    pub vocab: usize,
+    pub hidden: usize,
+    pub layers: usize,
+    pub heads: usize,
+    pub ffn: usize,
+    pub context: usize,
+    pub rope_base: f32,
+    pub rms_eps: f32,
+}
+
+impl Config {
+    /// S, the base policy: about a million parameters.
+    pub fn small() -> Config {
+        Config {
+            vocab: crate::vocab::VOCAB_SIZE,
+            hidden: 128,
+            layers: 4,
+            heads: 4,
+            ffn: 512,
+            context: 256,
+            rope_base: 10_000.0,
+            rms_eps: 1e-5,
+        }
+    }
+
+    /// L, the larger sibling: the same recipe, about twelve times S's parameters.
+    pub fn large() -> Config {
+        Config {
+            hidden: 320,
+            layers: 8,
+            heads: 8,
+            ffn: 1280,
+            ..Config::small()
+        }
+    }
+
+    pub fn head_dim(&self) -> usize {
+        self.hidden / self.heads
+    }
+
+    /// Parameters (the tied embedding counted once).
+    pub fn parameters(&self) -> u64 {
+        let h = self.hidden as u64;
+        let per_layer = 4 * h * h + 3 * h * self.ffn as u64 + 2 * h;
+        self.vocab as u64 * h + self.layers as u64 * per_layer + h
+    }
+}
+
+/// One block's weights; matrices are `[out, in]`.
+pub struct Block {
+    pub attn_norm: Var,
+    pub wq: Var,
+    pub wk: Var,
+    pub wv: Var,
+    pub wo: Var,
+    pub ffn_norm: Var,
+    pub w_gate: Var,
+    pub w_up: Var,
+    pub w_down: Var,
+}
+
+pub struct Model {
+    pub config: Config,
+    /// `[vocab, hidden]`, also the output projection.
+    pub embedding: Var,
+    pub blocks: Vec<Block>,
+    pub output_norm: Var,
+    /// `(cos, sin)` tables `[context, head_dim / 2]`, computed as the runtime does.
+    rope: (Tensor, Tensor),
+}
+
+impl Model {
+    /// A freshly initialised model whose variables live in `vars` (for saving and
+    /// loading checkpoints by name).
+    pub fn new(config: Config, vars: &VarMap, device: &Device) -> Result<Model> {
+        let h = config.hidden;
+        // GPT-2-style initialisation: N(0, 0.02), output projections scaled down by the
+        // depth so the residual stream does not grow with it.
+        let normal = Init::Randn {
+            mean: 0.0,
+            stdev: 0.02,
+        };
+        let residual = Init::Randn {
+            mean: 0.0,
+            stdev: 0.02 / (2.0 * config.layers as f64).sqrt(),
+        };
+        let ones = Init::Const(1.0);
+        let var = |name: &str, shape: (usize, usize), init: Init| -> Result<Var> {
+            vars.get(shape, name, init, DType::F32, device)?;
+            named(vars, name)
+        };
+        let vec = |name: &str, len: usize| -> Result<Var> {
+            vars.get(len, name, ones, DType::F32, device)?;
+            named(vars, name)
+        };
+        let mut blocks = Vec::with_capacity(config.layers);
+        for i in 0..config.layers {
+            let p = format!("blk.{i}");
+            blocks.push(Block {
+                attn_norm: vec(&format!("{p}.attn_norm"), h)?,
+                wq: var(&format!("{p}.attn_q"), (h, h), normal)?,
+                wk: var(&format!("{p}.attn_k"), (h, h), normal)?,
+                wv: var(&format!("{p}.attn_v"), (h, h), normal)?,
+                wo: var(&format!("{p}.attn_output"), (h, h), residual)?,
+                ffn_norm: vec(&format!("{p}.ffn_norm"), h)?,
+                w_gate: var(&format!("{p}.ffn_gate"), (config.ffn, h), normal)?,
+                w_up: var(&format!("{p}.ffn_up"), (config.ffn, h), normal)?,
+                w_down: var(&format!("{p}.ffn_down"), (h, config.ffn), residual)?,
+            });
+        }
+        Ok(Model {
+            embedding: var("token_embd", (config.vocab, h), normal)?,
+            output_norm: vec("output_norm", h)?,
+            blocks,
+            rope: rope_tables(&config, device)?,
+            config,
+        })
+    }
+
+    /// Every trainable variable.
+    pub fn vars(&self) -> Vec<&Var> {
+        let mut v = vec![&self.embedding, &self.output_norm];
+        for b in &self.blocks {
+            v.extend([
+                &b.attn_norm,
+                &b.wq,
+                &b.wk,
+                &b.wv,
+                &b.wo,
+                &b.ffn_norm,
+                &b.w_gate,
+                &b.w_up,
+                &b.w_down,
+            ]);
+        }
+        v
+    }
+
+    /// Logits `[batch, time, vocab]` for tokens `[batch, time]` (u32).
+    pub fn forward(&self, tokens: &Tensor) -> Result<Tensor> {
+        let (b, t) = tokens.dims2()?;
+        let cfg = &self.config;
+        let (h, heads, d) = (cfg.hidden, cfg.heads, cfg.head_dim());
+        let mut x = self
+            .embedding
+            .as_tensor()
+            .index_select(&tokens.flatten_all()?, 0)?
+            .reshape((b, t, h))?;
+        let mask = causal_mask(t, tokens.device())?;
+        let cos = self.rope.0.narrow(0, 0, t)?;
+        let sin = self.rope.1.narrow(0, 0, t)?;
+        let scale = 1.0 / (d as f64).sqrt();
+        for block in &self.blocks {
+            let n = rms_norm(&x, block.attn_norm.as_tensor(), cfg.rms_eps)?;
+            let split = |w: &Var| -> Result<Tensor> {
+                n.broadcast_matmul(&w.as_tensor().t()?)?
+                    .reshape((b, t, heads, d))?
+                    .transpose(1, 2)?
+                    .contiguous()
+            };
+            let q = candle_nn::rotary_emb::rope_i_slow(&split(&block.wq)?, &cos, &sin)?;
+            let k = candle_nn::rotary_emb::rope_i_slow(&split(&block.wk)?, &cos, &sin)?;
+            let v = split(&block.wv)?;
+            let scores = (q.matmul(&k.t()?.contiguous()?)? * scale)?.broadcast_add(&mask)?;
+            let weights = candle_nn::ops::softmax(&scores, D::Minus1)?;
+            let y = weights.matmul(&v)?.transpose(1, 2)?.reshape((b, t, h))?;
+            x = (x + y.broadcast_matmul(&block.wo.as_tensor().t()?)?)?;
+
+            let n = rms_norm(&x, block.ffn_norm.as_tensor(), cfg.rms_eps)?;
+            let gate = n.broadcast_matmul(&block.w_gate.as_tensor().t()?)?;
+            let up = n.broadcast_matmul(&block.w_up.as_tensor().t()?)?;
+            // silu(g) = g · sigmoid(g), from differentiable operations.
+            let silu = (&gate * (gate.neg()?.exp()? + 1.0)?.recip()?)?;
+            x = (x + (silu * up)?.broadcast_matmul(&block.w_down.as_tensor().t()?)?)?;
+        }
+        let x = rms_norm(&x, self.output_norm.as_tensor(), cfg.rms_eps)?;
+        x.broadcast_matmul(&self.embedding.as_tensor().t()?)
+    }
+}
+
+fn named(vars: &VarMap, name: &str) -> Result<Var> {
+    let data = vars
+        .data()
+        .lock()
+        .map_err(|_| candle_core::Error::Msg("the variable map's lock is poisoned".into()))?;
+    data.get(name)
+        .cloned()
+        .ok_or_else(|| candle_core::Error::Msg(format!("variable {name} was not created")))
+}
+
+/// `x / sqrt(mean(x²) + eps) · w` over the last dimension, as the runtime computes it.
+fn rms_norm(x: &Tensor, w: &Tensor, eps: f32) -> Result<Tensor> {
+    let mean_square = x.sqr()?.mean_keepdim(D::Minus1)?;
+    x.broadcast_div(&(mean_square + f64::from(eps))?.sqrt()?)?
+        .broadcast_mul(w)
+}
+
+/// 0 on and below the diagonal, −∞ above: each position sees itself and the past.
+fn causal_mask(t: usize, device: &Device) -> Result<Tensor> {
+    let values: Vec<f32> = (0..t)
+        .flat_map(|i| (0..t).map(move |j| if j > i { f32::NEG_INFINITY } else { 0.0 }))
+        .collect();
+    Tensor::from_vec(values, (t, t), device)
+}
+
+/// The rotary tables, with the same f32 arithmetic and `libm` functions as the runtime's
+/// forward, so trained and exported models agree to rounding.
+fn rope_tables(config: &Config, device: &Device) -> Result<(Tensor, Tensor)> {
+    let d = config.head_dim();
+    let inv_freq: Vec<f32> = (0..d)
+        .step_by(2)
+        .map(|i| 1f32 / libm::powf(config.rope_base, i as f32 / d as f32))
+        .collect();
+    let mut cos = Vec::with_capacity(config.context * d / 2);
+    let mut sin = Vec::with_capacity(config.context * d / 2);
+    for p in 0..config.context {
+        for &f in &inv_freq {
+            let angle = p as f32 * f;
+            cos.push(libm::cosf(angle));
+            sin.push(libm::sinf(angle));
+        }
+    }
+    Ok((
+        Tensor::from_vec(cos, (config.context, d / 2), device)?,
+        Tensor::from_vec(sin, (config.context, d / 2), device)?,
+    ))
+}
