@@ -4,6 +4,7 @@
 //! so `ponder-model` loads the result like any third-party file.
 
 pub mod data;
+pub mod eval;
 pub mod export;
 pub mod model;
 pub mod trainer;

@@ -29,9 +29,12 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: ponder-train base --size small|large [--steps N] [--batch N] [--seq N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR] --out FILE.gguf";
+const USAGE: &str = "usage: ponder-train eval MODEL.gguf [test|validation]\n       ponder-train base --size small|large [--steps N] [--batch N] [--seq N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR] --out FILE.gguf";
 
 fn run(args: Vec<String>) -> anyhow::Result<()> {
+    if args.first().map(String::as_str) == Some("eval") {
+        return eval(&args[1..]);
+    }
     let mut it = args.iter();
     anyhow::ensure!(it.next().map(String::as_str) == Some("base"), "{USAGE}");
     let mut size = None;
@@ -118,5 +121,39 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
         out.display(),
         bytes.len() as f64 / 1e6
     );
+    Ok(())
+}
+
+/// `ponder-train eval MODEL [test|validation]`: greedy pass@1 per level on a shipped set.
+fn eval(args: &[String]) -> anyhow::Result<()> {
+    use ponder_core::arithmetic::shipped_sets;
+    let model = args.first().with_context(|| USAGE.to_string())?;
+    let which = args.get(1).map_or("validation", String::as_str);
+    let bytes = std::fs::read(model).with_context(|| format!("cannot read {model}"))?;
+    let mut engine =
+        ponder_model::Engine::new(ponder_model::LanguageModel::from_gguf_bytes(&bytes)?);
+    let sets = shipped_sets().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let set = sets
+        .iter()
+        .find(|s| s.name == which)
+        .with_context(|| format!("no shipped set named {which} (test or validation)"))?;
+    let problems = set.problems().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let levelled: Vec<_> = set.problems.iter().map(|p| p.level).zip(problems).collect();
+    let started = std::time::Instant::now();
+    let scores = ponder_train::eval::greedy_pass_at_1(&mut engine, &levelled, 32, 16)?;
+    println!(
+        "greedy pass@1 on the {which} set ({} problems, {:.0} s)",
+        levelled.len(),
+        started.elapsed().as_secs_f64()
+    );
+    for s in scores {
+        println!(
+            "  level {}  {:>3}/{:<3}  {:>5.1}%",
+            s.level,
+            s.solved,
+            s.total,
+            100.0 * s.accuracy()
+        );
+    }
     Ok(())
 }
