@@ -125,9 +125,13 @@ impl Engine {
     /// Runs every pending token of the given sequences; returns the last-position logits
     /// of each (for sequences that had pending tokens).
     fn flush(&mut self, ids: &[SeqId]) -> Result<Vec<Option<Vec<f32>>>> {
+        let mut seen = std::collections::HashSet::with_capacity(ids.len());
         for id in ids {
             if !self.sequences.contains_key(id) {
                 return Err(ModelError::UnknownSequence(*id));
+            }
+            if !seen.insert(*id) {
+                return Err(ModelError::DuplicateSequence(*id));
             }
         }
         let mut taken: Vec<(SeqId, Sequence)> = ids

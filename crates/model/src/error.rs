@@ -35,6 +35,8 @@ pub enum ModelError {
     TokenOutOfRange { id: u32, vocab: usize },
     #[error("no sequence with id {0} (it may have been released)")]
     UnknownSequence(u64),
+    #[error("sequence {0} appears twice in one step request; fork it to continue it two ways")]
+    DuplicateSequence(u64),
     #[error("this model has no process-reward head (metadata `ponder.prm.head` is missing)")]
     NotAPrm,
     #[error("numeric backend error: {0}")]

@@ -135,4 +135,20 @@ fn unknown_sequences_are_errors() {
         )
         .unwrap_err();
     assert!(err.to_string().contains("777"), "{err}");
+
+    let seq = e.start("Hi").expect("prompt");
+    let twice = [
+        StepRequest {
+            seq,
+            draw: DrawKey::new(0, &[0]),
+        },
+        StepRequest {
+            seq,
+            draw: DrawKey::new(0, &[1]),
+        },
+    ];
+    let err = e
+        .step(&twice, &Sampling::GREEDY, &stop(), &mut |_, _| {})
+        .unwrap_err();
+    assert!(err.to_string().contains("appears twice"), "{err}");
 }
