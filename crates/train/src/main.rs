@@ -29,11 +29,14 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: ponder-train eval MODEL.gguf [test|validation]\n       ponder-train base --size small|large [--steps N] [--batch N] [--seq N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR] --out FILE.gguf";
+const USAGE: &str = "usage: ponder-train eval MODEL.gguf [test|validation]\n       ponder-train export small|large CHECKPOINT_DIR OUT.gguf\n       ponder-train base --size small|large [--steps N] [--batch N] [--seq N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR] --out FILE.gguf";
 
 fn run(args: Vec<String>) -> anyhow::Result<()> {
     if args.first().map(String::as_str) == Some("eval") {
         return eval(&args[1..]);
+    }
+    if args.first().map(String::as_str) == Some("export") {
+        return export(&args[1..]);
     }
     let mut it = args.iter();
     anyhow::ensure!(it.next().map(String::as_str) == Some("base"), "{USAGE}");
@@ -155,5 +158,37 @@ fn eval(args: &[String]) -> anyhow::Result<()> {
             100.0 * s.accuracy()
         );
     }
+    Ok(())
+}
+
+/// `ponder-train export SIZE DIR OUT`: the weights of a checkpoint (for example of a run
+/// still in progress) as a Q8_0 GGUF.
+fn export(args: &[String]) -> anyhow::Result<()> {
+    let [size, dir, out] = args else {
+        anyhow::bail!("{USAGE}");
+    };
+    let config = match size.as_str() {
+        "small" => Config::small(),
+        "large" => Config::large(),
+        other => anyhow::bail!("the size is small or large, not {other}"),
+    };
+    let mut vars = VarMap::new();
+    let model = Model::new(config, &vars, &Device::Cpu)?;
+    let weights = PathBuf::from(dir).join("model.safetensors");
+    vars.load(&weights)
+        .with_context(|| format!("cannot load the checkpoint {}", weights.display()))?;
+    let step = std::fs::read_to_string(PathBuf::from(dir).join("step")).unwrap_or_default();
+    let bytes = to_gguf(
+        &model,
+        &format!("Ponder {size} (step {})", step.trim()),
+        Precision::Q8_0,
+        None,
+    )?;
+    std::fs::write(out, &bytes).with_context(|| format!("writing {out}"))?;
+    eprintln!(
+        "wrote {out} ({:.1} MB) from step {}",
+        bytes.len() as f64 / 1e6,
+        step.trim()
+    );
     Ok(())
 }
