@@ -7,8 +7,8 @@
 
 #![cfg(target_arch = "wasm32")]
 
-use ponder_core::DrawKey;
-use ponder_model::sampler::SamplingParams;
+mod common;
+
 use ponder_model::{Engine, LanguageModel};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -34,47 +34,8 @@ async fn browser_greedy_matches_native() {
     let Some(url) = option_env!("PONDER_TEST_MODEL_URL") else {
         panic!("PONDER_TEST_MODEL_URL was not set at build time; run the browser tests through `cargo xtask test`");
     };
-    let fixture: serde_json::Value =
-        serde_json::from_str(include_str!("fixtures/smollm2_greedy.json")).expect("fixture");
-    let ids = |key: &str| -> Vec<u32> {
-        fixture[key]
-            .as_array()
-            .expect("array")
-            .iter()
-            .map(|v| v.as_u64().expect("id") as u32)
-            .collect()
-    };
     let bytes = fetch_bytes(url).await;
     let mut engine = Engine::new(LanguageModel::from_gguf_bytes(&bytes).expect("loads"));
     drop(bytes);
-    assert_eq!(
-        engine
-            .model
-            .tokenizer
-            .encode(fixture["prompt"].as_str().expect("prompt"), false),
-        ids("prompt_ids")
-    );
-    let seq = engine.start_tokens(&ids("prompt_ids"));
-    let got = engine
-        .generate(
-            seq,
-            &SamplingParams::GREEDY,
-            DrawKey::new(0, &[0]),
-            32,
-            &mut |_| {},
-        )
-        .expect("generates");
-    assert_eq!(got, ids("greedy_ids"));
-
-    // Sampling: the same draws, so the same tokens.
-    let seq = engine.start_tokens(&ids("prompt_ids"));
-    let params = SamplingParams {
-        temperature: 0.8,
-        top_k: 40,
-        top_p: 0.95,
-    };
-    let got = engine
-        .generate(seq, &params, DrawKey::new(7, &[0]), 32, &mut |_| {})
-        .expect("generates");
-    assert_eq!(got, ids("sampled_ids"));
+    common::fixture::check_recorded_continuations(&mut engine);
 }

@@ -1,6 +1,8 @@
 //! Shared helpers for the model crate's integration tests.
 
 #[allow(dead_code)]
+pub mod fixture;
+#[allow(dead_code)]
 #[cfg(not(target_arch = "wasm32"))]
 pub mod reference;
 #[allow(dead_code)]
