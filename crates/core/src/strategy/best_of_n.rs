@@ -5,7 +5,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::Event;
 use crate::policy::Policy;
 use crate::task::Task;
 use crate::verifier::Verifier;
@@ -56,22 +55,7 @@ impl BestOfN {
         let prompt = ctx.task.prompt(ctx.problem);
         let mut run = Run::new(ctx, stream::PARALLEL, self.n as u64);
         let mut candidates = sample_parallel(&mut run, &prompt, self.n, self.max_steps)?;
-        let inputs: Vec<_> = candidates
-            .iter()
-            .map(|c| (&c.path, c.steps.as_slice(), c.tokens()))
-            .collect();
-        let scores = run.score(&inputs)?;
-        let mut values = Vec::with_capacity(candidates.len());
-        for (c, s) in candidates.iter_mut().zip(scores) {
-            let value = self.aggregation.apply(&s);
-            c.scores = s;
-            values.push(value);
-            run.emit(Event::StepScored {
-                path: c.path.clone(),
-                scores: c.scores.clone(),
-                value,
-            });
-        }
+        let values = run.score_candidates(candidates.iter_mut().collect(), self.aggregation)?;
         let ballots: Vec<Ballot<'_>> = candidates
             .iter()
             .zip(&values)

@@ -140,28 +140,10 @@ impl Dvts {
                 c.candidate.step_tokens.push(out.tokens);
                 c.candidate.finish = out.finish;
             }
-            let inputs: Vec<_> = children
-                .iter()
-                .map(|(_, c)| {
-                    (
-                        &c.candidate.path,
-                        c.candidate.steps.as_slice(),
-                        c.candidate.tokens(),
-                    )
-                })
-                .collect();
-            let scores = run.score(&inputs)?;
-            let mut values = Vec::with_capacity(children.len());
-            for ((_, c), s) in children.iter_mut().zip(scores) {
-                let value = self.aggregation.apply(&s);
-                c.candidate.scores = s;
-                run.emit(Event::StepScored {
-                    path: c.candidate.path.clone(),
-                    scores: c.candidate.scores.clone(),
-                    value,
-                });
-                values.push(value);
-            }
+            let values = run.score_candidates(
+                children.iter_mut().map(|(_, c)| &mut c.candidate).collect(),
+                self.aggregation,
+            )?;
             let (mut kept, mut pruned) = (Vec::new(), Vec::new());
             let mut by_subtree: Vec<Vec<(Node, f32)>> =
                 (0..widths.len()).map(|_| Vec::new()).collect();

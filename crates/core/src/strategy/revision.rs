@@ -16,7 +16,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::Event;
 use crate::path::Path;
 use crate::policy::Policy;
 use crate::task::Task;
@@ -189,22 +188,11 @@ impl SequentialRevisions {
                 run.select(&ballots, Selection::Majority)
             }
             RevisionSelection::Verifier => {
-                let inputs: Vec<_> = candidates
-                    .iter()
-                    .map(|c| (&c.path, c.steps.as_slice(), c.tokens()))
+                let values: Vec<f64> = run
+                    .score_candidates(candidates.iter_mut().collect(), self.aggregation)?
+                    .into_iter()
+                    .map(f64::from)
                     .collect();
-                let scores = run.score(&inputs)?;
-                let mut values = Vec::with_capacity(candidates.len());
-                for (c, s) in candidates.iter_mut().zip(scores) {
-                    let value = self.aggregation.apply(&s);
-                    c.scores = s;
-                    run.emit(Event::StepScored {
-                        path: c.path.clone(),
-                        scores: c.scores.clone(),
-                        value,
-                    });
-                    values.push(f64::from(value));
-                }
                 for chain in &mut chains {
                     let ballots: Vec<Ballot<'_>> = chain
                         .attempts

@@ -10,6 +10,7 @@ use crate::policy::{Policy, Sampling, SeqId, StepOutput, StepRequest, StopSpec};
 use crate::task::Task;
 use crate::verifier::Verifier;
 
+use super::aggregate::StepAggregation;
 use super::vote::{self, Ballot, Selected, Selection};
 use super::{root_key, Candidate, Context, StrategyError};
 
@@ -141,6 +142,33 @@ impl<'r, 'a, P: Policy, V: Verifier, T: Task> Run<'r, 'a, P, V, T> {
         }
         self.emit_compute();
         Ok(outputs)
+    }
+
+    /// Scores the steps of `candidates` in one verifier call, stores each candidate's step
+    /// scores, reports them as [`Event::StepScored`], and returns each candidate's value
+    /// under `aggregation`.
+    pub fn score_candidates(
+        &mut self,
+        mut candidates: Vec<&mut Candidate>,
+        aggregation: StepAggregation,
+    ) -> Result<Vec<f32>, StrategyError> {
+        let inputs: Vec<_> = candidates
+            .iter()
+            .map(|c| (&c.path, c.steps.as_slice(), c.tokens()))
+            .collect();
+        let scores = self.score(&inputs)?;
+        let mut values = Vec::with_capacity(candidates.len());
+        for (c, s) in candidates.iter_mut().zip(scores) {
+            let value = aggregation.apply(&s);
+            c.scores = s;
+            self.emit(Event::StepScored {
+                path: c.path.clone(),
+                scores: c.scores.clone(),
+                value,
+            });
+            values.push(value);
+        }
+        Ok(values)
     }
 
     /// Scores every step of each candidate (given as its path, its steps and the policy's
