@@ -9,9 +9,12 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
 use candle_core::quantized::{gguf_file, GgmlDType, QTensor};
 use candle_core::{Device, Tensor};
 use candle_transformers::models::quantized_qwen2::ModelWeights;
+use common::tiny::Rng;
 use ponder_model::gguf::{GgufFile, GgufWriter, MetadataValue, TensorType};
 use ponder_model::transformer::{BatchItem, Transformer, Wanted};
 
@@ -21,22 +24,6 @@ const HEADS: usize = 4;
 const KV_HEADS: usize = 2;
 const LAYERS: usize = 2;
 const VOCAB: usize = 512;
-
-/// A small deterministic generator (xorshift64*), so the file is the same on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn normalish(&mut self) -> f32 {
-        // Sum of four uniforms, centred: close enough to normal for weights.
-        (0..4).map(|_| self.uniform()).sum::<f32>() - 2.0
-    }
-    fn uniform(&mut self) -> f32 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 40) as f32 / (1u64 << 24) as f32
-    }
-}
 
 fn tensor_type(dtype: GgmlDType) -> TensorType {
     match dtype {

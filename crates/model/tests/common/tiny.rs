@@ -8,14 +8,27 @@ pub const FFN: usize = 64;
 pub const LAYERS: usize = 2;
 pub const VOCAB: usize = 258;
 
-struct Rng(u64);
+/// A small deterministic generator (xorshift64*), so written models are the same on
+/// every run.
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> f32 {
+    /// Uniform in [0, 1).
+    pub fn uniform(&mut self) -> f32 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 40) as f32 / (1u64 << 24) as f32
+    }
+
+    /// Uniform in [-0.5, 0.5).
+    pub fn next(&mut self) -> f32 {
+        self.uniform() - 0.5
+    }
+
+    /// Sum of four uniforms, centred: close enough to normal for weights.
+    pub fn normalish(&mut self) -> f32 {
+        (0..4).map(|_| self.uniform()).sum::<f32>() - 2.0
     }
 }
 
