@@ -3,7 +3,9 @@
 //! and the stated answer is checked exactly.
 
 use ponder_core::arithmetic::{ArithmeticTask, Level, Problem};
-use ponder_core::{DrawKey, Finish, Policy, Sampling, StepRequest, Task};
+use ponder_core::{DrawKey, Policy, Sampling, Task};
+
+use crate::attempts::{sample, Job};
 
 /// Solved and attempted problems of one level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,7 +30,6 @@ pub fn greedy_pass_at_1<P: Policy>(
     max_steps: usize,
 ) -> Result<Vec<LevelScore>, P::Error> {
     let task = ArithmeticTask;
-    let stop = task.stop();
     let mut scores: Vec<LevelScore> = Level::ALL
         .iter()
         .map(|l| LevelScore {
@@ -37,42 +38,27 @@ pub fn greedy_pass_at_1<P: Policy>(
             total: 0,
         })
         .collect();
-    for chunk in problems.chunks(batch.max(1)) {
-        let mut seqs = Vec::with_capacity(chunk.len());
-        for (_, p) in chunk {
-            seqs.push(policy.start(&task.prompt(p))?);
-        }
-        let mut attempts = vec![String::new(); chunk.len()];
-        let mut open: Vec<usize> = (0..chunk.len()).collect();
-        for _ in 0..max_steps {
-            if open.is_empty() {
-                break;
-            }
-            let requests: Vec<StepRequest> = open
-                .iter()
-                .map(|&i| StepRequest {
-                    seq: seqs[i],
-                    draw: DrawKey::new(0, &[i as u64]),
-                })
-                .collect();
-            let outputs = policy.step(&requests, &Sampling::GREEDY, &stop, &mut |_, _| {})?;
-            let mut still = Vec::new();
-            for (&i, out) in open.iter().zip(outputs) {
-                attempts[i].push_str(&out.text);
-                if out.finish == Finish::StepEnd {
-                    still.push(i);
-                }
-            }
-            open = still;
-        }
-        for ((level, problem), (seq, attempt)) in chunk.iter().zip(seqs.into_iter().zip(&attempts))
-        {
-            policy.release(seq);
-            let score = &mut scores[usize::from(level.number()) - 1];
-            score.total += 1;
-            if task.extract_answer(attempt) == Some(problem.answer().to_string()) {
-                score.solved += 1;
-            }
+    let jobs: Vec<Job> = problems
+        .iter()
+        .enumerate()
+        .map(|(i, (_, p))| Job {
+            prompt: task.prompt(p),
+            draw: DrawKey::new(0, &[i as u64]),
+        })
+        .collect();
+    let attempts = sample(
+        policy,
+        &jobs,
+        &Sampling::GREEDY,
+        batch,
+        max_steps,
+        &mut |_| {},
+    )?;
+    for ((level, problem), attempt) in problems.iter().zip(&attempts) {
+        let score = &mut scores[usize::from(level.number()) - 1];
+        score.total += 1;
+        if task.extract_answer(attempt) == Some(problem.answer().to_string()) {
+            score.solved += 1;
         }
     }
     Ok(scores)

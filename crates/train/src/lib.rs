@@ -3,9 +3,14 @@
 //! from the arithmetic task, a resumable trainer, and export to GGUF with llama metadata
 //! so `ponder-model` loads the result like any third-party file.
 
+pub mod attempts;
 pub mod data;
 pub mod eval;
 pub mod export;
 pub mod model;
+pub mod prm;
+pub mod recipe;
+pub mod report;
+pub mod revision;
 pub mod trainer;
 pub mod vocab;

@@ -29,7 +29,7 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: ponder-train eval MODEL.gguf [test|validation]\n       ponder-train export small|large CHECKPOINT_DIR OUT.gguf\n       ponder-train base --size small|large [--steps N] [--batch N] [--seq N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR] --out FILE.gguf";
+const USAGE: &str = "usage: ponder-train eval MODEL.gguf [test|validation]\n       ponder-train report [--models DIR] [--out FILE.md]\n       ponder-train revision|prm --from S.gguf --out FILE.gguf [--problems N] [--samples N] [--rollouts N] [--temperature T] [--steps N] [--batch N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR]\n       ponder-train export small|large CHECKPOINT_DIR OUT.gguf\n       ponder-train base --size small|large [--steps N] [--batch N] [--seq N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR] --out FILE.gguf";
 
 fn run(args: Vec<String>) -> anyhow::Result<()> {
     if args.first().map(String::as_str) == Some("eval") {
@@ -37,6 +37,12 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
     }
     if args.first().map(String::as_str) == Some("export") {
         return export(&args[1..]);
+    }
+    if args.first().map(String::as_str) == Some("report") {
+        return report(&args[1..]);
+    }
+    if matches!(args.first().map(String::as_str), Some("revision" | "prm")) {
+        return fine_tune(&args[0], &args[1..]);
     }
     let mut it = args.iter();
     anyhow::ensure!(it.next().map(String::as_str) == Some("base"), "{USAGE}");
@@ -190,5 +196,130 @@ fn export(args: &[String]) -> anyhow::Result<()> {
         bytes.len() as f64 / 1e6,
         step.trim()
     );
+    Ok(())
+}
+
+/// `ponder-train revision|prm --from S.gguf --out FILE.gguf [options]`: the revision model
+/// or the PRM, made from S by `ponder_train::recipe`.
+fn fine_tune(which: &str, args: &[String]) -> anyhow::Result<()> {
+    use ponder_train::recipe::{process_reward_model, revision_model, Recipe};
+    let mut from = None;
+    let mut out = None;
+    let mut checkpoints = None;
+    let mut r = Recipe {
+        problems_per_level: if which == "prm" { 200 } else { 400 },
+        samples: if which == "prm" { 4 } else { 8 },
+        rollouts: 4,
+        temperature: 1.0,
+        batch: 16,
+        settings: Settings {
+            batch: 16,
+            seq_len: 0,
+            steps: 600,
+            lr: 5e-4,
+            warmup: 50,
+            weight_decay: 0.1,
+            clip: 1.0,
+            checkpoint_every: 100,
+            seed: 1,
+            stop_at: None,
+        },
+    };
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = || {
+            it.next()
+                .cloned()
+                .with_context(|| format!("{arg} needs a value\n{USAGE}"))
+        };
+        match arg.as_str() {
+            "--from" => from = Some(PathBuf::from(value()?)),
+            "--out" => out = Some(PathBuf::from(value()?)),
+            "--checkpoints" => checkpoints = Some(PathBuf::from(value()?)),
+            "--problems" => {
+                r.problems_per_level = value()?
+                    .parse()
+                    .context("--problems takes a whole number (per level)")?
+            }
+            "--samples" => {
+                r.samples = value()?.parse().context("--samples takes a whole number")?
+            }
+            "--rollouts" => {
+                r.rollouts = value()?
+                    .parse()
+                    .context("--rollouts takes a whole number")?
+            }
+            "--temperature" => {
+                r.temperature = value()?.parse().context("--temperature takes a number")?
+            }
+            "--steps" => {
+                r.settings.steps = value()?.parse().context("--steps takes a whole number")?
+            }
+            "--batch" => r.batch = value()?.parse().context("--batch takes a whole number")?,
+            "--lr" => r.settings.lr = value()?.parse().context("--lr takes a number")?,
+            "--seed" => {
+                r.settings.seed = value()?.parse().context("--seed takes a whole number")?
+            }
+            "--stop-at" => {
+                r.settings.stop_at =
+                    Some(value()?.parse().context("--stop-at takes a step number")?)
+            }
+            other => anyhow::bail!("unknown option {other}\n{USAGE}"),
+        }
+    }
+    let from = from.with_context(|| format!("--from S.gguf is required\n{USAGE}"))?;
+    let out = out.with_context(|| format!("--out is required\n{USAGE}"))?;
+    let dir = checkpoints.unwrap_or_else(|| PathBuf::from("target/train").join(which));
+    let s_model =
+        std::fs::read(&from).with_context(|| format!("cannot read S from {}", from.display()))?;
+    r.settings.batch = r.batch;
+    let bytes = if which == "prm" {
+        process_reward_model(&s_model, &r, &dir)?
+    } else {
+        revision_model(&s_model, &r, &dir)?
+    };
+    let Some(bytes) = bytes else {
+        eprintln!("paused; run the same command without --stop-at to continue");
+        return Ok(());
+    };
+    if let Some(parent) = out.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+    eprintln!(
+        "wrote {} ({:.1} MB)",
+        out.display(),
+        bytes.len() as f64 / 1e6
+    );
+    Ok(())
+}
+
+/// `ponder-train report [--models DIR] [--out FILE]`: the evaluation report of the four
+/// built-in models (default `public/models/` into `docs/models.md`).
+fn report(args: &[String]) -> anyhow::Result<()> {
+    let mut models = PathBuf::from("public/models");
+    let mut out = PathBuf::from("docs/models.md");
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let value = it
+            .next()
+            .with_context(|| format!("{arg} needs a value\n{USAGE}"))?;
+        match arg.as_str() {
+            "--models" => models = PathBuf::from(value),
+            "--out" => out = PathBuf::from(value),
+            other => anyhow::bail!("unknown option {other}\n{USAGE}"),
+        }
+    }
+    let started = std::time::Instant::now();
+    let md = ponder_train::report::report(
+        &models,
+        &ponder_train::report::ReportSettings::default(),
+        &mut |stage| eprintln!("[{:>4.0} s] {stage}", started.elapsed().as_secs_f64()),
+    )?;
+    if let Some(parent) = out.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(&out, md).with_context(|| format!("writing {}", out.display()))?;
+    eprintln!("wrote {}", out.display());
     Ok(())
 }

@@ -42,10 +42,12 @@ impl Config {
         }
     }
 
-    /// L, the larger sibling: the same recipe, about twelve times S's parameters.
+    /// L, the larger sibling: the same recipe, about nine times S's parameters (the issue
+    /// asks for at least 8x; the paper compared with 14x, which would not train in two
+    /// hours on two cores).
     pub fn large() -> Config {
         Config {
-            hidden: 320,
+            hidden: 256,
             layers: 8,
             heads: 8,
             ffn: 1280,
@@ -157,6 +159,13 @@ impl Model {
 
     /// Logits `[batch, time, vocab]` for tokens `[batch, time]` (u32).
     pub fn forward(&self, tokens: &Tensor) -> Result<Tensor> {
+        self.hidden(tokens)?
+            .broadcast_matmul(&self.embedding.as_tensor().t()?)
+    }
+
+    /// The final hidden states `[batch, time, hidden]` after the output norm: what the
+    /// runtime hands a PRM head (see `ponder_model::prm`).
+    pub fn hidden(&self, tokens: &Tensor) -> Result<Tensor> {
         let (b, t) = tokens.dims2()?;
         let cfg = &self.config;
         let (h, heads, d) = (cfg.hidden, cfg.heads, cfg.head_dim());
@@ -192,8 +201,49 @@ impl Model {
             let silu = (&gate * (gate.neg()?.exp()? + 1.0)?.recip()?)?;
             x = (x + (silu * up)?.broadcast_matmul(&block.w_down.as_tensor().t()?)?)?;
         }
-        let x = rms_norm(&x, self.output_norm.as_tensor(), cfg.rms_eps)?;
-        x.broadcast_matmul(&self.embedding.as_tensor().t()?)
+        rms_norm(&x, self.output_norm.as_tensor(), cfg.rms_eps)
+    }
+
+    /// Sets every weight from a GGUF file this crate exported (of the same shape),
+    /// dequantizing Q8_0: how the revision model and the PRM start from S.
+    pub fn load_gguf(&self, bytes: &[u8]) -> anyhow::Result<()> {
+        use candle_core::quantized::gguf_file::Content;
+        let mut reader = std::io::Cursor::new(bytes);
+        let content = Content::read(&mut reader)
+            .map_err(|e| anyhow::anyhow!("not a readable GGUF file: {e}"))?;
+        let mut set = |name: &str, var: &Var| -> anyhow::Result<()> {
+            let t = content
+                .tensor(&mut reader, &format!("{name}.weight"), &Device::Cpu)
+                .map_err(|e| anyhow::anyhow!("tensor {name}: {e}"))?
+                .dequantize(&Device::Cpu)?;
+            anyhow::ensure!(
+                t.dims() == var.as_tensor().dims(),
+                "tensor {name} has shape {:?}, the model expects {:?}: was the file exported \
+                 from a model of another size?",
+                t.dims(),
+                var.as_tensor().dims()
+            );
+            var.set(&t)?;
+            Ok(())
+        };
+        set("token_embd", &self.embedding)?;
+        set("output_norm", &self.output_norm)?;
+        for (i, b) in self.blocks.iter().enumerate() {
+            for (name, var) in [
+                ("attn_norm", &b.attn_norm),
+                ("attn_q", &b.wq),
+                ("attn_k", &b.wk),
+                ("attn_v", &b.wv),
+                ("attn_output", &b.wo),
+                ("ffn_norm", &b.ffn_norm),
+                ("ffn_gate", &b.w_gate),
+                ("ffn_up", &b.w_up),
+                ("ffn_down", &b.w_down),
+            ] {
+                set(&format!("blk.{i}.{name}"), var)?;
+            }
+        }
+        Ok(())
     }
 }
 

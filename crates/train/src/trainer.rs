@@ -4,7 +4,8 @@
 //! AdamW is written here (not candle-nn's) because its moments must be saved with the
 //! weights: a resumed run then takes exactly the steps an uninterrupted one would have.
 //! A checkpoint is three files in one folder: `model.safetensors` (weights by name),
-//! `adam.safetensors` (both moments per weight) and `step` (the next step number); they
+//! `adam.safetensors` (both moments per weight) and `step` (the next step number), with
+//! `seconds` beside them (training time so far, for the report); they
 //! are written to temporary names and renamed, so an interrupted save leaves the previous
 //! checkpoint intact.
 
@@ -63,8 +64,9 @@ const BETA1: f64 = 0.9;
 const BETA2: f64 = 0.95;
 const EPS: f64 = 1e-8;
 
-/// Trains `model` (whose variables are in `vars`) from the checkpoint in `dir` if there is
-/// one, saving checkpoints there. Returns the losses of the steps it ran.
+/// Trains `model` (whose variables are in `vars`) on next-token prediction over `corpus`,
+/// from the checkpoint in `dir` if there is one, saving checkpoints there. Returns the
+/// losses of the steps it ran.
 pub fn train(
     model: &Model,
     vars: &VarMap,
@@ -79,28 +81,63 @@ pub fn train(
         settings.seq_len,
         model.config.context
     );
+    let tokens_per_step = settings.batch * settings.seq_len;
+    train_with(
+        &model.vars(),
+        vars,
+        settings,
+        dir,
+        &mut |step| {
+            let (inputs, targets) = batch(corpus, settings, step, &Device::Cpu)?;
+            let logits = model.forward(&inputs)?;
+            let (b, t, v) = logits.dims3()?;
+            Ok((
+                candle_nn::loss::cross_entropy(
+                    &logits.reshape((b * t, v))?,
+                    &targets.flatten_all()?,
+                )?,
+                tokens_per_step,
+            ))
+        },
+        progress,
+    )
+}
+
+/// The loop itself, for any loss: `loss(step)` returns the step's scalar loss and how many
+/// tokens it read (for the progress line). Optimises `params`, which must all be in `vars`
+/// (checkpoints save and resume them by name).
+pub fn train_with(
+    params: &[&Var],
+    vars: &VarMap,
+    settings: &Settings,
+    dir: &Path,
+    loss: &mut dyn FnMut(u64) -> anyhow::Result<(Tensor, usize)>,
+    progress: &mut dyn FnMut(&Progress),
+) -> anyhow::Result<Vec<f32>> {
     let device = Device::Cpu;
-    let params: Vec<&Var> = model.vars();
-    let names = names_of(vars, &params)?;
-    let (mut step, mut adam) = resume(vars, &params, &names, dir, &device)?;
+    let names = names_of(vars, params)?;
+    let (mut step, mut adam) = resume(vars, params, &names, dir, &device)?;
     let mut losses = Vec::new();
     let started = Instant::now();
     let first_step = step;
+    let mut tokens_seen = 0usize;
+    // Wall-clock training time over every run that built this checkpoint, for the report.
+    let earlier_seconds: f64 = std::fs::read_to_string(dir.join("seconds"))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0.0);
     let end = settings
         .stop_at
         .map_or(settings.steps, |s| s.min(settings.steps));
     while step < end {
-        let (inputs, targets) = batch(corpus, settings, step, &device)?;
-        let logits = model.forward(&inputs)?;
-        let (b, t, v) = logits.dims3()?;
-        let loss =
-            candle_nn::loss::cross_entropy(&logits.reshape((b * t, v))?, &targets.flatten_all()?)?;
+        let (loss, tokens) = loss(step)?;
+        tokens_seen += tokens;
         let grads = loss.backward()?;
 
         // Global gradient norm, for clipping.
         let mut norm2 = 0f64;
         let mut gs = Vec::with_capacity(params.len());
-        for p in &params {
+        for p in params {
             let g = grads
                 .get(p.as_tensor())
                 .cloned()
@@ -138,6 +175,10 @@ pub fn train(
         step += 1;
         if step % settings.checkpoint_every == 0 || step == end {
             save(vars, &names, &adam, step, dir)?;
+            std::fs::write(
+                dir.join("seconds"),
+                format!("{:.0}", earlier_seconds + started.elapsed().as_secs_f64()),
+            )?;
         }
         let elapsed = started.elapsed().as_secs_f64();
         let done = (step - first_step) as f64;
@@ -145,7 +186,7 @@ pub fn train(
             step,
             steps: settings.steps,
             loss: loss_value,
-            tokens_per_second: done * (settings.batch * settings.seq_len) as f64 / elapsed,
+            tokens_per_second: tokens_seen as f64 / elapsed,
             seconds_left: elapsed / done * (settings.steps - step) as f64,
         });
     }

@@ -34,6 +34,12 @@ pub fn encode(text: &str) -> Vec<u32> {
     text.bytes().map(u32::from).collect()
 }
 
+/// The text of token ids (invalid UTF-8 replaced); the end-of-text token adds nothing.
+pub fn decode(ids: &[u32]) -> String {
+    let bytes: Vec<u8> = ids.iter().filter_map(|&t| u8::try_from(t).ok()).collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

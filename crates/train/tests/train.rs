@@ -167,3 +167,100 @@ fn training_lowers_the_loss_and_resumes_exactly() {
     }
     let _ = std::fs::remove_dir_all(&base);
 }
+
+/// Cross-entropy of `logits` rows against `targets`, in f64 from the softmax definition.
+fn reference_cross_entropy(logits: &[Vec<f32>], targets: &[u32]) -> f64 {
+    let mut total = 0f64;
+    for (row, &t) in logits.iter().zip(targets) {
+        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
+        let sum: f64 = row.iter().map(|&x| (x as f64 - max).exp()).sum();
+        total += -(row[t as usize] as f64 - max - sum.ln());
+    }
+    total / targets.len() as f64
+}
+
+#[test]
+fn the_revision_loss_covers_only_the_final_attempt_and_ignores_padding() {
+    use ponder_train::revision::{masked_loss, MaskedExample};
+    let vars = VarMap::new();
+    let model = Model::new(tiny(), &vars, &Device::Cpu).expect("model");
+    let long = tokens();
+    let short: Vec<u32> = long[..20].to_vec();
+    let a = MaskedExample {
+        tokens: long.clone(),
+        target_from: 30,
+    };
+    let b = MaskedExample {
+        tokens: short.clone(),
+        target_from: 10,
+    };
+    let (loss, _) = masked_loss(&model, &[&a, &b]).expect("loss");
+    let got = f64::from(loss.to_scalar::<f32>().expect("scalar"));
+    // Reference: each example run alone, unpadded; targets at positions ≥ target_from.
+    let logits_of = |t: &[u32]| -> Vec<Vec<f32>> {
+        let input = Tensor::new(&t[..t.len() - 1], &Device::Cpu)
+            .and_then(|x| x.unsqueeze(0))
+            .expect("input");
+        model
+            .forward(&input)
+            .and_then(|l| l.squeeze(0))
+            .and_then(|l| l.to_vec2::<f32>())
+            .expect("logits")
+    };
+    let (la, lb) = (logits_of(&long), logits_of(&short));
+    let rows: Vec<Vec<f32>> = la[29..].iter().chain(&lb[9..]).cloned().collect();
+    let targets: Vec<u32> = long[30..].iter().chain(&short[10..]).copied().collect();
+    let want = reference_cross_entropy(&rows, &targets);
+    assert!(
+        (got - want).abs() < 1e-5,
+        "masked loss {got}, reference {want}"
+    );
+}
+
+#[test]
+fn the_prm_loss_is_binary_cross_entropy_of_the_head_at_each_step_end() {
+    use ponder_train::prm::{bce_loss, PrmExample, ValueHead};
+    let vars = VarMap::new();
+    let model = Model::new(tiny(), &vars, &Device::Cpu).expect("model");
+    let head = ValueHead::new(model.config.hidden, &vars).expect("head");
+    let a = PrmExample::new(
+        "(37+48)*6",
+        &["37+48=85", "85*6=510", "Answer: 510"],
+        vec![1.0, 0.5, 1.0],
+    );
+    let b = PrmExample::new("3+4", &["3+4=8", "Answer: 8"], vec![0.25, 0.0]);
+    let (loss, _) = bce_loss(&model, &head, &[&a, &b]).expect("loss");
+    let got = f64::from(loss.to_scalar::<f32>().expect("scalar"));
+    let w: Vec<f32> = head
+        .weight
+        .as_tensor()
+        .flatten_all()
+        .and_then(|t| t.to_vec1())
+        .expect("w");
+    let bias = head.bias.as_tensor().to_vec1::<f32>().expect("b")[0] as f64;
+    let mut total = 0f64;
+    let mut count = 0;
+    for e in [&a, &b] {
+        let input = Tensor::new(e.tokens.as_slice(), &Device::Cpu)
+            .and_then(|x| x.unsqueeze(0))
+            .expect("input");
+        let hidden = model
+            .hidden(&input)
+            .and_then(|h| h.squeeze(0))
+            .and_then(|h| h.to_vec2::<f32>())
+            .expect("hidden");
+        for (&p, &y) in e.positions.iter().zip(&e.labels) {
+            let z: f64 = hidden[p]
+                .iter()
+                .zip(&w)
+                .map(|(&h, &w)| h as f64 * w as f64)
+                .sum::<f64>()
+                + bias;
+            let prob = 1.0 / (1.0 + (-z).exp());
+            total += -(y as f64 * prob.ln() + (1.0 - y as f64) * (1.0 - prob).ln());
+            count += 1;
+        }
+    }
+    let want = total / count as f64;
+    assert!((got - want).abs() < 1e-5, "BCE {got}, reference {want}");
+}

@@ -1,0 +1,185 @@
+//! The revision model's training examples (Snell et al. 2024 §6, paper-notes §1.5): for a
+//! correct attempt sampled from S, `k` (0 to 4) incorrect attempts at the same problem,
+//! also S's, shown in context before it, the last of them the one nearest the correct
+//! attempt by character edit distance. Only the correct attempt is learned; the wrong
+//! ones are context.
+
+use candle_core::{Device, Tensor, D};
+use ponder_core::arithmetic::{ArithmeticTask, Problem};
+use ponder_core::Task;
+
+use crate::model::Model;
+use crate::vocab;
+
+/// At most this many earlier attempts in context, as at inference.
+pub const MAX_EARLIER: usize = 4;
+
+/// A token sequence of which only the tail is learned.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MaskedExample {
+    pub tokens: Vec<u32>,
+    /// The first token that is a target: the loss covers `tokens[target_from..]`.
+    pub target_from: usize,
+}
+
+/// Character-level Levenshtein distance.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = diagonal + usize::from(ca != cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitute.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
+}
+
+/// The examples one problem's samples give: one per correct sample (at most
+/// `per_problem`), each with `k` drawn uniformly from 0..=min(4, wrong samples) by
+/// `draw(example) -> u64`. Examples longer than `context` tokens drop their oldest
+/// earlier attempts until they fit (the nearest one, last, is kept longest).
+pub fn examples_for(
+    problem: &Problem,
+    samples: &[String],
+    per_problem: usize,
+    context: usize,
+    draw: &mut dyn FnMut() -> u64,
+) -> Vec<MaskedExample> {
+    let task = ArithmeticTask;
+    let truth = Some(problem.answer().to_string());
+    let (right, wrong): (Vec<&String>, Vec<&String>) = samples
+        .iter()
+        .filter(|s| !s.is_empty())
+        .partition(|s| task.extract_answer(s) == truth);
+    let mut out = Vec::new();
+    for correct in right.into_iter().take(per_problem) {
+        let k = (draw() % (wrong.len().min(MAX_EARLIER) as u64 + 1)) as usize;
+        // k distinct wrong attempts by a partial Fisher-Yates shuffle.
+        let mut pool = wrong.clone();
+        for i in 0..k {
+            let j = i + (draw() % (pool.len() - i) as u64) as usize;
+            pool.swap(i, j);
+        }
+        let mut chosen: Vec<&String> = pool[..k].to_vec();
+        if let Some(nearest) = (0..chosen.len()).min_by_key(|&i| edit_distance(chosen[i], correct))
+        {
+            let last = chosen.remove(nearest);
+            chosen.push(last);
+        }
+        loop {
+            let earlier: Vec<&str> = chosen.iter().map(|s| s.as_str()).collect();
+            let prompt = vocab::encode(&task.revision_prompt(problem, &earlier));
+            let mut tokens = prompt.clone();
+            tokens.extend(vocab::encode(correct));
+            tokens.push(vocab::END_OF_TEXT);
+            if tokens.len() <= context {
+                out.push(MaskedExample {
+                    target_from: prompt.len(),
+                    tokens,
+                });
+                break;
+            }
+            if chosen.is_empty() {
+                break;
+            }
+            chosen.remove(0);
+        }
+    }
+    out
+}
+
+/// Mean next-token cross-entropy over the examples' targets, and the tokens read.
+/// Examples are padded to the longest with the end-of-text token, which is never a target.
+pub fn masked_loss(model: &Model, examples: &[&MaskedExample]) -> anyhow::Result<(Tensor, usize)> {
+    let len = examples
+        .iter()
+        .map(|e| e.tokens.len() - 1)
+        .max()
+        .unwrap_or(0);
+    anyhow::ensure!(len > 0, "no training examples in the batch");
+    let mut inputs = Vec::with_capacity(examples.len() * len);
+    let mut targets = Vec::with_capacity(examples.len() * len);
+    let mut mask = Vec::with_capacity(examples.len() * len);
+    for e in examples {
+        for j in 0..len {
+            inputs.push(e.tokens.get(j).copied().unwrap_or(vocab::END_OF_TEXT));
+            let target = e.tokens.get(j + 1).copied();
+            targets.push(target.unwrap_or(vocab::END_OF_TEXT));
+            mask.push(if target.is_some() && j + 1 >= e.target_from {
+                1f32
+            } else {
+                0.0
+            });
+        }
+    }
+    let n = examples.len();
+    let count: f32 = mask.iter().sum();
+    anyhow::ensure!(count > 0.0, "the batch has no target tokens");
+    let device = Device::Cpu;
+    let inputs = Tensor::from_vec(inputs, (n, len), &device)?;
+    let targets = Tensor::from_vec(targets, (n * len, 1), &device)?;
+    let mask = Tensor::from_vec(mask, n * len, &device)?;
+    let logits = model.forward(&inputs)?;
+    let v = logits.dim(D::Minus1)?;
+    let log_probs = candle_nn::ops::log_softmax(&logits.reshape((n * len, v))?, D::Minus1)?;
+    let picked = log_probs.gather(&targets, 1)?.squeeze(1)?;
+    let loss = ((picked * mask)?.sum_all()? * (-1.0 / f64::from(count)))?;
+    Ok((loss, n * len))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_single_character_edits() {
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("85*6=510", "85*6=500"), 1);
+        assert_eq!(edit_distance("same", "same"), 0);
+    }
+
+    #[test]
+    fn the_nearest_wrong_attempt_comes_last_and_only_the_answer_is_learned() {
+        let p = Problem::parse("(37+48)*6-29").expect("parses");
+        let right = "37+48=85\n85*6=510\n510-29=481\nAnswer: 481\n".to_string();
+        let far = "37+48=95\n95*6=570\n570-29=541\nAnswer: 541\n".to_string();
+        let near = "37+48=85\n85*6=510\n510-29=471\nAnswer: 471\n".to_string();
+        let samples = vec![near.clone(), right.clone(), far.clone()];
+        // Draws: k = 2 (of 0..=2), then a shuffle that puts `near` first.
+        let mut draws = [2u64, 0, 0].into_iter();
+        let examples = examples_for(&p, &samples, 4, 1024, &mut || draws.next().unwrap_or(0));
+        assert_eq!(examples.len(), 1);
+        let e = &examples[0];
+        let text: String = e.tokens.iter().map(|&t| vocab::decode(&[t])).collect();
+        let prompt = ArithmeticTask.revision_prompt(&p, &[far.as_str(), near.as_str()]);
+        assert!(text.starts_with(&prompt), "{text}");
+        assert_eq!(e.target_from, prompt.len());
+        assert_eq!(e.tokens.len(), prompt.len() + right.len() + 1);
+    }
+
+    #[test]
+    fn long_examples_drop_their_oldest_attempts_to_fit() {
+        let p = Problem::parse("1+2").expect("parses");
+        let right = "1+2=3\nAnswer: 3\n".to_string();
+        let wrong: Vec<String> = (4..8).map(|i| format!("1+2={i}\nAnswer: {i}\n")).collect();
+        let mut samples = wrong.clone();
+        samples.push(right);
+        let mut draws = [4u64, 0, 0, 0, 0].into_iter();
+        let examples = examples_for(&p, &samples, 4, 75, &mut || draws.next().unwrap_or(0));
+        assert_eq!(examples.len(), 1);
+        assert!(examples[0].tokens.len() <= 75);
+        let text: String = examples[0]
+            .tokens
+            .iter()
+            .map(|&t| vocab::decode(&[t]))
+            .collect();
+        assert!(text.contains("Attempt 1:"), "{text}");
+        assert!(!text.contains("Attempt 4:"), "{text}");
+    }
+}
