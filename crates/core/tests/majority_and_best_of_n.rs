@@ -180,3 +180,49 @@ fn zero_samples_is_a_configuration_error() {
     assert!(err.to_string().contains("at least 1"), "{err}");
     assert!(MajorityVote::new(0).run(&mut ctx).is_err());
 }
+
+#[test]
+fn a_prefix_of_a_larger_run_selects_what_a_smaller_run_would() {
+    use ponder_core::strategy::subsample::{prefix_compute, select_prefix};
+    let run = |strategy: &dyn Fn(&mut Context<'_, _, _, _>) -> ponder_core::Outcome| {
+        let mut policy = ScriptedPolicy::new(POLICY_PARAMS, six_samples());
+        let mut verifier = tag_verifier(VERIFIER_PARAMS);
+        let mut ctx = Context::new(&mut policy, &mut verifier, &LineTask, PROBLEM)
+            .with_seed(SEED)
+            .with_problem_id(PROBLEM_ID);
+        strategy(&mut ctx)
+    };
+    for aggregation in StepAggregation::ALL {
+        let large = run(&|ctx| {
+            BestOfN {
+                aggregation,
+                ..BestOfN::weighted(6)
+            }
+            .run(ctx)
+            .expect("runs")
+        });
+        for n in 1..=6 {
+            for selection in [Selection::Weighted, Selection::Naive] {
+                let small = run(&|ctx| {
+                    BestOfN {
+                        aggregation,
+                        selection,
+                        ..BestOfN::weighted(n)
+                    }
+                    .run(ctx)
+                    .expect("runs")
+                });
+                let reused = select_prefix(&large, n, aggregation, selection);
+                assert_eq!(reused.answer, small.answer, "{aggregation:?} {selection:?} n={n}");
+                assert_eq!(reused.votes, small.votes, "{aggregation:?} {selection:?} n={n}");
+                let c = prefix_compute(&large, n);
+                assert_eq!(c.generations, small.compute.generations);
+                assert_eq!(c.policy_tokens, small.compute.policy_tokens);
+            }
+            let majority = run(&|ctx| MajorityVote::new(n).run(ctx).expect("runs"));
+            let reused = select_prefix(&large, n, aggregation, Selection::Majority);
+            assert_eq!(reused.answer, majority.answer, "majority n={n}");
+            assert_eq!(reused.votes, majority.votes, "majority n={n}");
+        }
+    }
+}

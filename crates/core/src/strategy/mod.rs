@@ -18,6 +18,7 @@ pub mod lookahead;
 pub mod majority;
 pub mod mix;
 pub mod revision;
+pub mod subsample;
 mod run;
 mod sample;
 pub mod vote;
