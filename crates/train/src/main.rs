@@ -29,7 +29,7 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: ponder-train eval MODEL.gguf [test|validation]\n       ponder-train report [--models DIR] [--out FILE.md]\n       ponder-train revision|prm --from S.gguf --out FILE.gguf [--problems N] [--samples N] [--rollouts N] [--temperature T] [--steps N] [--batch N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR]\n       ponder-train export small|large CHECKPOINT_DIR OUT.gguf\n       ponder-train base --size small|large [--steps N] [--batch N] [--seq N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR] --out FILE.gguf";
+const USAGE: &str = "usage: ponder-train eval MODEL.gguf [test|validation]\n       ponder-train chains MODEL.gguf [test|validation]\n       ponder-train report [--models DIR] [--out FILE.md]\n       ponder-train revision|prm --from S.gguf --out FILE.gguf [--problems N] [--samples N] [--rollouts N] [--temperature T] [--steps N] [--batch N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR]\n       ponder-train export small|large CHECKPOINT_DIR OUT.gguf\n       ponder-train base --size small|large [--steps N] [--batch N] [--seq N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR] --out FILE.gguf";
 
 fn run(args: Vec<String>) -> anyhow::Result<()> {
     if args.first().map(String::as_str) == Some("eval") {
@@ -37,6 +37,9 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
     }
     if args.first().map(String::as_str) == Some("export") {
         return export(&args[1..]);
+    }
+    if args.first().map(String::as_str) == Some("chains") {
+        return chains(&args[1..]);
     }
     if args.first().map(String::as_str) == Some("report") {
         return report(&args[1..]);
@@ -321,5 +324,39 @@ fn report(args: &[String]) -> anyhow::Result<()> {
     }
     std::fs::write(&out, md).with_context(|| format!("writing {}", out.display()))?;
     eprintln!("wrote {}", out.display());
+    Ok(())
+}
+
+/// `ponder-train chains MODEL [test|validation]`: right attempts per level at each step of
+/// one revision chain per problem (as the report measures R).
+fn chains(args: &[String]) -> anyhow::Result<()> {
+    use ponder_core::arithmetic::shipped_sets;
+    use ponder_train::report::{revision_chains, ReportSettings};
+    let model = args.first().with_context(|| USAGE.to_string())?;
+    let which = args.get(1).map_or("validation", String::as_str);
+    let bytes = std::fs::read(model).with_context(|| format!("cannot read {model}"))?;
+    let mut engine =
+        ponder_model::Engine::new(ponder_model::LanguageModel::from_gguf_bytes(&bytes)?);
+    let sets = shipped_sets().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let set = sets
+        .iter()
+        .find(|s| s.name == which)
+        .with_context(|| format!("no shipped set named {which} (test or validation)"))?;
+    let problems = set.problems().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let settings = ReportSettings::default();
+    let right = revision_chains(&mut engine, &problems, settings.revisions + 1, &settings)?;
+    println!(
+        "right attempts at revision steps 0..{} on the {which} set",
+        settings.revisions
+    );
+    for level in 1..=5u8 {
+        let idx: Vec<usize> = (0..problems.len())
+            .filter(|&i| set.problems[i].level.number() == level)
+            .collect();
+        let counts: Vec<usize> = (0..=settings.revisions)
+            .map(|t| idx.iter().filter(|&&i| right[i][t]).count())
+            .collect();
+        println!("  level {level} (of {}): {counts:?}", idx.len());
+    }
     Ok(())
 }

@@ -138,7 +138,7 @@ fn cached<T: serde::Serialize + serde::de::DeserializeOwned>(
 }
 
 /// Rows of step `step`: `batch` examples drawn by a hash of (seed, step, row).
-fn pick<'a, T>(examples: &'a [T], seed: u64, step: u64, batch: usize) -> Vec<&'a T> {
+fn pick<T>(examples: &[T], seed: u64, step: u64, batch: usize) -> Vec<&T> {
     (0..batch as u64)
         .map(|r| {
             let i = DrawKey::new(seed, &[step, r]).stream % examples.len() as u64;

@@ -59,7 +59,8 @@ impl Default for ReportSettings {
             coverage_samples: 64,
             vote_n: 16,
             revisions: 8,
-            temperature: 1.0,
+            // What the strategies sample at (search-and-learn's T = 0.8).
+            temperature: ponder_core::strategy::DEFAULT_SAMPLING.temperature,
             seed: 1,
         }
     }
@@ -265,12 +266,13 @@ pub fn report(
     let mut step_levels = Vec::new();
     let mut finals: Vec<Vec<f32>> = Vec::with_capacity(problems.len());
     for (i, p) in problems.iter().enumerate() {
-        let (sc, lb, per_candidate) = step_scores(prm, p, &samples[i][..m])?;
-        step_levels.extend(std::iter::repeat_n(levels[i].number(), sc.len()));
-        all_scores.extend(sc);
-        step_labels.extend(lb);
+        let scored = step_scores(prm, p, &samples[i][..m])?;
+        step_levels.extend(std::iter::repeat_n(levels[i].number(), scored.scores.len()));
+        all_scores.extend(scored.scores);
+        step_labels.extend(scored.labels);
         finals.push(
-            per_candidate
+            scored
+                .per_attempt
                 .iter()
                 .map(|c| StepAggregation::Last.apply(c))
                 .collect(),
@@ -394,8 +396,7 @@ pub fn report(
             "| {} |",
             level.map_or("all".to_string(), |l| l.to_string())
         )?;
-        for t in 0..steps {
-            let c = idx.iter().filter(|&&i| right[i][t]).count();
+        for c in (0..steps).map(|t| idx.iter().filter(|&&i| right[i][t]).count()) {
             write!(md, " {} |", pct(c as f64 / idx.len().max(1) as f64))?;
         }
         let (mut rw, mut wr) = (0, 0);
@@ -502,7 +503,8 @@ pub fn revision_chains(
 ) -> anyhow::Result<Vec<Vec<bool>>> {
     let task = ArithmeticTask;
     let mut chains: Vec<Vec<String>> = vec![Vec::new(); problems.len()];
-    let mut right = vec![vec![false; steps]; problems.len()];
+    // by_step[t][i]: whether problem i's attempt t is right.
+    let mut by_step: Vec<Vec<bool>> = Vec::with_capacity(steps);
     for t in 0..steps {
         let jobs: Vec<Job> = problems
             .iter()
@@ -524,12 +526,16 @@ pub fn revision_chains(
             16,
             &mut |_| {},
         )?;
-        for (i, a) in attempts.into_iter().enumerate() {
-            right[i][t] = task.extract_answer(&a) == Some(problems[i].answer().to_string());
-            chains[i].push(a);
+        let mut right = Vec::with_capacity(problems.len());
+        for ((a, chain), p) in attempts.into_iter().zip(&mut chains).zip(problems) {
+            right.push(task.extract_answer(&a) == Some(p.answer().to_string()));
+            chain.push(a);
         }
+        by_step.push(right);
     }
-    Ok(right)
+    Ok((0..problems.len())
+        .map(|i| by_step.iter().map(|step| step[i]).collect())
+        .collect())
 }
 
 /// Figures small enough to recompute in a test, on the validation set: greedy solves
@@ -601,9 +607,9 @@ pub fn pinned(dir: &Path, settings: &ReportSettings) -> anyhow::Result<Pinned> {
     )?;
     let (mut scores, mut labels) = (Vec::new(), Vec::new());
     for (p, group) in problems.iter().zip(samples.chunks(4)) {
-        let (sc, lb, _) = step_scores(&mut prm, p, group)?;
-        scores.extend(sc);
-        labels.extend(lb);
+        let scored = step_scores(&mut prm, p, group)?;
+        scores.extend(scored.scores);
+        labels.extend(scored.labels);
     }
     Ok(Pinned {
         s_greedy,
@@ -613,14 +619,22 @@ pub fn pinned(dir: &Path, settings: &ReportSettings) -> anyhow::Result<Pinned> {
     })
 }
 
-/// The PRM's score of every step line of `attempts` at `problem`, and whether that step and
-/// all before it are correct by the exact checker; then every attempt's scores as the
-/// verifier returned them (its answer line's last).
+/// What the PRM said about a problem's attempts.
+pub struct StepScores {
+    /// The score of every step line of every attempt, in order.
+    pub scores: Vec<f32>,
+    /// Whether that step and all before it are correct by the exact checker.
+    pub labels: Vec<bool>,
+    /// Every attempt's scores as the verifier returned them (its answer line's last).
+    pub per_attempt: Vec<Vec<f32>>,
+}
+
+/// The PRM's scores of `attempts` at `problem`, with the exact checker's labels.
 pub fn step_scores(
     prm: &mut Engine,
     problem: &Problem,
     attempts: &[String],
-) -> anyhow::Result<(Vec<f32>, Vec<bool>, Vec<Vec<f32>>)> {
+) -> anyhow::Result<StepScores> {
     let task = ArithmeticTask;
     let candidates: Vec<Vec<String>> = attempts
         .iter()
@@ -645,7 +659,11 @@ pub fn step_scores(
             }
         }
     }
-    Ok((scores, labels, scored))
+    Ok(StepScores {
+        scores,
+        labels,
+        per_attempt: scored,
+    })
 }
 
 /// The pinned figures recorded in a report, if it has them.
