@@ -29,7 +29,7 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: ponder-train eval MODEL.gguf [test|validation]\n       ponder-train chains MODEL.gguf [test|validation]\n       ponder-train report [--models DIR] [--out FILE.md]\n       ponder-train revision|prm --from S.gguf --out FILE.gguf [--problems N] [--samples N] [--rollouts N] [--temperature T] [--steps N] [--batch N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR]\n       ponder-train export small|large CHECKPOINT_DIR OUT.gguf\n       ponder-train base --size small|large [--steps N] [--batch N] [--seq N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR] --out FILE.gguf";
+const USAGE: &str = "usage: ponder-train eval MODEL.gguf [test|validation]\n       ponder-train chains MODEL.gguf [test|validation]\n       ponder-train report [--models DIR] [--out FILE.md]\n       ponder-train revision|prm --from S.gguf --out FILE.gguf [--problems N] [--samples N] [--rollouts N] [--temperature T] [--steps N] [--batch N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR]\n       ponder-train export small|large CHECKPOINT_DIR OUT.gguf\n       ponder-train base --size small|large [--grow-from S.gguf] [--steps N] [--batch N] [--seq N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR] --out FILE.gguf";
 
 fn run(args: Vec<String>) -> anyhow::Result<()> {
     if args.first().map(String::as_str) == Some("eval") {
@@ -52,6 +52,7 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
     let mut size = None;
     let mut out = None;
     let mut checkpoints = None;
+    let mut grow_from: Option<PathBuf> = None;
     let mut s = Settings {
         batch: 32,
         seq_len: 128,
@@ -74,6 +75,7 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
             "--size" => size = Some(value()?),
             "--out" => out = Some(PathBuf::from(value()?)),
             "--checkpoints" => checkpoints = Some(PathBuf::from(value()?)),
+            "--grow-from" => grow_from = Some(PathBuf::from(value()?)),
             "--steps" => s.steps = value()?.parse().context("--steps takes a whole number")?,
             "--batch" => s.batch = value()?.parse().context("--batch takes a whole number")?,
             "--seq" => s.seq_len = value()?.parse().context("--seq takes a whole number")?,
@@ -96,6 +98,15 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
 
     let vars = VarMap::new();
     let model = Model::new(config, &vars, &Device::Cpu)?;
+    if let Some(small) = &grow_from {
+        // Only a fresh run starts from the grown weights; a resumed one loads its checkpoint.
+        if !dir.join("step").is_file() {
+            let bytes =
+                std::fs::read(small).with_context(|| format!("cannot read {}", small.display()))?;
+            model.grow_from_gguf(Config::small(), &bytes)?;
+            eprintln!("starting from {} grown to {size}", small.display());
+        }
+    }
     eprintln!(
         "training {size}: {:.2} M parameters, {} steps of {} x {} tokens, checkpoints in {}",
         config.parameters() as f64 / 1e6,

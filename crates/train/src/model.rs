@@ -204,6 +204,110 @@ impl Model {
         rms_norm(&x, self.output_norm.as_tensor(), cfg.rms_eps)
     }
 
+    /// Grows a smaller model exported by this crate into this one without changing what it
+    /// computes (function-preserving growth, as in Net2Net and bert2BERT): the small
+    /// model's weights fill the first rows and columns, everything that would write into
+    /// the new residual dimensions starts at zero, block `j` of the small model becomes
+    /// block `j * layers / small.layers`, and the blocks in between start as identities
+    /// (zero output projections). RMS norms see twice the dimensions, half of them zero,
+    /// so the copied gains are scaled by sqrt(small.hidden / hidden) to keep every
+    /// normalised value the same (but for the norm's epsilon, which now counts
+    /// hidden / small.hidden times as much against the mean square: negligible for trained
+    /// activations). Both models need the same head size.
+    pub fn grow_from_gguf(&self, small: Config, bytes: &[u8]) -> anyhow::Result<()> {
+        let cfg = self.config;
+        anyhow::ensure!(
+            small.head_dim() == cfg.head_dim()
+                && small.hidden <= cfg.hidden
+                && small.ffn <= cfg.ffn
+                && small.heads <= cfg.heads
+                && cfg.layers % small.layers == 0
+                && small.vocab == cfg.vocab,
+            "cannot grow a {small:?} model into a {cfg:?} one: sizes must not shrink, head sizes \
+             must match and the layer count must be a multiple"
+        );
+        let vars = VarMap::new();
+        let from = Model::new(small, &vars, &Device::Cpu)?;
+        from.load_gguf(bytes)?;
+        let gain = (small.hidden as f64 / cfg.hidden as f64).sqrt();
+        // Copies `src` [r, c] into the top-left corner of `dst`'s shape, the rest from
+        // `rest` (the fresh initialisation, or zeros).
+        let embed = |dst: &Var, src: &Tensor, rest: Tensor| -> anyhow::Result<()> {
+            let (r, c) = src.dims2()?;
+            let (dr, dc) = dst.as_tensor().dims2()?;
+            let top = Tensor::cat(&[src, &rest.narrow(0, 0, r)?.narrow(1, c, dc - c)?], 1)?;
+            let full = Tensor::cat(&[&top, &rest.narrow(0, r, dr - r)?], 0)?;
+            dst.set(&full)?;
+            Ok(())
+        };
+        let norm = |dst: &Var, src: &Tensor| -> anyhow::Result<()> {
+            let n = src.dims1()?;
+            let d = dst.as_tensor().dims1()?;
+            let scaled = (src * gain)?;
+            let ones = Tensor::full(gain as f32, d - n, &Device::Cpu)?;
+            dst.set(&Tensor::cat(&[&scaled, &ones], 0)?)?;
+            Ok(())
+        };
+        let zeros = |v: &Var| v.as_tensor().zeros_like();
+        // Fresh weights, except that the first `rows` rows read none of the new input
+        // dimensions (so copied units see exactly what they saw in the small model).
+        let old_in = |v: &Var, rows: usize| -> anyhow::Result<Tensor> {
+            let t = v.as_tensor().clone();
+            let (r, c) = t.dims2()?;
+            let head = t.narrow(0, 0, rows)?;
+            let top = Tensor::cat(
+                &[
+                    &head.narrow(1, 0, small.hidden)?,
+                    &head
+                        .narrow(1, small.hidden, c - small.hidden)?
+                        .zeros_like()?,
+                ],
+                1,
+            )?;
+            Ok(Tensor::cat(&[&top, &t.narrow(0, rows, r - rows)?], 0)?)
+        };
+        embed(
+            &self.embedding,
+            from.embedding.as_tensor(),
+            zeros(&self.embedding)?,
+        )?;
+        norm(&self.output_norm, from.output_norm.as_tensor())?;
+        let every = cfg.layers / small.layers;
+        for (i, b) in self.blocks.iter().enumerate() {
+            if i % every == 0 {
+                let s = &from.blocks[i / every];
+                norm(&b.attn_norm, s.attn_norm.as_tensor())?;
+                norm(&b.ffn_norm, s.ffn_norm.as_tensor())?;
+                // Old heads read only the old dimensions at first; new heads are fresh.
+                let h = small.hidden;
+                embed(&b.wq, s.wq.as_tensor(), old_in(&b.wq, h)?)?;
+                embed(&b.wk, s.wk.as_tensor(), old_in(&b.wk, h)?)?;
+                embed(&b.wv, s.wv.as_tensor(), old_in(&b.wv, h)?)?;
+                embed(&b.wo, s.wo.as_tensor(), zeros(&b.wo)?)?;
+                embed(
+                    &b.w_gate,
+                    s.w_gate.as_tensor(),
+                    old_in(&b.w_gate, small.ffn)?,
+                )?;
+                embed(&b.w_up, s.w_up.as_tensor(), old_in(&b.w_up, small.ffn)?)?;
+                embed(&b.w_down, s.w_down.as_tensor(), zeros(&b.w_down)?)?;
+            } else {
+                // An identity block: whatever it computes is multiplied by zero at first.
+                norm(
+                    &b.attn_norm,
+                    &Tensor::ones(small.hidden, DType::F32, &Device::Cpu)?,
+                )?;
+                norm(
+                    &b.ffn_norm,
+                    &Tensor::ones(small.hidden, DType::F32, &Device::Cpu)?,
+                )?;
+                b.wo.set(&zeros(&b.wo)?)?;
+                b.w_down.set(&zeros(&b.w_down)?)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Sets every weight from a GGUF file this crate exported (of the same shape),
     /// dequantizing Q8_0: how the revision model and the PRM start from S.
     pub fn load_gguf(&self, bytes: &[u8]) -> anyhow::Result<()> {

@@ -264,3 +264,61 @@ fn the_prm_loss_is_binary_cross_entropy_of_the_head_at_each_step_end() {
     let want = total / count as f64;
     assert!((got - want).abs() < 1e-5, "BCE {got}, reference {want}");
 }
+
+#[test]
+fn growing_a_small_model_keeps_what_it_computes() {
+    // A small model with random weights, exported as F32 so the comparison sees no
+    // quantization. The norms' epsilon is made negligible: growing doubles its weight
+    // relative to the mean square (see `grow_from_gguf`), which with random weights'
+    // tiny activations would hide a real mistake.
+    let small_cfg = Config {
+        rms_eps: 1e-12,
+        ..tiny()
+    };
+    let large_cfg = Config {
+        hidden: 64,
+        heads: 8,
+        layers: 4,
+        ffn: 160,
+        ..small_cfg
+    };
+    let small_vars = VarMap::new();
+    let small = Model::new(small_cfg, &small_vars, &Device::Cpu).expect("small");
+    // Norm gains away from 1, so the gain rescaling is exercised.
+    for b in &small.blocks {
+        b.attn_norm
+            .set(&(b.attn_norm.as_tensor() * 1.3).expect("scale"))
+            .expect("set");
+    }
+    let bytes = to_gguf(&small, "small", Precision::F32, None).expect("export");
+    let large_vars = VarMap::new();
+    let large = Model::new(large_cfg, &large_vars, &Device::Cpu).expect("large");
+    large.grow_from_gguf(small_cfg, &bytes).expect("grows");
+    let t = tokens();
+    let input = Tensor::new(t.as_slice(), &Device::Cpu)
+        .and_then(|x| x.unsqueeze(0))
+        .expect("input");
+    let a = small
+        .forward(&input)
+        .and_then(|l| l.flatten_all())
+        .and_then(|l| l.to_vec1::<f32>())
+        .expect("small logits");
+    let b = large
+        .forward(&input)
+        .and_then(|l| l.flatten_all())
+        .and_then(|l| l.to_vec1::<f32>())
+        .expect("large logits");
+    let worst = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0f32, f32::max);
+    assert!(
+        worst <= 1e-4,
+        "largest logit difference after growing: {worst}"
+    );
+    assert!(
+        a.iter().map(|x| x.abs()).fold(0f32, f32::max) > 0.01,
+        "logits are not trivial"
+    );
+}
