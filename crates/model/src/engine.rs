@@ -377,9 +377,8 @@ impl Policy for Engine {
                 if state.finish.is_none() && state.tokens >= stop.max_tokens {
                     state.finish = Some(Finish::Length);
                 }
-                if state.finish.is_none() && seq.cache.len() + seq.pending.len() >= context {
-                    state.finish = Some(Finish::ContextFull);
-                }
+                state.finish =
+                    with_context_limit(state.finish, seq.cache.len() + seq.pending.len(), context);
             }
         }
         Ok(states
@@ -476,6 +475,18 @@ impl Verifier for Engine {
     }
 }
 
+/// How a step ends once its sequence holds `len` tokens of a `context`-token model. A
+/// full sequence can take no further step, so a step that would let the caller continue
+/// (none yet, or a plain newline) ends as `ContextFull` instead; an ended attempt keeps its
+/// reason. (A newline landing exactly on the last position once ended as `StepEnd`, and
+/// the next step then failed with a context error.)
+fn with_context_limit(finish: Option<Finish>, len: usize, context: usize) -> Option<Finish> {
+    match finish {
+        None | Some(Finish::StepEnd) if len >= context => Some(Finish::ContextFull),
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -490,5 +501,30 @@ mod tests {
         assert_eq!(s.push(b"a\xff"), "a\u{FFFD}");
         assert_eq!(s.push(&snowman[..2]), "");
         assert_eq!(s.finish(), "\u{FFFD}");
+    }
+
+    #[test]
+    fn a_full_sequence_never_ends_a_step_as_if_it_could_go_on() {
+        assert_eq!(
+            with_context_limit(Some(Finish::StepEnd), 256, 256),
+            Some(Finish::ContextFull)
+        );
+        assert_eq!(
+            with_context_limit(None, 256, 256),
+            Some(Finish::ContextFull)
+        );
+        assert_eq!(
+            with_context_limit(Some(Finish::AnswerEnd), 256, 256),
+            Some(Finish::AnswerEnd)
+        );
+        assert_eq!(
+            with_context_limit(Some(Finish::Length), 300, 256),
+            Some(Finish::Length)
+        );
+        assert_eq!(
+            with_context_limit(Some(Finish::StepEnd), 255, 256),
+            Some(Finish::StepEnd)
+        );
+        assert_eq!(with_context_limit(None, 255, 256), None);
     }
 }
