@@ -217,6 +217,16 @@ impl Engine {
     pub fn cache_bytes(&self) -> usize {
         self.sequences.values().map(|s| s.cache.bytes()).sum()
     }
+
+    /// The most tokens a sequence can hold (prompt and generated together).
+    pub fn context_length(&self) -> usize {
+        self.model.transformer.config.context_length
+    }
+
+    /// The token count of `text` as this model reads it (no chat template).
+    pub fn count_tokens(&self, text: &str) -> usize {
+        self.model.tokenizer.encode(text, false).len()
+    }
 }
 
 /// Turns a stream of token bytes into complete UTF-8 text, holding back an incomplete

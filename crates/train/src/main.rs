@@ -29,7 +29,7 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: ponder-train eval MODEL.gguf [test|validation]\n       ponder-train chains MODEL.gguf [test|validation]\n       ponder-train report [--models DIR] [--out FILE.md]\n       ponder-train revision|prm --from S.gguf --out FILE.gguf [--problems N] [--samples N] [--rollouts N] [--temperature T] [--steps N] [--batch N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR]\n       ponder-train export small|large CHECKPOINT_DIR OUT.gguf\n       ponder-train base --size small|large [--grow-from S.gguf] [--steps N] [--batch N] [--seq N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR] --out FILE.gguf";
+const USAGE: &str = "usage: ponder-train eval MODEL.gguf [test|validation]\n       ponder-train chains MODEL.gguf [test|validation]\n       ponder-train report [--models DIR] [--out FILE.md] [--samples N]\n       ponder-train revision|prm --from S.gguf --out FILE.gguf [--problems N] [--samples N] [--rollouts N] [--temperature T] [--steps N] [--batch N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR]\n       ponder-train export small|large CHECKPOINT_DIR OUT.gguf\n       ponder-train base --size small|large [--grow-from S.gguf] [--steps N] [--batch N] [--seq N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR] --out FILE.gguf";
 
 fn run(args: Vec<String>) -> anyhow::Result<()> {
     if args.first().map(String::as_str) == Some("eval") {
@@ -313,6 +313,7 @@ fn fine_tune(which: &str, args: &[String]) -> anyhow::Result<()> {
 fn report(args: &[String]) -> anyhow::Result<()> {
     let mut models = PathBuf::from("public/models");
     let mut out = PathBuf::from("docs/models.md");
+    let mut settings = ponder_train::report::ReportSettings::default();
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let value = it
@@ -321,15 +322,17 @@ fn report(args: &[String]) -> anyhow::Result<()> {
         match arg.as_str() {
             "--models" => models = PathBuf::from(value),
             "--out" => out = PathBuf::from(value),
+            "--samples" => {
+                settings.coverage_samples =
+                    value.parse().context("--samples takes a whole number")?
+            }
             other => anyhow::bail!("unknown option {other}\n{USAGE}"),
         }
     }
     let started = std::time::Instant::now();
-    let md = ponder_train::report::report(
-        &models,
-        &ponder_train::report::ReportSettings::default(),
-        &mut |stage| eprintln!("[{:>4.0} s] {stage}", started.elapsed().as_secs_f64()),
-    )?;
+    let md = ponder_train::report::report(&models, &settings, &mut |stage| {
+        eprintln!("[{:>4.0} s] {stage}", started.elapsed().as_secs_f64())
+    })?;
     if let Some(parent) = out.parent() {
         std::fs::create_dir_all(parent)?;
     }

@@ -247,14 +247,24 @@ pub fn monte_carlo_examples(
     }
     let mut pending = Vec::new();
     let mut jobs = Vec::new();
+    let context = engine.context_length();
     for (i, (p, attempts)) in problems.iter().zip(&samples).enumerate() {
         for attempt in attempts {
             let (steps, answer) = split_attempt(attempt);
-            let steps: Vec<String> = steps.iter().map(|s| s.to_string()).collect();
+            let mut steps: Vec<String> = steps.iter().map(|s| s.to_string()).collect();
+            let mut answer = answer;
             let mut prefix = task.prompt(p);
+            let mut fits = steps.len();
             for (k, step) in steps.iter().enumerate() {
                 prefix.push_str(step);
                 prefix.push('\n');
+                // A prefix that leaves no room for another step cannot be rolled out: the
+                // attempt is labelled up to the step before (an attempt that long ran
+                // into the context without an answer anyway).
+                if engine.count_tokens(&prefix) + task.stop().max_tokens > context {
+                    fits = k;
+                    break;
+                }
                 for r in 0..recipe.rollouts {
                     jobs.push(Job {
                         prompt: prefix.clone(),
@@ -264,6 +274,10 @@ pub fn monte_carlo_examples(
                         ),
                     });
                 }
+            }
+            if fits < steps.len() {
+                steps.truncate(fits);
+                answer = None;
             }
             pending.push(Pending {
                 problem: i,

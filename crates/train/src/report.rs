@@ -37,7 +37,11 @@ pub struct TrainingRecord {
     pub steps: u64,
     /// Tokens read in training (padding included).
     pub tokens: u64,
+    /// Wall-clock time of the command, sampling S included for R and the PRM.
     pub seconds: f64,
+    /// Anything a reader needs to read the figures right.
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// The report's sampling budgets.
@@ -166,6 +170,9 @@ pub fn report(
     writeln!(md, "Training commands:\n")?;
     for r in &records {
         writeln!(md, "- `{}`: `{}`", r.file, r.command)?;
+        if let Some(note) = &r.note {
+            writeln!(md, "  {note}")?;
+        }
     }
     writeln!(md)?;
     let [s, l, r, prm] = &mut engines[..] else {
@@ -511,9 +518,18 @@ pub fn revision_chains(
             .enumerate()
             .map(|(i, p)| {
                 let from = chains[i].len().saturating_sub(MAX_EARLIER);
-                let earlier: Vec<&str> = chains[i][from..].iter().map(String::as_str).collect();
+                let mut earlier: Vec<&str> = chains[i][from..].iter().map(String::as_str).collect();
+                // Long wrong attempts may not all fit: drop the oldest until the prompt
+                // leaves room for a step (as the training examples were cut).
+                let mut prompt = task.revision_prompt(p, &earlier);
+                while !earlier.is_empty()
+                    && r.count_tokens(&prompt) + task.stop().max_tokens > r.context_length()
+                {
+                    earlier.remove(0);
+                    prompt = task.revision_prompt(p, &earlier);
+                }
                 Job {
-                    prompt: task.revision_prompt(p, &earlier),
+                    prompt,
                     draw: DrawKey::new(settings.seed, &[20, i as u64, t as u64]),
                 }
             })
