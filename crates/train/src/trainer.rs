@@ -154,8 +154,10 @@ pub fn train_with(
         let t_adam = (step + 1) as i32;
         for (i, (p, g)) in params.iter().zip(gs).enumerate() {
             let g = (g * clip)?;
-            adam.m[i] = ((&adam.m[i] * BETA1)? + (&g * (1.0 - BETA1))?)?;
-            adam.v[i] = ((&adam.v[i] * BETA2)? + (g.sqr()? * (1.0 - BETA2))?)?;
+            // Detached, so no step's graph outlives it through the moments.
+            let g = g.detach();
+            adam.m[i] = ((&adam.m[i] * BETA1)? + (&g * (1.0 - BETA1))?)?.detach();
+            adam.v[i] = ((&adam.v[i] * BETA2)? + (g.sqr()? * (1.0 - BETA2))?)?.detach();
             let m_hat = (&adam.m[i] / (1.0 - BETA1.powi(t_adam)))?;
             let v_hat = (&adam.v[i] / (1.0 - BETA2.powi(t_adam)))?;
             let update = (m_hat / (v_hat.sqrt()? + EPS)?)?;
