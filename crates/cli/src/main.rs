@@ -5,14 +5,21 @@
 //! - `ponder tokenize MODEL TEXT`: token ids and pieces;
 //! - `ponder generate MODEL PROMPT`: greedy or sampled text, streamed, with tokens/s;
 //! - `ponder bench MODEL`: load time, prefill and decode speed, peak memory;
-//! - `ponder problems`: (re)writes the shipped arithmetic problem sets in `public/problems`.
+//! - `ponder problems`: (re)writes the shipped arithmetic problem sets in `public/problems`;
+//! - `ponder run LINK...`: replays experiments from share links on the built-in models;
+//! - `ponder eval LINK`: one experiment over a whole problem set, accuracy per level;
+//! - `ponder sweep`: problem set × budgets × strategies × seeds, CSV, JSON and SVG out.
 //!
 //! Every command takes `--json` for machine-readable output.
 
 mod bench;
+mod chart;
+mod eval;
 mod generate;
 mod inspect;
 mod problems;
+mod run;
+mod sweep;
 mod tokenize;
 
 use std::path::{Path, PathBuf};
@@ -44,6 +51,12 @@ enum Command {
     Bench(bench::Args),
     /// Write the built-in task's held-out test and validation problem sets.
     Problems(problems::Args),
+    /// Replay experiments from share links on the built-in models.
+    Run(run::Args),
+    /// Run one experiment over a problem set: accuracy per level and compute spent.
+    Eval(eval::Args),
+    /// Sweep strategies and budgets over a problem set and several seeds.
+    Sweep(sweep::Args),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +67,9 @@ fn main() -> ExitCode {
         Command::Generate(args) => generate::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Problems(args) => problems::run(&args),
+        Command::Run(args) => run::run(&args),
+        Command::Eval(args) => eval::run(&args),
+        Command::Sweep(args) => sweep::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -117,3 +117,133 @@ fn bad_input_gives_a_clear_error_and_exit_status() {
     assert!(!ok);
     assert!(err.contains("--top-p"), "{err}");
 }
+
+#[test]
+fn run_replays_a_share_link_with_the_same_answers_every_time() {
+    let links = [
+        "http://127.0.0.1:8080/ponder/?view=compare&v=1&strategy=beam&seed=7&n=8&width=4&problem=212",
+        "v=1&strategy=revisions&seed=3&n=4&chains=2&problem=105",
+        "v=1&strategy=best-of-n&seed=11&n=8&problem=310",
+    ];
+    let mut args = vec!["run", "--json"];
+    args.extend(links);
+    let (ok, first, err) = ponder(&args);
+    assert!(ok, "{err}");
+    let (ok, second, err) = ponder(&args);
+    assert!(ok, "{err}");
+    // Everything but the wall-clock time must be identical.
+    let strip = |text: &str| -> Vec<serde_json::Value> {
+        text.lines()
+            .map(|line| {
+                let mut v = json(line);
+                v["seconds"] = serde_json::Value::Null;
+                v
+            })
+            .collect()
+    };
+    let rows = strip(&first);
+    assert_eq!(rows.len(), 3, "{first}");
+    assert_eq!(rows, strip(&second));
+    for row in &rows {
+        assert!(
+            row["compute"]["generations"].as_u64().unwrap_or(0) > 0,
+            "{row}"
+        );
+        // The answer is right exactly when it equals the problem's true answer.
+        assert_eq!(
+            row["correct"].as_bool(),
+            Some(row["answer"].as_str() == row["truth"].as_str()),
+            "{row}"
+        );
+    }
+    assert_eq!(
+        rows[1]["outcome"]["trace"]["revisions"]["chains"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+}
+
+#[test]
+fn run_rejects_a_problem_past_the_end_of_the_set() {
+    let (ok, _, err) = ponder(&[
+        "run",
+        "v=1&strategy=majority&seed=1&n=2&problem=100",
+        "--set",
+        "validation",
+    ]);
+    assert!(!ok);
+    assert!(err.contains("past the end of the validation set"), "{err}");
+}
+
+#[test]
+fn eval_counts_each_levels_problems_and_agrees_with_its_rows() {
+    let (ok, out, err) = ponder(&[
+        "eval",
+        "v=1&strategy=majority&seed=5&n=3",
+        "--set",
+        "validation",
+        "--per-level",
+        "2",
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    let v = json(&out);
+    let rows = v["problems"].as_array().expect("rows");
+    assert_eq!(rows.len(), 10, "2 problems of each of the 5 levels");
+    let right = rows.iter().filter(|r| r["correct"] == true).count();
+    let accuracy = v["accuracy"].as_f64().expect("accuracy");
+    assert!((accuracy - right as f64 / 10.0).abs() < 1e-12, "{v}");
+    for level in v["by_level"].as_array().expect("levels") {
+        assert_eq!(level["total"], 2, "{level}");
+    }
+}
+
+#[test]
+fn sweep_writes_its_tables_and_chart_and_reuses_samples_exactly() {
+    let out = std::env::temp_dir().join(format!("ponder-sweep-{}", std::process::id()));
+    let (ok, _, err) = ponder(&[
+        "sweep",
+        "--set",
+        "validation",
+        "--per-level",
+        "1",
+        "--levels",
+        "1,2",
+        "--budgets",
+        "1,2",
+        "--strategies",
+        "majority,best-of-n",
+        "--seeds",
+        "1,2",
+        "--out",
+        out.to_str().expect("path"),
+    ]);
+    assert!(ok, "{err}");
+    let rows = std::fs::read_to_string(out.join("rows.csv")).expect("rows.csv");
+    // Header, then 2 seeds x 2 problems x 2 strategies x 2 budgets.
+    assert_eq!(rows.lines().count(), 1 + 16, "{rows}");
+    // With one sample, majority and best-of-N must pick the same answer.
+    let lines: Vec<Vec<&str>> = rows
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    for a in lines.iter().filter(|l| l[1] == "majority" && l[2] == "1") {
+        let b = lines
+            .iter()
+            .find(|l| l[1] == "best-of-n" && l[2] == "1" && l[0] == a[0] && l[3] == a[3])
+            .expect("matching best-of-n row");
+        assert_eq!(a[5], b[5], "{a:?} {b:?}");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("json"))
+            .expect("summary parses");
+    assert_eq!(summary["seeds"], serde_json::json!([1, 2]));
+    let svg = std::fs::read_to_string(out.join("accuracy.svg")).expect("svg");
+    assert!(
+        svg.contains("<polyline") && svg.contains("best-of-n"),
+        "{svg}"
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -221,7 +221,7 @@ impl Model {
                 && small.hidden <= cfg.hidden
                 && small.ffn <= cfg.ffn
                 && small.heads <= cfg.heads
-                && cfg.layers % small.layers == 0
+                && cfg.layers.is_multiple_of(small.layers)
                 && small.vocab == cfg.vocab,
             "cannot grow a {small:?} model into a {cfg:?} one: sizes must not shrink, head sizes \
              must match and the layer count must be a multiple"
@@ -274,7 +274,7 @@ impl Model {
         norm(&self.output_norm, from.output_norm.as_tensor())?;
         let every = cfg.layers / small.layers;
         for (i, b) in self.blocks.iter().enumerate() {
-            if i % every == 0 {
+            if i.is_multiple_of(every) {
                 let s = &from.blocks[i / every];
                 norm(&b.attn_norm, s.attn_norm.as_tensor())?;
                 norm(&b.ffn_norm, s.ffn_norm.as_tensor())?;

@@ -1,0 +1,164 @@
+//! Line charts as standalone SVG, for `ponder sweep`: one line per series with a
+//! min–max band as error bars, x on a log2 axis (budgets double), y as accuracy in %.
+
+use std::fmt::Write as _;
+
+/// One point: x, the mean, and the lowest and highest value behind it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Point {
+    pub x: f64,
+    pub mean: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+/// A named line.
+pub struct Series {
+    pub name: String,
+    pub points: Vec<Point>,
+}
+
+/// Colours that stay distinct for readers with common colour-vision deficiencies
+/// (Okabe–Ito).
+const COLOURS: [&str; 8] = [
+    "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000",
+];
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The chart: x on a log2 scale between the smallest and largest x, y from 0 to 100.
+pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) -> String {
+    let (w, h) = (720.0, 440.0);
+    let (left, right, top, bottom) = (64.0, 170.0, 40.0, 56.0);
+    let xs: Vec<f64> = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.x))
+        .filter(|x| *x > 0.0)
+        .collect();
+    let lo = xs.iter().copied().fold(f64::INFINITY, f64::min).max(1.0);
+    let hi = xs.iter().copied().fold(0.0, f64::max).max(lo * 2.0);
+    let px = |x: f64| left + (x.log2() - lo.log2()) / (hi.log2() - lo.log2()) * (w - left - right);
+    let py = |y: f64| top + (1.0 - y / 100.0) * (h - top - bottom);
+    let mut svg = String::new();
+    let _ = writeln!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
+    );
+    let _ = writeln!(svg, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
+    let _ = writeln!(
+        svg,
+        r#"<text x="{}" y="22" font-size="15" text-anchor="middle">{}</text>"#,
+        (w - right + left) / 2.0,
+        escape(title)
+    );
+    for tick in (0..=100).step_by(20) {
+        let y = py(f64::from(tick));
+        let _ = writeln!(
+            svg,
+            r##"<line x1="{left}" x2="{}" y1="{y}" y2="{y}" stroke="#ddd"/><text x="{}" y="{}" text-anchor="end">{tick}</text>"##,
+            w - right,
+            left - 6.0,
+            y + 4.0
+        );
+    }
+    let mut x = lo;
+    while x <= hi * 1.0001 {
+        let p = px(x);
+        let _ = writeln!(
+            svg,
+            r##"<line x1="{p}" x2="{p}" y1="{top}" y2="{}" stroke="#eee"/><text x="{p}" y="{}" text-anchor="middle">{x}</text>"##,
+            h - bottom,
+            h - bottom + 16.0
+        );
+        x *= 2.0;
+    }
+    let _ = writeln!(
+        svg,
+        r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
+        (w - right + left) / 2.0,
+        h - 16.0,
+        escape(x_label)
+    );
+    let _ = writeln!(
+        svg,
+        r#"<text transform="translate(18 {}) rotate(-90)" text-anchor="middle">{}</text>"#,
+        (h - bottom + top) / 2.0,
+        escape(y_label)
+    );
+    for (i, s) in series.iter().enumerate() {
+        let colour = COLOURS[i % COLOURS.len()];
+        let path: Vec<String> = s
+            .points
+            .iter()
+            .filter(|p| p.x > 0.0)
+            .map(|p| format!("{:.1},{:.1}", px(p.x), py(p.mean)))
+            .collect();
+        let _ = writeln!(
+            svg,
+            r#"<polyline fill="none" stroke="{colour}" stroke-width="2" points="{}"/>"#,
+            path.join(" ")
+        );
+        for p in s.points.iter().filter(|p| p.x > 0.0) {
+            let _ = writeln!(
+                svg,
+                r#"<line x1="{0:.1}" x2="{0:.1}" y1="{1:.1}" y2="{2:.1}" stroke="{colour}"/><circle cx="{0:.1}" cy="{3:.1}" r="3" fill="{colour}"/>"#,
+                px(p.x),
+                py(p.low),
+                py(p.high),
+                py(p.mean)
+            );
+        }
+        let ly = top + 16.0 * i as f64;
+        let _ = writeln!(
+            svg,
+            r#"<rect x="{}" y="{}" width="14" height="3" fill="{colour}"/><text x="{}" y="{}">{}</text>"#,
+            w - right + 12.0,
+            ly,
+            w - right + 32.0,
+            ly + 5.0,
+            escape(&s.name)
+        );
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points_land_where_their_values_say() {
+        let svg = line_chart(
+            "t",
+            "budget",
+            "accuracy (%)",
+            &[Series {
+                name: "best-of-n <N>".into(),
+                points: vec![
+                    Point {
+                        x: 1.0,
+                        mean: 0.0,
+                        low: 0.0,
+                        high: 0.0,
+                    },
+                    Point {
+                        x: 4.0,
+                        mean: 100.0,
+                        low: 90.0,
+                        high: 100.0,
+                    },
+                ],
+            }],
+        );
+        // x = 1 is the left edge (64), x = 4 the right edge (720 - 170); y = 0% is the
+        // bottom (440 - 56), 100% the top (40).
+        assert!(svg.contains(r#"points="64.0,384.0 550.0,40.0""#), "{svg}");
+        assert!(svg.contains("best-of-n &lt;N&gt;"));
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    }
+}

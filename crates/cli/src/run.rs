@@ -1,0 +1,217 @@
+//! `ponder run`: replays experiments from share links (or their query strings) on the
+//! built-in models, one row per link, exactly as the page would run them.
+//!
+//! The policy is S, except for revision strategies (`revisions`, `mix`), which run the
+//! revision model R as the paper does; the verifier is the PRM. Any of the three can be
+//! replaced by another GGUF file.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context as _};
+use ponder_core::arithmetic::{shipped_sets, ArithmeticTask, Problem, ProblemSet};
+use ponder_core::spec::{ExperimentSpec, StrategyKind};
+use ponder_core::strategy::{Context, Outcome};
+use ponder_model::{Engine, LanguageModel};
+use serde_json::json;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Share links, or their query strings (`v=1&strategy=beam&seed=7&n=16`).
+    #[arg(required = true)]
+    links: Vec<String>,
+    /// The problem set the links' `problem` index points into.
+    #[arg(long, default_value = "test")]
+    set: String,
+    /// The policy model (default: the built-in S).
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// The revision model for `revisions` and `mix` (default: the built-in R).
+    #[arg(long)]
+    reviser: Option<PathBuf>,
+    /// The process reward model (default: the built-in PRM).
+    #[arg(long)]
+    verifier: Option<PathBuf>,
+    /// Print one JSON object per link instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The folder of the built-in models (`public/models`, found from the working folder or
+/// the source tree).
+pub fn builtin_dir() -> PathBuf {
+    let here = PathBuf::from("public/models");
+    if here.is_dir() {
+        return here;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../public/models")
+}
+
+fn engine(path: &Path) -> anyhow::Result<Engine> {
+    let bytes = crate::read_model(path)?;
+    let model = LanguageModel::from_gguf_bytes(&bytes)
+        .with_context(|| format!("cannot load {}", path.display()))?;
+    Ok(Engine::new(model))
+}
+
+/// The query string of a link: everything after `?` (and before `#`), or the text itself.
+pub fn query_of(link: &str) -> &str {
+    let after = link.split_once('?').map_or(link, |(_, q)| q);
+    after.split_once('#').map_or(after, |(q, _)| q)
+}
+
+/// A set's problems by name.
+pub fn problems_of(set: &str) -> anyhow::Result<Vec<Problem>> {
+    let sets = shipped_sets().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let found = sets.iter().find(|s| s.name == set).with_context(|| {
+        let names: Vec<&str> = sets.iter().map(|s| s.name.as_str()).collect();
+        format!("no problem set named {set:?}; the shipped sets are {names:?}")
+    })?;
+    found.problems().map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// S, R and the PRM from the built-in folder.
+pub fn builtin_engines() -> anyhow::Result<(Engine, Engine, Engine)> {
+    let dir = builtin_dir();
+    Ok((
+        engine(&dir.join("ponder-s.gguf"))?,
+        engine(&dir.join("ponder-r.gguf"))?,
+        engine(&dir.join("ponder-prm.gguf"))?,
+    ))
+}
+
+/// The indices of a set's problems at `levels` (all when empty), at most `per_level` of
+/// each level (all when 0), in set order.
+pub fn choose(set: &ProblemSet, levels: &[u8], per_level: usize) -> Vec<usize> {
+    let mut taken = std::collections::HashMap::<u8, usize>::new();
+    (0..set.problems.len())
+        .filter(|&i| {
+            let level = set.problems[i].level.number();
+            let count = taken.entry(level).or_insert(0);
+            let keep = (levels.is_empty() || levels.contains(&level))
+                && (per_level == 0 || *count < per_level);
+            if keep {
+                *count += 1;
+            }
+            keep
+        })
+        .collect()
+}
+
+/// Runs one spec on its problem. Revision strategies use `reviser`, the rest `policy`.
+pub fn run_spec(
+    spec: &ExperimentSpec,
+    problem: &Problem,
+    policy: &mut Engine,
+    reviser: &mut Engine,
+    verifier: &mut Engine,
+) -> anyhow::Result<Outcome> {
+    let task = ArithmeticTask;
+    let policy = if matches!(spec.strategy, StrategyKind::Revisions | StrategyKind::Mix) {
+        reviser
+    } else {
+        policy
+    };
+    let mut ctx = Context::new(policy, verifier, &task, problem).with_max_batch(64);
+    spec.run(&mut ctx).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let dir = builtin_dir();
+    let path = |given: &Option<PathBuf>, file: &str| given.clone().unwrap_or(dir.join(file));
+    let mut policy = engine(&path(&args.policy, "ponder-s.gguf"))?;
+    let mut reviser = engine(&path(&args.reviser, "ponder-r.gguf"))?;
+    let mut verifier = engine(&path(&args.verifier, "ponder-prm.gguf"))?;
+    let problems = problems_of(&args.set)?;
+    let mut rows = Vec::new();
+    for link in &args.links {
+        let decoded = ExperimentSpec::from_query(query_of(link));
+        for w in &decoded.warnings {
+            eprintln!("warning: {link}: {w}");
+        }
+        let spec = decoded.spec;
+        let Some(problem) = problems.get(spec.problem as usize) else {
+            bail!(
+                "{link}: problem={} is past the end of the {} set ({} problems, numbered from 0)",
+                spec.problem,
+                args.set,
+                problems.len()
+            );
+        };
+        let started = Instant::now();
+        let outcome = run_spec(&spec, problem, &mut policy, &mut reviser, &mut verifier)
+            .with_context(|| format!("running {link}"))?;
+        let seconds = started.elapsed().as_secs_f64();
+        let truth = problem.answer().to_string();
+        let correct = outcome.answer.as_deref() == Some(truth.as_str());
+        if args.json {
+            println!(
+                "{}",
+                json!({
+                    "link": spec.to_query(),
+                    "problem": spec.problem,
+                    "problem_text": problem.text(),
+                    "truth": truth,
+                    "answer": outcome.answer,
+                    "correct": correct,
+                    "votes": outcome.votes,
+                    "compute": outcome.compute,
+                    "flops": outcome.compute.flops(),
+                    "seconds": seconds,
+                    "outcome": outcome,
+                })
+            );
+        }
+        rows.push((
+            spec,
+            problem.text().to_string(),
+            truth,
+            outcome,
+            correct,
+            seconds,
+        ));
+    }
+    if !args.json {
+        println!(
+            "{:<12} {:>5} {:>5} {:<24} {:>8} {:>8} {:>7} {:>7} {:>8} {:>10} {:>6}",
+            "strategy",
+            "n",
+            "prob",
+            "problem",
+            "truth",
+            "answer",
+            "right",
+            "gens",
+            "tokens",
+            "FLOPs",
+            "s"
+        );
+        for (spec, text, truth, outcome, correct, seconds) in &rows {
+            let c = &outcome.compute;
+            println!(
+                "{:<12} {:>5} {:>5} {:<24} {:>8} {:>8} {:>7} {:>7} {:>8} {:>10.3e} {:>6.1}",
+                spec.strategy.name(),
+                spec.n,
+                spec.problem,
+                text,
+                truth,
+                outcome.answer.as_deref().unwrap_or("-"),
+                if *correct { "yes" } else { "no" },
+                c.generations,
+                c.policy_tokens + c.verifier_tokens,
+                c.flops(),
+                seconds
+            );
+        }
+        for (spec, _, _, outcome, _, _) in &rows {
+            let votes: Vec<String> = outcome
+                .votes
+                .iter()
+                .take(5)
+                .map(|v| format!("{}×{} ({:.2})", v.answer, v.count, v.weight))
+                .collect();
+            println!("{}: votes {}", spec.to_query(), votes.join(", "));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,387 @@
+//! `ponder sweep`: problem set × budgets × strategies × seeds, the raw rows as CSV, a
+//! summary (mean and spread over seeds, per level and overall) as CSV and JSON, and an
+//! accuracy-versus-budget chart as SVG.
+//!
+//! Majority voting and best-of-N reuse one run at the largest budget for every smaller
+//! one (`ponder_core::strategy::subsample`: exact, the paper's practice); the other
+//! strategies run once per budget. Every run is the spec `strategy=…&n=budget&seed=…`
+//! with defaults otherwise, so any row can be replayed with `ponder run`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use ponder_core::arithmetic::shipped_sets;
+use ponder_core::spec::{ExperimentSpec, StrategyKind};
+use ponder_core::strategy::subsample::{prefix_compute, select_prefix};
+use ponder_core::strategy::Selection;
+use ponder_core::Compute;
+use serde_json::json;
+
+use crate::chart::{line_chart, Point, Series};
+use crate::run::{builtin_engines, choose, run_spec};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The problem set.
+    #[arg(long, default_value = "test")]
+    set: String,
+    /// Only these levels (all when not given).
+    #[arg(long, value_delimiter = ',')]
+    levels: Vec<u8>,
+    /// Problems per level (0: all).
+    #[arg(long, default_value_t = 10)]
+    per_level: usize,
+    /// Budgets in generations.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4,8,16")]
+    budgets: Vec<u32>,
+    /// Strategies by their link names (majority, best-of-n, beam, lookahead, dvts,
+    /// revisions, mix).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "majority,best-of-n,beam,revisions"
+    )]
+    strategies: Vec<String>,
+    /// Seeds; the spread over them is reported.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
+    seeds: Vec<u64>,
+    /// Where to write rows.csv, summary.csv, summary.json and accuracy.svg.
+    #[arg(long, default_value = "target/sweep")]
+    out: PathBuf,
+}
+
+/// Right answers and problems, per seed.
+type Tally = BTreeMap<u64, (usize, usize)>;
+
+/// One strategy at one budget on one problem with one seed.
+struct Row {
+    seed: u64,
+    strategy: StrategyKind,
+    budget: u32,
+    problem: usize,
+    level: u8,
+    correct: bool,
+    compute: Compute,
+    /// Why the run was skipped: the spec does not fit this budget.
+    skipped: Option<String>,
+    /// Why the run failed (it then counts as unsolved).
+    error: Option<String>,
+}
+
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let mut strategies = Vec::new();
+    for name in &args.strategies {
+        strategies.push(StrategyKind::from_name(name).with_context(|| {
+            let names: Vec<&str> = StrategyKind::ALL.iter().map(|k| k.name()).collect();
+            format!("unknown strategy {name:?}; the strategies are {names:?}")
+        })?);
+    }
+    anyhow::ensure!(
+        !args.budgets.is_empty(),
+        "--budgets needs at least one budget"
+    );
+    anyhow::ensure!(!args.seeds.is_empty(), "--seeds needs at least one seed");
+    anyhow::ensure!(
+        args.budgets.iter().all(|&b| b >= 1),
+        "budgets are at least 1 generation"
+    );
+    let sets = shipped_sets().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let set = sets.iter().find(|s| s.name == args.set).with_context(|| {
+        format!(
+            "no problem set named {:?}; try test or validation",
+            args.set
+        )
+    })?;
+    let problems = set.problems().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let chosen = choose(set, &args.levels, args.per_level);
+    anyhow::ensure!(
+        !chosen.is_empty(),
+        "no problems match --levels and --per-level"
+    );
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let (mut policy, mut reviser, mut verifier) = builtin_engines()?;
+
+    let max_budget = *args.budgets.iter().max().unwrap_or(&1);
+    let parallel: Vec<StrategyKind> = strategies
+        .iter()
+        .copied()
+        .filter(|k| matches!(k, StrategyKind::Majority | StrategyKind::BestOfN))
+        .collect();
+    let others: Vec<StrategyKind> = strategies
+        .iter()
+        .copied()
+        .filter(|k| !parallel.contains(k))
+        .collect();
+    // Work in generations, for the progress bar.
+    let per_problem: u64 = if parallel.is_empty() {
+        0
+    } else {
+        u64::from(max_budget)
+    } + others.len() as u64
+        * args.budgets.iter().map(|&b| u64::from(b)).sum::<u64>();
+    let total_work = per_problem * chosen.len() as u64 * args.seeds.len() as u64;
+    let mut done_work = 0u64;
+    let started = Instant::now();
+    let mut rows = Vec::new();
+    for &seed in &args.seeds {
+        for &i in &chosen {
+            let level = set.problems[i].level.number();
+            let truth = problems[i].answer().to_string();
+            let mut progress = |work: u64| {
+                done_work += work;
+                let elapsed = started.elapsed().as_secs_f64();
+                let left = elapsed / done_work.max(1) as f64 * (total_work - done_work) as f64;
+                eprint!(
+                    "\r[{:>3}%] seed {seed}, problem {i}: {:.0} s elapsed, about {:.0} s left   ",
+                    done_work * 100 / total_work.max(1),
+                    elapsed,
+                    left
+                );
+                let _ = std::io::stderr().flush();
+            };
+            if !parallel.is_empty() {
+                let spec = ExperimentSpec {
+                    seed,
+                    problem: i as u64,
+                    strategy: StrategyKind::BestOfN,
+                    n: max_budget,
+                    ..ExperimentSpec::default()
+                };
+                let outcome = run_spec(
+                    &spec,
+                    &problems[i],
+                    &mut policy,
+                    &mut reviser,
+                    &mut verifier,
+                )?;
+                for &kind in &parallel {
+                    for &budget in &args.budgets {
+                        let selection = if kind == StrategyKind::Majority {
+                            Selection::Majority
+                        } else {
+                            spec.select
+                        };
+                        let chosen_answer =
+                            select_prefix(&outcome, budget as usize, spec.agg, selection).answer;
+                        let mut compute = prefix_compute(&outcome, budget as usize);
+                        if kind == StrategyKind::Majority {
+                            compute.verifier_tokens = 0;
+                            compute.verifier_calls = 0;
+                            compute.verifier_tokens_estimated = false;
+                        }
+                        rows.push(Row {
+                            seed,
+                            strategy: kind,
+                            budget,
+                            problem: i,
+                            level,
+                            correct: chosen_answer.as_deref() == Some(truth.as_str()),
+                            compute,
+                            skipped: None,
+                            error: None,
+                        });
+                    }
+                }
+                progress(u64::from(max_budget));
+            }
+            for &kind in &others {
+                for &budget in &args.budgets {
+                    let mut spec = ExperimentSpec {
+                        seed,
+                        problem: i as u64,
+                        strategy: kind,
+                        n: budget,
+                        ..ExperimentSpec::default()
+                    };
+                    let warnings = spec.sanitize();
+                    let skipped = (spec.n != budget).then(|| {
+                        warnings
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    });
+                    let mut error = None;
+                    let (correct, compute) = if skipped.is_some() {
+                        (false, Compute::default())
+                    } else {
+                        match run_spec(
+                            &spec,
+                            &problems[i],
+                            &mut policy,
+                            &mut reviser,
+                            &mut verifier,
+                        ) {
+                            Ok(outcome) => (
+                                outcome.answer.as_deref() == Some(truth.as_str()),
+                                outcome.compute,
+                            ),
+                            // A run that cannot finish (for example a revision prompt past
+                            // the model's context) counts as unsolved, and says why.
+                            Err(e) => {
+                                error = Some(format!("{e:#}"));
+                                (false, Compute::default())
+                            }
+                        }
+                    };
+                    rows.push(Row {
+                        seed,
+                        strategy: kind,
+                        budget,
+                        problem: i,
+                        level,
+                        correct,
+                        compute,
+                        skipped,
+                        error,
+                    });
+                    progress(u64::from(budget));
+                }
+            }
+        }
+    }
+    eprintln!();
+    write_outputs(args, &strategies, &rows, started.elapsed().as_secs_f64())
+}
+
+fn write_outputs(
+    args: &Args,
+    strategies: &[StrategyKind],
+    rows: &[Row],
+    seconds: f64,
+) -> anyhow::Result<()> {
+    let mut csv = String::from(
+        "seed,strategy,budget,problem,level,correct,generations,policy_tokens,verifier_tokens,flops,skipped,error\n",
+    );
+    for r in rows {
+        let _ = writeln!(
+            csv,
+            "{},{},{},{},{},{},{},{},{},{:.6e},{},{}",
+            r.seed,
+            r.strategy.name(),
+            r.budget,
+            r.problem,
+            r.level,
+            u8::from(r.correct),
+            r.compute.generations,
+            r.compute.policy_tokens,
+            r.compute.verifier_tokens,
+            r.compute.flops(),
+            r.skipped.as_deref().unwrap_or("").replace(',', ";"),
+            r.error.as_deref().unwrap_or("").replace([',', '\n'], ";")
+        );
+    }
+    let path = args.out.join("rows.csv");
+    std::fs::write(&path, csv).with_context(|| format!("writing {}", path.display()))?;
+
+    // Accuracy per (strategy, budget, level or all) for each seed, then mean, min, max.
+    let mut per_seed: BTreeMap<(String, u32, String), Tally> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.skipped.is_none()) {
+        for level in [r.level.to_string(), "all".to_string()] {
+            let e = per_seed
+                .entry((r.strategy.name().to_string(), r.budget, level))
+                .or_default()
+                .entry(r.seed)
+                .or_insert((0, 0));
+            e.0 += usize::from(r.correct);
+            e.1 += 1;
+        }
+    }
+    let mut summary = String::from(
+        "strategy,budget,level,mean_accuracy,min_accuracy,max_accuracy,seeds,problems_per_seed\n",
+    );
+    let mut json_rows = Vec::new();
+    let mut series: BTreeMap<String, Vec<Point>> = BTreeMap::new();
+    for ((strategy, budget, level), seeds) in &per_seed {
+        let accs: Vec<f64> = seeds.values().map(|(c, t)| *c as f64 / *t as f64).collect();
+        let mean = accs.iter().sum::<f64>() / accs.len() as f64;
+        let min = accs.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = accs.iter().copied().fold(0.0, f64::max);
+        let per_seed_problems = seeds.values().next().map_or(0, |v| v.1);
+        let _ = writeln!(
+            summary,
+            "{strategy},{budget},{level},{mean:.4},{min:.4},{max:.4},{},{per_seed_problems}",
+            accs.len()
+        );
+        json_rows.push(json!({
+            "strategy": strategy, "budget": budget, "level": level,
+            "mean_accuracy": mean, "min_accuracy": min, "max_accuracy": max,
+            "seeds": accs.len(), "problems_per_seed": per_seed_problems,
+        }));
+        if level == "all" {
+            series.entry(strategy.clone()).or_default().push(Point {
+                x: f64::from(*budget),
+                mean: 100.0 * mean,
+                low: 100.0 * min,
+                high: 100.0 * max,
+            });
+        }
+    }
+    let path = args.out.join("summary.csv");
+    std::fs::write(&path, &summary).with_context(|| format!("writing {}", path.display()))?;
+    let path = args.out.join("summary.json");
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&json!({
+            "set": args.set, "seeds": args.seeds, "budgets": args.budgets,
+            "strategies": strategies.iter().map(|k| k.name()).collect::<Vec<_>>(),
+            "seconds": seconds, "rows": json_rows,
+        }))?,
+    )
+    .with_context(|| format!("writing {}", path.display()))?;
+    let lines: Vec<Series> = strategies
+        .iter()
+        .filter_map(|k| {
+            series.get(k.name()).map(|p| Series {
+                name: k.name().to_string(),
+                points: p.clone(),
+            })
+        })
+        .collect();
+    let svg = line_chart(
+        &format!(
+            "Accuracy against budget ({} set, {} seeds)",
+            args.set,
+            args.seeds.len()
+        ),
+        "budget (generations)",
+        "problems solved (%)",
+        &lines,
+    );
+    let path = args.out.join("accuracy.svg");
+    std::fs::write(&path, svg).with_context(|| format!("writing {}", path.display()))?;
+    println!("strategy      budget   accuracy (mean, min–max over seeds)");
+    for ((strategy, budget, level), seeds) in &per_seed {
+        if level != "all" {
+            continue;
+        }
+        let accs: Vec<f64> = seeds.values().map(|(c, t)| *c as f64 / *t as f64).collect();
+        let mean = accs.iter().sum::<f64>() / accs.len() as f64;
+        let min = accs.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = accs.iter().copied().fold(0.0, f64::max);
+        println!(
+            "{strategy:<12} {budget:>7}   {:>5.1}%  ({:.1}–{:.1})",
+            100.0 * mean,
+            100.0 * min,
+            100.0 * max
+        );
+    }
+    let failed = rows.iter().filter(|r| r.error.is_some()).count();
+    if failed > 0 {
+        println!("{failed} runs failed and count as unsolved (their errors are in rows.csv)");
+    }
+    let skipped = rows.iter().filter(|r| r.skipped.is_some()).count();
+    if skipped > 0 {
+        println!("{skipped} runs skipped: their spec does not fit the budget (see rows.csv)");
+    }
+    println!(
+        "wrote rows.csv, summary.csv, summary.json and accuracy.svg to {} ({seconds:.0} s)",
+        args.out.display()
+    );
+    Ok(())
+}
