@@ -213,8 +213,14 @@ fn a_prefix_of_a_larger_run_selects_what_a_smaller_run_would() {
                     .expect("runs")
                 });
                 let reused = select_prefix(&large, n, aggregation, selection);
-                assert_eq!(reused.answer, small.answer, "{aggregation:?} {selection:?} n={n}");
-                assert_eq!(reused.votes, small.votes, "{aggregation:?} {selection:?} n={n}");
+                assert_eq!(
+                    reused.answer, small.answer,
+                    "{aggregation:?} {selection:?} n={n}"
+                );
+                assert_eq!(
+                    reused.votes, small.votes,
+                    "{aggregation:?} {selection:?} n={n}"
+                );
                 let c = prefix_compute(&large, n);
                 assert_eq!(c.generations, small.compute.generations);
                 assert_eq!(c.policy_tokens, small.compute.policy_tokens);

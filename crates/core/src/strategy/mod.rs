@@ -18,9 +18,9 @@ pub mod lookahead;
 pub mod majority;
 pub mod mix;
 pub mod revision;
-pub mod subsample;
 mod run;
 mod sample;
+pub mod subsample;
 pub mod vote;
 
 use serde::{Deserialize, Serialize};
