@@ -1,38 +1,36 @@
-//! The built-in model files in `public/models/` load through `ponder-model` and solve the
-//! shipped validation set at the accuracy reported for them (greedy decoding is
-//! deterministic, and bit-identical across platforms, so the counts are exact).
+//! The four built-in model files in `public/models/` load through `ponder-model` and
+//! reproduce the figures their report (`docs/models.md`) pins on the validation set:
+//! greedy solves per level of S and L, R's right attempts per revision step, and the
+//! PRM's step AUROC. Every draw is counter-based and the kernels are bit-identical across
+//! platforms, so the figures are exact, not merely close.
 
-use ponder_core::arithmetic::shipped_sets;
-use ponder_model::{Engine, LanguageModel};
-use ponder_train::eval::greedy_pass_at_1;
+use std::path::Path;
 
-fn solved_per_level(file: &str) -> Vec<usize> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../public/models")
-        .join(file);
-    let bytes =
-        std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let mut engine = Engine::new(LanguageModel::from_gguf_bytes(&bytes).expect("loads"));
-    let sets = shipped_sets().expect("sets");
-    let set = sets
-        .iter()
-        .find(|s| s.name == "validation")
-        .expect("validation");
-    let problems: Vec<_> = set
-        .problems
-        .iter()
-        .map(|p| p.level)
-        .zip(set.problems().expect("problems"))
-        .collect();
-    greedy_pass_at_1(&mut engine, &problems, 32, 16)
-        .expect("eval")
-        .iter()
-        .map(|s| s.solved)
-        .collect()
-}
+use ponder_train::report::{pinned, read_pinned, ReportSettings};
 
 #[test]
-fn small_base_model_solves_the_validation_set_as_reported() {
-    // Reported for ponder-s.gguf (2000 steps): 20, 7, 5, 0, 0 of 20 per level.
-    assert_eq!(solved_per_level("ponder-s.gguf"), vec![20, 7, 5, 0, 0]);
+fn the_built_in_models_reproduce_the_pinned_figures_of_their_report() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let report = std::fs::read_to_string(root.join("docs/models.md")).expect("docs/models.md");
+    let recorded = read_pinned(&report).expect("the report records pinned figures");
+    let measured =
+        pinned(&root.join("public/models"), &ReportSettings::default()).expect("measured");
+    assert_eq!(
+        measured.s_greedy, recorded.s_greedy,
+        "S greedy solves per level"
+    );
+    assert_eq!(
+        measured.l_greedy, recorded.l_greedy,
+        "L greedy solves per level"
+    );
+    assert_eq!(
+        measured.r_right_by_step, recorded.r_right_by_step,
+        "R right attempts per revision step"
+    );
+    assert!(
+        (measured.prm_step_auroc - recorded.prm_step_auroc).abs() < 1e-9,
+        "PRM step AUROC {} vs recorded {}",
+        measured.prm_step_auroc,
+        recorded.prm_step_auroc
+    );
 }
