@@ -149,17 +149,7 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
 
 /// `ponder-train eval MODEL [test|validation]`: greedy pass@1 per level on a shipped set.
 fn eval(args: &[String]) -> anyhow::Result<()> {
-    use ponder_core::arithmetic::shipped_sets;
-    let model = args.first().with_context(|| USAGE.to_string())?;
-    let which = args.get(1).map_or("validation", String::as_str);
-    let bytes = std::fs::read(model).with_context(|| format!("cannot read {model}"))?;
-    let mut engine =
-        ponder_model::Engine::new(ponder_model::LanguageModel::from_gguf_bytes(&bytes)?);
-    let sets = shipped_sets().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let set = sets
-        .iter()
-        .find(|s| s.name == which)
-        .with_context(|| format!("no shipped set named {which} (test or validation)"))?;
+    let (mut engine, set, which) = model_and_set(args)?;
     let problems = set.problems().map_err(|e| anyhow::anyhow!("{e}"))?;
     let levelled: Vec<_> = set.problems.iter().map(|p| p.level).zip(problems).collect();
     let started = std::time::Instant::now();
@@ -344,18 +334,8 @@ fn report(args: &[String]) -> anyhow::Result<()> {
 /// `ponder-train chains MODEL [test|validation]`: right attempts per level at each step of
 /// one revision chain per problem (as the report measures R).
 fn chains(args: &[String]) -> anyhow::Result<()> {
-    use ponder_core::arithmetic::shipped_sets;
     use ponder_train::report::{revision_chains, ReportSettings};
-    let model = args.first().with_context(|| USAGE.to_string())?;
-    let which = args.get(1).map_or("validation", String::as_str);
-    let bytes = std::fs::read(model).with_context(|| format!("cannot read {model}"))?;
-    let mut engine =
-        ponder_model::Engine::new(ponder_model::LanguageModel::from_gguf_bytes(&bytes)?);
-    let sets = shipped_sets().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let set = sets
-        .iter()
-        .find(|s| s.name == which)
-        .with_context(|| format!("no shipped set named {which} (test or validation)"))?;
+    let (mut engine, set, which) = model_and_set(args)?;
     let problems = set.problems().map_err(|e| anyhow::anyhow!("{e}"))?;
     let settings = ReportSettings::default();
     let right = revision_chains(&mut engine, &problems, settings.revisions + 1, &settings)?;
@@ -373,4 +353,24 @@ fn chains(args: &[String]) -> anyhow::Result<()> {
         println!("  level {level} (of {}): {counts:?}", idx.len());
     }
     Ok(())
+}
+
+/// `MODEL [test|validation]`: the model's engine, the shipped set, and its name.
+fn model_and_set(
+    args: &[String],
+) -> anyhow::Result<(
+    ponder_model::Engine,
+    ponder_core::arithmetic::ProblemSet,
+    &str,
+)> {
+    let model = args.first().with_context(|| USAGE.to_string())?;
+    let which = args.get(1).map_or("validation", String::as_str);
+    let bytes = std::fs::read(model).with_context(|| format!("cannot read {model}"))?;
+    let engine = ponder_model::Engine::new(ponder_model::LanguageModel::from_gguf_bytes(&bytes)?);
+    let set = ponder_core::arithmetic::shipped_sets()
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .into_iter()
+        .find(|s| s.name == which)
+        .with_context(|| format!("no shipped set named {which} (test or validation)"))?;
+    Ok((engine, set, which))
 }
