@@ -15,6 +15,7 @@
 mod bench;
 mod chart;
 mod eval;
+mod figures;
 mod generate;
 mod inspect;
 mod problems;
@@ -57,6 +58,8 @@ enum Command {
     Eval(eval::Args),
     /// Sweep strategies and budgets over a problem set and several seeds.
     Sweep(sweep::Args),
+    /// Reproduce the paper's figures on the built-in models and write RESULTS.md.
+    Figures(figures::Args),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Sweep(args) => sweep::run(&args),
+        Command::Figures(args) => figures::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

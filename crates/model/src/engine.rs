@@ -421,6 +421,10 @@ impl Verifier for Engine {
     /// Scores every step: the problem is run once, each candidate continues from a copy of
     /// its cache, all candidates in one batch; the head reads the hidden state at each
     /// step's last token (its separator).
+    ///
+    /// Steps that end past the PRM's context cannot be read, so they score 0, the lowest
+    /// score: such attempts are runaway text far longer than any solution, and a search
+    /// should not lose the rest of its work (or favour them) because of them.
     fn score(&mut self, problem: &str, candidates: &[Vec<String>]) -> Result<Vec<Vec<f32>>> {
         let head = self.model.prm.clone().ok_or(ModelError::NotAPrm)?;
         let tokenizer = &self.model.tokenizer;
@@ -444,6 +448,24 @@ impl Verifier for Engine {
             }
             inputs.push((tokens, ends));
         }
+        let context = self.context_length();
+        if prefix.len() >= context {
+            return Err(ModelError::ContextFull {
+                len: prefix.len(),
+                max: context,
+            });
+        }
+        let room = context - prefix.len();
+        // How many steps of each candidate fit; the rest score 0 below.
+        let fitting: Vec<usize> = inputs
+            .iter_mut()
+            .map(|(tokens, ends)| {
+                let fit = ends.iter().take_while(|&&e| e < room).count();
+                tokens.truncate(ends.get(fit.wrapping_sub(1)).map_or(0, |&e| e + 1));
+                ends.truncate(fit);
+                fit
+            })
+            .collect();
         let mut base = self.model.transformer.new_cache();
         self.model.transformer.forward(&mut [BatchItem {
             cache: &mut base,
@@ -472,7 +494,14 @@ impl Verifier for Engine {
         self.last_score_tokens = Some(scored as u64);
         Ok(outputs
             .into_iter()
-            .map(|out| out.hidden.iter().map(|h| head.score(h)).collect())
+            .zip(candidates)
+            .zip(fitting)
+            .map(|((out, steps), fit)| {
+                let mut scores: Vec<f32> = out.hidden.iter().map(|h| head.score(h)).collect();
+                debug_assert_eq!(scores.len(), fit);
+                scores.resize(steps.len(), 0.0);
+                scores
+            })
             .collect())
     }
 

@@ -98,3 +98,30 @@ fn a_model_without_a_head_says_so() {
     assert!(matches!(err, ModelError::NotAPrm));
     assert!(err.to_string().contains("ponder.prm.head"));
 }
+
+#[test]
+fn steps_past_the_context_score_zero_and_the_rest_are_unchanged() {
+    let mut engine =
+        Engine::new(LanguageModel::from_gguf_bytes(&tiny::model(Head::Value)).expect("loads"));
+    let context = engine.context_length();
+    let problem = "Problem: 12*7+5";
+    let short = vec!["12*7=84".to_string(), "84+5=89".to_string()];
+    // A runaway step far longer than the context after two good ones.
+    let mut long = short.clone();
+    long.push("9".repeat(context));
+    long.push("Answer: 89".into());
+    let scores = engine
+        .score(problem, &[short.clone(), long])
+        .expect("a long candidate is scored, not an error");
+    assert_eq!(scores[1].len(), 4);
+    assert_eq!(&scores[1][..2], &scores[0][..]);
+    assert_eq!(&scores[1][2..], &[0.0, 0.0]);
+    // A problem that alone fills the context is an error that says so.
+    let err = engine
+        .score(&"1".repeat(context), &[short])
+        .expect_err("no room for any step");
+    assert!(
+        err.to_string().contains("past the model's context"),
+        "{err}"
+    );
+}

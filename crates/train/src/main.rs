@@ -29,7 +29,7 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: ponder-train eval MODEL.gguf [test|validation]\n       ponder-train chains MODEL.gguf [test|validation]\n       ponder-train report [--models DIR] [--out FILE.md] [--samples N]\n       ponder-train revision|prm --from S.gguf --out FILE.gguf [--problems N] [--samples N] [--rollouts N] [--temperature T] [--steps N] [--batch N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR]\n       ponder-train export small|large CHECKPOINT_DIR OUT.gguf\n       ponder-train base --size small|large [--grow-from S.gguf] [--steps N] [--batch N] [--seq N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR] --out FILE.gguf";
+const USAGE: &str = "usage: ponder-train eval MODEL.gguf [test|validation]\n       ponder-train chains MODEL.gguf [test|validation]\n       ponder-train report [--models DIR] [--out FILE.md] [--samples N]\n       ponder-train revision|prm --from S.gguf --out FILE.gguf [--problems N] [--samples N] [--rollouts N] [--temperature T] [--keep PERCENT] [--steps N] [--batch N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR]\n       ponder-train export small|large CHECKPOINT_DIR OUT.gguf\n       ponder-train base --size small|large [--grow-from S.gguf] [--steps N] [--batch N] [--seq N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR] --out FILE.gguf";
 
 fn run(args: Vec<String>) -> anyhow::Result<()> {
     if args.first().map(String::as_str) == Some("eval") {
@@ -215,6 +215,7 @@ fn fine_tune(which: &str, args: &[String]) -> anyhow::Result<()> {
         samples: if which == "prm" { 4 } else { 8 },
         rollouts: 4,
         temperature: 1.0,
+        keep_percent: 0,
         batch: 16,
         settings: Settings {
             batch: 16,
@@ -258,6 +259,13 @@ fn fine_tune(which: &str, args: &[String]) -> anyhow::Result<()> {
             }
             "--steps" => {
                 r.settings.steps = value()?.parse().context("--steps takes a whole number")?
+            }
+            "--keep" => {
+                r.keep_percent = value()?
+                    .parse()
+                    .ok()
+                    .filter(|p: &u64| *p <= 100)
+                    .context("--keep takes a percentage, 0 to 100")?
             }
             "--batch" => r.batch = value()?.parse().context("--batch takes a whole number")?,
             "--lr" => r.settings.lr = value()?.parse().context("--lr takes a number")?,

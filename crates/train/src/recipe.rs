@@ -32,6 +32,9 @@ pub struct Recipe {
     /// Rollouts per step for the PRM's labels.
     pub rollouts: usize,
     pub temperature: f32,
+    /// The reviser's share of examples (percent) that end on a right attempt and keep it
+    /// (see [`crate::revision`]); 0 is the paper's recipe.
+    pub keep_percent: u64,
     /// Examples per training step.
     pub batch: usize,
     pub settings: Settings,
@@ -178,7 +181,14 @@ pub fn revision_model(
                 n += 1;
                 DrawKey::new(recipe.settings.seed, &[2, i as u64, n]).stream
             };
-            out.extend(examples_for(p, s, 4, REVISION_CONTEXT, &mut draw));
+            out.extend(examples_for(
+                p,
+                s,
+                4,
+                REVISION_CONTEXT,
+                recipe.keep_percent,
+                &mut draw,
+            ));
         }
         Ok(out)
     })?;

@@ -3,6 +3,11 @@
 //! also S's, shown in context before it, the last of them the one nearest the correct
 //! attempt by character edit distance. Only the correct attempt is learned; the wrong
 //! ones are context.
+//!
+//! Optionally (`keep_percent`, 0 in the paper's recipe) some examples end their context
+//! with a right attempt instead, after up to three wrong ones, and learn to keep it. With
+//! wrong attempts only in context, a reviser learns that the answer always differs from
+//! the last attempt, and at inference it turns right answers wrong.
 
 use candle_core::{Device, Tensor, D};
 use ponder_core::arithmetic::{ArithmeticTask, Problem};
@@ -43,11 +48,16 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 /// `per_problem`), each with `k` drawn uniformly from 0..=min(4, wrong samples) by
 /// `draw(example) -> u64`. Examples longer than `context` tokens drop their oldest
 /// earlier attempts until they fit (the nearest one, last, is kept longest).
+///
+/// With `keep_percent` above 0, that share of examples (by a first draw) instead show a
+/// right attempt last (one of the problem's right samples, drawn), after up to three
+/// wrong ones.
 pub fn examples_for(
     problem: &Problem,
     samples: &[String],
     per_problem: usize,
     context: usize,
+    keep_percent: u64,
     draw: &mut dyn FnMut() -> u64,
 ) -> Vec<MaskedExample> {
     let task = ArithmeticTask;
@@ -57,8 +67,10 @@ pub fn examples_for(
         .filter(|s| !s.is_empty())
         .partition(|s| task.extract_answer(s) == truth);
     let mut out = Vec::new();
-    for correct in right.into_iter().take(per_problem) {
-        let k = (draw() % (wrong.len().min(MAX_EARLIER) as u64 + 1)) as usize;
+    for correct in right.iter().take(per_problem) {
+        let keep = keep_percent > 0 && draw() % 100 < keep_percent;
+        let most = if keep { MAX_EARLIER - 1 } else { MAX_EARLIER };
+        let k = (draw() % (wrong.len().min(most) as u64 + 1)) as usize;
         // k distinct wrong attempts by a partial Fisher-Yates shuffle.
         let mut pool = wrong.clone();
         for i in 0..k {
@@ -70,6 +82,9 @@ pub fn examples_for(
         {
             let last = chosen.remove(nearest);
             chosen.push(last);
+        }
+        if keep {
+            chosen.push(right[(draw() % right.len() as u64) as usize]);
         }
         loop {
             let earlier: Vec<&str> = chosen.iter().map(|s| s.as_str()).collect();
@@ -153,7 +168,7 @@ mod tests {
         let samples = vec![near.clone(), right.clone(), far.clone()];
         // Draws: k = 2 (of 0..=2), then a shuffle that puts `near` first.
         let mut draws = [2u64, 0, 0].into_iter();
-        let examples = examples_for(&p, &samples, 4, 1024, &mut || draws.next().unwrap_or(0));
+        let examples = examples_for(&p, &samples, 4, 1024, 0, &mut || draws.next().unwrap_or(0));
         assert_eq!(examples.len(), 1);
         let e = &examples[0];
         let text: String = e.tokens.iter().map(|&t| vocab::decode(&[t])).collect();
@@ -171,7 +186,7 @@ mod tests {
         let mut samples = wrong.clone();
         samples.push(right);
         let mut draws = [4u64, 0, 0, 0, 0].into_iter();
-        let examples = examples_for(&p, &samples, 4, 75, &mut || draws.next().unwrap_or(0));
+        let examples = examples_for(&p, &samples, 4, 75, 0, &mut || draws.next().unwrap_or(0));
         assert_eq!(examples.len(), 1);
         assert!(examples[0].tokens.len() <= 75);
         let text: String = examples[0]
@@ -181,5 +196,34 @@ mod tests {
             .collect();
         assert!(text.contains("Attempt 1:"), "{text}");
         assert!(!text.contains("Attempt 4:"), "{text}");
+    }
+
+    #[test]
+    fn kept_examples_show_a_right_attempt_last_and_learn_to_keep_it() {
+        let p = Problem::parse("1+2").expect("parses");
+        let right = "1+2=3\nAnswer: 3\n".to_string();
+        let wrong = "1+2=4\nAnswer: 4\n".to_string();
+        let samples = vec![wrong.clone(), right.clone()];
+        // Draws: keep (0 < 50), k = 1 of 0..=1, the shuffle, then the right attempt.
+        let mut draws = [0u64, 1, 0, 0].into_iter();
+        let examples = examples_for(&p, &samples, 4, 1024, 50, &mut || draws.next().unwrap_or(0));
+        assert_eq!(examples.len(), 1);
+        let prompt = ArithmeticTask.revision_prompt(&p, &[wrong.as_str(), right.as_str()]);
+        let e = &examples[0];
+        assert_eq!(e.target_from, prompt.len());
+        let target: String = e.tokens[e.target_from..e.tokens.len() - 1]
+            .iter()
+            .map(|&t| vocab::decode(&[t]))
+            .collect();
+        assert_eq!(target, right);
+        // 50 or more is not kept: the paper's example, wrong attempts only.
+        let mut draws = [50u64, 1, 0].into_iter();
+        let examples = examples_for(&p, &samples, 4, 1024, 50, &mut || draws.next().unwrap_or(0));
+        let text: String = examples[0]
+            .tokens
+            .iter()
+            .map(|&t| vocab::decode(&[t]))
+            .collect();
+        assert_eq!(text.matches("Answer: 3").count(), 1, "{text}");
     }
 }
