@@ -228,3 +228,46 @@ fn a_verifier_with_the_wrong_shape_or_nan_scores_is_reported() {
     );
     assert!(err.to_string().contains("must be finite"));
 }
+
+#[test]
+fn a_strategy_that_fails_releases_every_sequence_it_started() {
+    // A verifier that fails on its first call: search strategies make it while their
+    // beams (started and forked) are still open.
+    struct Fails(usize);
+    impl Verifier for Fails {
+        type Error = ScriptError;
+        fn score(
+            &mut self,
+            _: &str,
+            candidates: &[Vec<String>],
+        ) -> Result<Vec<Vec<f32>>, ScriptError> {
+            self.0 += 1;
+            let _ = candidates;
+            Err(ScriptError::UnknownSequence(0))
+        }
+        fn parameters(&self) -> u64 {
+            1
+        }
+    }
+    for which in ALL {
+        let mut policy = ScriptedPolicy::new(POLICY_PARAMS, hashing_script);
+        let mut verifier = Fails(0);
+        let mut ctx = Context::new(&mut policy, &mut verifier, &LineTask, PROBLEM);
+        let result = run_with(which, &mut ctx);
+        if verifier.0 == 0 {
+            // Majority voting (and the mix here, selecting by majority) never call it.
+            assert!(result.is_ok(), "{which:?}");
+        } else {
+            let err = result.expect_err("the verifier fails");
+            assert!(
+                matches!(err, StrategyError::Verifier(_)),
+                "{which:?}: {err}"
+            );
+        }
+        assert_eq!(
+            policy.live_sequences(),
+            0,
+            "{which:?} left sequences behind"
+        );
+    }
+}

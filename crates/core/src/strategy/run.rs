@@ -29,6 +29,18 @@ pub(crate) struct Run<'r, 'a, P: Policy, V: Verifier, T: Task> {
     root: DrawKey,
     stop: StopSpec,
     question: Option<String>,
+    /// Sequences started or forked and not yet released. Whatever is left when the run
+    /// ends (a strategy that stopped on an error) is released then, so a failed run does
+    /// not keep its KV caches in the engine.
+    live: Vec<SeqId>,
+}
+
+impl<P: Policy, V: Verifier, T: Task> Drop for Run<'_, '_, P, V, T> {
+    fn drop(&mut self) {
+        for seq in std::mem::take(&mut self.live) {
+            self.ctx.policy.release(seq);
+        }
+    }
 }
 
 impl<'r, 'a, P: Policy, V: Verifier, T: Task> Run<'r, 'a, P, V, T> {
@@ -48,6 +60,7 @@ impl<'r, 'a, P: Policy, V: Verifier, T: Task> Run<'r, 'a, P, V, T> {
             root,
             stop,
             question: None,
+            live: Vec::new(),
         }
     }
 
@@ -72,6 +85,7 @@ impl<'r, 'a, P: Policy, V: Verifier, T: Task> Run<'r, 'a, P, V, T> {
 
     pub fn start(&mut self, path: &Path, prompt: &str) -> Result<SeqId, StrategyError> {
         let seq = self.ctx.policy.start(prompt).map_err(policy_error)?;
+        self.live.push(seq);
         self.emit(Event::SequenceStarted {
             path: path.clone(),
             prompt: prompt.to_string(),
@@ -80,10 +94,15 @@ impl<'r, 'a, P: Policy, V: Verifier, T: Task> Run<'r, 'a, P, V, T> {
     }
 
     pub fn fork(&mut self, seq: SeqId) -> Result<SeqId, StrategyError> {
-        self.ctx.policy.fork(seq).map_err(policy_error)
+        let forked = self.ctx.policy.fork(seq).map_err(policy_error)?;
+        self.live.push(forked);
+        Ok(forked)
     }
 
     pub fn release(&mut self, seq: SeqId) {
+        if let Some(i) = self.live.iter().rposition(|&s| s == seq) {
+            self.live.swap_remove(i);
+        }
         self.ctx.policy.release(seq);
     }
 
