@@ -106,4 +106,11 @@ pub trait Policy {
     fn release(&mut self, seq: SeqId);
     /// Parameter count, for FLOP accounting (2 × parameters × tokens).
     fn parameters(&self) -> u64;
+    /// Tokens left in the model's context after `prompt`, for models with a context
+    /// limit (None: no limit, or unknown). Revisions use it to drop their oldest earlier
+    /// attempts from a prompt that would leave no room for a new one.
+    fn room_after(&self, prompt: &str) -> Option<usize> {
+        let _ = prompt;
+        None
+    }
 }

@@ -56,6 +56,8 @@ pub struct ScriptedPolicy<F> {
     pub step_calls: Vec<usize>,
     /// Prompts of the sequences started, in order.
     pub started: Vec<String>,
+    /// A context limit in words, reported by `room_after` (None: no limit).
+    pub context: Option<usize>,
 }
 
 impl<F: FnMut(&ScriptInput<'_>) -> String> ScriptedPolicy<F> {
@@ -67,6 +69,7 @@ impl<F: FnMut(&ScriptInput<'_>) -> String> ScriptedPolicy<F> {
             parameters,
             step_calls: Vec::new(),
             started: Vec::new(),
+            context: None,
         }
     }
 
@@ -211,6 +214,10 @@ impl<F: FnMut(&ScriptInput<'_>) -> String> Policy for ScriptedPolicy<F> {
 
     fn parameters(&self) -> u64 {
         self.parameters
+    }
+
+    fn room_after(&self, prompt: &str) -> Option<usize> {
+        self.context.map(|c| c.saturating_sub(words(prompt)))
     }
 }
 

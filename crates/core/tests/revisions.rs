@@ -266,3 +266,38 @@ fn empty_chains_are_configuration_errors() {
         .run(&mut ctx)
         .is_err());
 }
+
+#[test]
+fn attempts_that_overflow_the_context_are_dropped_oldest_first() {
+    use ponder_core::Task;
+    // One chain of four attempts; the second runs away (over 100 words) and the policy's
+    // context holds 60 words.
+    let mut n = 0;
+    let mut policy = ScriptedPolicy::new(
+        POLICY_PARAMS,
+        |_: &ponder_core::testing::ScriptInput<'_>| {
+            n += 1;
+            match n {
+                2 => format!("answer: 2 {}[0.5]\n", "w ".repeat(100)),
+                k => format!("answer: {k} [0.5]\n"),
+            }
+        },
+    );
+    policy.context = Some(60);
+    let mut verifier = tag_verifier(VERIFIER_PARAMS);
+    let mut ctx = Context::new(&mut policy, &mut verifier, &LineTask, PROBLEM);
+    let out = SequentialRevisions::new(1, 4, RevisionSelection::Last)
+        .run(&mut ctx)
+        .expect("a runaway attempt does not stop the chain");
+    assert_eq!(out.answer.as_deref(), Some("4"));
+    let started = &policy.started;
+    assert_eq!(started.len(), 4);
+    // Attempt 1 sees attempt 0.
+    assert!(started[1].contains("answer: 1"), "{}", started[1]);
+    // Attempt 2: the runaway alone does not fit, so it starts afresh from the problem.
+    assert_eq!(started[2], LineTask.prompt(PROBLEM));
+    // Attempt 3: attempts 0 and 1 are dropped, attempt 2 is kept.
+    assert!(started[3].contains("answer: 3"), "{}", started[3]);
+    assert!(!started[3].contains("answer: 2") && !started[3].contains("answer: 1"));
+    assert_eq!(policy.live_sequences(), 0);
+}

@@ -413,6 +413,12 @@ impl Policy for Engine {
     fn parameters(&self) -> u64 {
         self.model.parameters()
     }
+
+    fn room_after(&self, prompt: &str) -> Option<usize> {
+        let text = self.format_prompt(prompt).ok()?;
+        let used = self.model.tokenizer.encode(&text, self.chat).len();
+        Some(self.context_length().saturating_sub(used))
+    }
 }
 
 impl Verifier for Engine {

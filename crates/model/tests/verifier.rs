@@ -125,3 +125,14 @@ fn steps_past_the_context_score_zero_and_the_rest_are_unchanged() {
         "{err}"
     );
 }
+
+#[test]
+fn room_after_a_prompt_is_the_context_left() {
+    use ponder_core::Policy;
+    let engine =
+        Engine::new(LanguageModel::from_gguf_bytes(&tiny::model(Head::Value)).expect("loads"));
+    let context = engine.context_length();
+    // Byte-level vocabulary: one token per byte.
+    assert_eq!(engine.room_after("12*7"), Some(context - 4));
+    assert_eq!(engine.room_after(&"9".repeat(context + 5)), Some(0));
+}

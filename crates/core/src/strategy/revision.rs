@@ -74,6 +74,34 @@ pub struct RevisionChain {
     pub pick_weight: f64,
 }
 
+/// The prompt of a chain's next attempt: the problem with the `most` most recent
+/// attempts. Where the policy has a context limit and the prompt would leave less room
+/// than the chain's first attempt took, the oldest attempts are dropped until it fits;
+/// if even the latest alone does not, the attempt starts afresh from the problem.
+fn revision_prompt<P: Policy, V: Verifier, T: Task>(
+    run: &Run<'_, '_, P, V, T>,
+    task: &T,
+    problem: &T::Problem,
+    chain: &[Candidate],
+    most: usize,
+) -> String {
+    let need = chain.first().map_or(1, |c| c.tokens().max(1));
+    for from in chain.len().saturating_sub(most)..chain.len() {
+        let texts: Vec<String> = chain[from..].iter().map(Candidate::text).collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let prompt = task.revision_prompt(problem, &refs);
+        if run
+            .ctx
+            .policy
+            .room_after(&prompt)
+            .is_none_or(|room| room >= need)
+        {
+            return prompt;
+        }
+    }
+    task.prompt(problem)
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SequentialRevisions {
     /// Parallel chains.
@@ -137,10 +165,7 @@ impl SequentialRevisions {
                 let prompt = if t == 0 {
                     task.prompt(problem)
                 } else {
-                    let from = chain.len().saturating_sub(self.context_attempts);
-                    let texts: Vec<String> = chain[from..].iter().map(Candidate::text).collect();
-                    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-                    task.revision_prompt(problem, &refs)
+                    revision_prompt(&run, task, problem, chain, self.context_attempts)
                 };
                 let path = Path(vec![c as u32, t as u32]);
                 let seq = run.start(&path, &prompt)?;
