@@ -5,11 +5,10 @@
 use std::io::Write;
 use std::time::Instant;
 
-use ponder_core::arithmetic::shipped_sets;
 use ponder_core::spec::ExperimentSpec;
 use serde_json::json;
 
-use crate::run::{builtin_engines, choose, query_of, run_spec};
+use crate::run::{builtin_engines, choose, query_of, run_spec, shipped_set};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -35,14 +34,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         eprintln!("warning: {w}");
     }
     let spec = decoded.spec;
-    let sets = shipped_sets().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let set = sets.iter().find(|s| s.name == args.set).ok_or_else(|| {
-        anyhow::anyhow!(
-            "no problem set named {:?}; try test or validation",
-            args.set
-        )
-    })?;
-    let problems = set.problems().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (set, problems) = shipped_set(&args.set)?;
+    let set = &set;
     let chosen = choose(set, &args.levels, args.per_level);
     anyhow::ensure!(
         !chosen.is_empty(),

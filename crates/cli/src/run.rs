@@ -60,14 +60,15 @@ pub fn query_of(link: &str) -> &str {
     after.split_once('#').map_or(after, |(q, _)| q)
 }
 
-/// A set's problems by name.
-pub fn problems_of(set: &str) -> anyhow::Result<Vec<Problem>> {
+/// A shipped problem set by name, and its parsed problems.
+pub fn shipped_set(name: &str) -> anyhow::Result<(ProblemSet, Vec<Problem>)> {
     let sets = shipped_sets().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let found = sets.iter().find(|s| s.name == set).with_context(|| {
-        let names: Vec<&str> = sets.iter().map(|s| s.name.as_str()).collect();
-        format!("no problem set named {set:?}; the shipped sets are {names:?}")
+    let names: Vec<String> = sets.iter().map(|s| s.name.clone()).collect();
+    let found = sets.into_iter().find(|s| s.name == name).with_context(|| {
+        format!("no problem set named {name:?}; the shipped sets are {names:?}")
     })?;
-    found.problems().map_err(|e| anyhow::anyhow!("{e}"))
+    let problems = found.problems().map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((found, problems))
 }
 
 /// S, R and the PRM from the built-in folder.
@@ -122,7 +123,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let mut policy = engine(&path(&args.policy, "ponder-s.gguf"))?;
     let mut reviser = engine(&path(&args.reviser, "ponder-r.gguf"))?;
     let mut verifier = engine(&path(&args.verifier, "ponder-prm.gguf"))?;
-    let problems = problems_of(&args.set)?;
+    let (_, problems) = shipped_set(&args.set)?;
     let mut rows = Vec::new();
     for link in &args.links {
         let decoded = ExperimentSpec::from_query(query_of(link));

@@ -14,7 +14,6 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context as _;
-use ponder_core::arithmetic::shipped_sets;
 use ponder_core::spec::{ExperimentSpec, StrategyKind};
 use ponder_core::strategy::subsample::{prefix_compute, select_prefix};
 use ponder_core::strategy::Selection;
@@ -22,7 +21,7 @@ use ponder_core::Compute;
 use serde_json::json;
 
 use crate::chart::{line_chart, Point, Series};
-use crate::run::{builtin_engines, choose, run_spec};
+use crate::run::{builtin_engines, choose, run_spec, shipped_set};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -57,6 +56,10 @@ pub struct Args {
 /// Right answers and problems, per seed.
 type Tally = BTreeMap<u64, (usize, usize)>;
 
+/// A summary row's key (strategy, budget, level or "all") with its accuracy over seeds:
+/// mean, lowest, highest, and how many seeds.
+type Summarised<'k> = (&'k (String, u32, String), f64, f64, f64, usize);
+
 /// One strategy at one budget on one problem with one seed.
 struct Row {
     seed: u64,
@@ -89,14 +92,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         args.budgets.iter().all(|&b| b >= 1),
         "budgets are at least 1 generation"
     );
-    let sets = shipped_sets().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let set = sets.iter().find(|s| s.name == args.set).with_context(|| {
-        format!(
-            "no problem set named {:?}; try test or validation",
-            args.set
-        )
-    })?;
-    let problems = set.problems().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (set, problems) = shipped_set(&args.set)?;
+    let set = &set;
     let chosen = choose(set, &args.levels, args.per_level);
     anyhow::ensure!(
         !chosen.is_empty(),
@@ -297,21 +294,28 @@ fn write_outputs(
     );
     let mut json_rows = Vec::new();
     let mut series: BTreeMap<String, Vec<Point>> = BTreeMap::new();
-    for ((strategy, budget, level), seeds) in &per_seed {
-        let accs: Vec<f64> = seeds.values().map(|(c, t)| *c as f64 / *t as f64).collect();
-        let mean = accs.iter().sum::<f64>() / accs.len() as f64;
-        let min = accs.iter().copied().fold(f64::INFINITY, f64::min);
-        let max = accs.iter().copied().fold(0.0, f64::max);
-        let per_seed_problems = seeds.values().next().map_or(0, |v| v.1);
+    // Mean, lowest and highest accuracy over seeds, once for every output below.
+    let spread: Vec<Summarised<'_>> = per_seed
+        .iter()
+        .map(|(key, seeds)| {
+            let accs: Vec<f64> = seeds.values().map(|(c, t)| *c as f64 / *t as f64).collect();
+            let mean = accs.iter().sum::<f64>() / accs.len() as f64;
+            let min = accs.iter().copied().fold(f64::INFINITY, f64::min);
+            let max = accs.iter().copied().fold(0.0, f64::max);
+            (key, mean, min, max, accs.len())
+        })
+        .collect();
+    for &(key, mean, min, max, seeds_counted) in &spread {
+        let (strategy, budget, level) = key;
+        let per_seed_problems = per_seed[key].values().next().map_or(0, |v| v.1);
         let _ = writeln!(
             summary,
-            "{strategy},{budget},{level},{mean:.4},{min:.4},{max:.4},{},{per_seed_problems}",
-            accs.len()
+            "{strategy},{budget},{level},{mean:.4},{min:.4},{max:.4},{seeds_counted},{per_seed_problems}"
         );
         json_rows.push(json!({
             "strategy": strategy, "budget": budget, "level": level,
             "mean_accuracy": mean, "min_accuracy": min, "max_accuracy": max,
-            "seeds": accs.len(), "problems_per_seed": per_seed_problems,
+            "seeds": seeds_counted, "problems_per_seed": per_seed_problems,
         }));
         if level == "all" {
             series.entry(strategy.clone()).or_default().push(Point {
@@ -356,14 +360,10 @@ fn write_outputs(
     let path = args.out.join("accuracy.svg");
     std::fs::write(&path, svg).with_context(|| format!("writing {}", path.display()))?;
     println!("strategy      budget   accuracy (mean, min–max over seeds)");
-    for ((strategy, budget, level), seeds) in &per_seed {
+    for &((strategy, budget, level), mean, min, max, _) in &spread {
         if level != "all" {
             continue;
         }
-        let accs: Vec<f64> = seeds.values().map(|(c, t)| *c as f64 / *t as f64).collect();
-        let mean = accs.iter().sum::<f64>() / accs.len() as f64;
-        let min = accs.iter().copied().fold(f64::INFINITY, f64::min);
-        let max = accs.iter().copied().fold(0.0, f64::max);
         println!(
             "{strategy:<12} {budget:>7}   {:>5.1}%  ({:.1}–{:.1})",
             100.0 * mean,

@@ -19,9 +19,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context as _;
-use ponder_core::arithmetic::shipped_sets;
 
-use crate::run::{builtin_dir, choose};
+use crate::run::{builtin_dir, choose, shipped_set};
 use record::{Models, Part, Record};
 
 #[derive(clap::Args)]
@@ -133,14 +132,8 @@ fn parse_shard(text: &str) -> anyhow::Result<(usize, usize)> {
 pub fn run(args: &Args) -> anyhow::Result<()> {
     anyhow::ensure!(!args.seeds.is_empty(), "--seeds needs at least one seed");
     anyhow::ensure!(args.per_level > 0, "--per-level must be at least 1");
-    let sets = shipped_sets().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let set = sets.iter().find(|s| s.name == args.set).with_context(|| {
-        format!(
-            "no problem set named {:?}; try test or validation",
-            args.set
-        )
-    })?;
-    let problems = set.problems().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (set, problems) = shipped_set(&args.set)?;
+    let set = &set;
     let chosen = choose(set, &[], args.per_level);
     let plan: Vec<(u64, usize)> = args
         .seeds
