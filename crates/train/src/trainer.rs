@@ -5,7 +5,8 @@
 //! weights: a resumed run then takes exactly the steps an uninterrupted one would have.
 //! A checkpoint is three files in one folder: `model.safetensors` (weights by name),
 //! `adam.safetensors` (both moments per weight) and `step` (the next step number), with
-//! `seconds` beside them (training time so far, for the report); they
+//! `seconds` and `tokens` beside them (training time and tokens read so far, padding
+//! included, for the report); they
 //! are written to temporary names and renamed, so an interrupted save leaves the previous
 //! checkpoint intact.
 
@@ -126,6 +127,10 @@ pub fn train_with(
         .ok()
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(0.0);
+    let earlier_tokens: u64 = std::fs::read_to_string(dir.join("tokens"))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0);
     let end = settings
         .stop_at
         .map_or(settings.steps, |s| s.min(settings.steps));
@@ -180,6 +185,10 @@ pub fn train_with(
             std::fs::write(
                 dir.join("seconds"),
                 format!("{:.0}", earlier_seconds + started.elapsed().as_secs_f64()),
+            )?;
+            std::fs::write(
+                dir.join("tokens"),
+                (earlier_tokens + tokens_seen as u64).to_string(),
             )?;
         }
         let elapsed = started.elapsed().as_secs_f64();

@@ -165,6 +165,11 @@ fn training_lowers_the_loss_and_resumes_exactly() {
             .expect("c");
         assert_eq!(a, c);
     }
+    // Both runs count every token they read: 12 steps of 4 rows of 48.
+    for run in ["a", "b"] {
+        let tokens = std::fs::read_to_string(base.join(run).join("tokens")).expect("tokens");
+        assert_eq!(tokens.trim(), (12 * 4 * 48).to_string(), "run {run}");
+    }
     let _ = std::fs::remove_dir_all(&base);
 }
 
