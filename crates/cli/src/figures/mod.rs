@@ -176,8 +176,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let missing = plan_keys.len() - records.len();
     if missing > 0 && !args.report_only {
         eprintln!(
-            "{missing} of {} (seed, problem) pairs are still being measured by other shards; \
-             run again without --shard (or with --report-only) once they finish",
+            "{missing} of {} (seed, problem) pairs are not complete yet (another shard, or \
+             the other --part, still has to measure them); run again without --shard and \
+             --part (or with --report-only) once they are",
             plan_keys.len()
         );
         return Ok(());
