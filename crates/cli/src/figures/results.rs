@@ -572,10 +572,13 @@ pub fn write(args: &Args, f: &Figures, records: &[Record], missing: usize) -> an
     let _ = writeln!(
         md,
         "L has {:.1}× S's parameters. Spending L's extra FLOPs on S's test-time compute \
-         instead buys M + 3(M−1)/R times one generation (§7), R being inference tokens over \
-         pretraining tokens: {}. Per oracle bin: L's greedy accuracy against S's \
-         compute-optimal accuracy at that budget (interpolated in log budget; – where the \
-         budget is past the largest measured).\n",
+         instead buys M + 3(M−1)/R times one generation (§7), R (the paper's symbol, not the \
+         revision model) being inference tokens over \
+         pretraining tokens: {}. Generations are the policy's, as in the paper (the \
+         PRM's FLOPs are left out). Per oracle bin: L's greedy accuracy against the \
+         compute-optimal accuracy at that budget of S (search) or R (revisions; S fine-tuned, \
+         the same size), interpolated in log budget; – where the budget is past the largest \
+         measured.\n",
         f.sizes.1 as f64 / f.sizes.0.max(1) as f64,
         f.multiplier
             .iter()
