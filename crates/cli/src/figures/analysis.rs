@@ -144,6 +144,12 @@ pub struct Figures {
     pub exchange: Vec<Exchange>,
     pub multiplier: Vec<(f64, f64)>,
     pub failed_runs: usize,
+    /// R sampled in parallel (all chains of one attempt, the PRM picking): the baseline
+    /// of the revisions family, overall and per oracle bin, by budget.
+    pub parallel_r: Vec<(u32, Spread)>,
+    pub parallel_r_by_bin: BTreeMap<u8, Vec<(u32, Option<Spread>)>>,
+    /// Oracle bins that hold no problem in some seed (ties share a bin).
+    pub empty_bins: Vec<u8>,
 }
 
 /// The configurations of the accuracy-against-budget figure, with their budgets.
@@ -345,6 +351,40 @@ impl Figures {
             }
         }
 
+        // R in parallel: one attempt at budget 1, then ratio 1/16 (chains of one attempt,
+        // or of two at 64, the nearest split).
+        let parallel = |b: u32| {
+            if b == 1 {
+                mix_name("16")
+            } else {
+                mix_name(RATIOS[0].1)
+            }
+        };
+        let parallel_budgets: Vec<u32> = std::iter::once(1).chain(RATIO_BUDGETS).collect();
+        let parallel_r = parallel_budgets
+            .iter()
+            .filter_map(|&b| {
+                spread_over(&|s| accuracy(&all(&per_seed[s]), &parallel(b), b, false))
+                    .map(|sp| (b, sp))
+            })
+            .collect();
+        let mut parallel_r_by_bin = BTreeMap::new();
+        for bin in 1..=BINS as u8 {
+            let rows = RATIO_BUDGETS
+                .iter()
+                .map(|&b| {
+                    (
+                        b,
+                        spread_over(&|s| accuracy(&in_bin(s, bin), &parallel(b), b, false)),
+                    )
+                })
+                .collect();
+            parallel_r_by_bin.insert(bin, rows);
+        }
+        let empty_bins = (1..=BINS as u8)
+            .filter(|&b| (0..per_seed.len()).any(|s| in_bin(s, b).is_empty()))
+            .collect();
+
         let ratios = RATIO_BUDGETS
             .iter()
             .map(|&b| {
@@ -465,6 +505,9 @@ impl Figures {
             optimal: optimal.into_iter().map(|o| o.finish()).collect(),
             exchange,
             multiplier,
+            parallel_r,
+            parallel_r_by_bin,
+            empty_bins,
             failed_runs: records
                 .iter()
                 .flat_map(|r| &r.runs)
