@@ -165,12 +165,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                         };
                         let chosen_answer =
                             select_prefix(&outcome, budget as usize, spec.agg, selection).answer;
-                        let mut compute = prefix_compute(&outcome, budget as usize);
-                        if kind == StrategyKind::Majority {
-                            compute.verifier_tokens = 0;
-                            compute.verifier_calls = 0;
-                            compute.verifier_tokens_estimated = false;
-                        }
+                        let compute = prefix_compute(&outcome, budget as usize, selection);
                         rows.push(Row {
                             seed,
                             strategy: kind,

@@ -221,7 +221,7 @@ fn a_prefix_of_a_larger_run_selects_what_a_smaller_run_would() {
                     reused.votes, small.votes,
                     "{aggregation:?} {selection:?} n={n}"
                 );
-                let c = prefix_compute(&large, n);
+                let c = prefix_compute(&large, n, selection);
                 assert_eq!(c.generations, small.compute.generations);
                 assert_eq!(c.policy_tokens, small.compute.policy_tokens);
             }
@@ -229,6 +229,11 @@ fn a_prefix_of_a_larger_run_selects_what_a_smaller_run_would() {
             let reused = select_prefix(&large, n, aggregation, Selection::Majority);
             assert_eq!(reused.answer, majority.answer, "majority n={n}");
             assert_eq!(reused.votes, majority.votes, "majority n={n}");
+            let c = prefix_compute(&large, n, Selection::Majority);
+            assert_eq!(c.generations, majority.compute.generations);
+            assert_eq!(c.policy_tokens, majority.compute.policy_tokens);
+            assert_eq!(c.verifier_tokens, majority.compute.verifier_tokens);
+            assert_eq!(c.verifier_calls, majority.compute.verifier_calls);
         }
     }
 }

@@ -215,12 +215,7 @@ pub fn measure(
             ("best-of-n naive", Selection::Naive),
         ] {
             let picked = select_prefix(&parallel, n as usize, spec.agg, selection);
-            let mut compute = prefix_compute(&parallel, n as usize);
-            if selection == Selection::Majority {
-                compute.verifier_tokens = 0;
-                compute.verifier_calls = 0;
-                compute.verifier_tokens_estimated = false;
-            }
+            let compute = prefix_compute(&parallel, n as usize, selection);
             runs.push(RunResult {
                 config: config.to_string(),
                 budget: n,

@@ -38,17 +38,31 @@ pub fn select_prefix(
     select(&ballots, selection)
 }
 
-/// The compute of the first `n` candidates: generations and policy tokens exactly; the
-/// verifier's tokens by removing the dropped candidates' step tokens from the run's count
-/// (flagged as estimated when anything was dropped, since the verifier's tokenizer may
-/// split steps differently).
-pub fn prefix_compute(outcome: &Outcome, n: usize) -> Compute {
+/// The compute of a run at budget `n` selecting by `selection`, from the first `n`
+/// candidates: generations and policy tokens exactly; the verifier's tokens by removing
+/// the dropped candidates' step tokens from the run's count (flagged as estimated when
+/// anything was dropped, since the verifier's tokenizer may split steps differently).
+/// Majority voting never calls the verifier, so it is charged none of its work.
+pub fn prefix_compute(outcome: &Outcome, n: usize, selection: Selection) -> Compute {
     let total = &outcome.compute;
     let n = n.min(outcome.candidates.len());
     let kept: u64 = outcome.candidates[..n]
         .iter()
         .map(|c| c.tokens() as u64)
         .sum();
+    let base = Compute {
+        generations: n as u64,
+        policy_tokens: kept,
+        ..*total
+    };
+    if selection == Selection::Majority {
+        return Compute {
+            verifier_tokens: 0,
+            verifier_tokens_estimated: false,
+            verifier_calls: 0,
+            ..base
+        };
+    }
     let dropped: u64 = outcome.candidates[n..]
         .iter()
         .map(|c| c.tokens() as u64)
@@ -59,11 +73,9 @@ pub fn prefix_compute(outcome: &Outcome, n: usize) -> Compute {
         total.verifier_tokens.saturating_sub(dropped)
     };
     Compute {
-        generations: n as u64,
-        policy_tokens: kept,
         verifier_tokens,
         verifier_tokens_estimated: total.verifier_tokens_estimated
             || (dropped > 0 && total.verifier_tokens > 0),
-        ..*total
+        ..base
     }
 }
