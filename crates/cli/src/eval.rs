@@ -8,7 +8,7 @@ use std::time::Instant;
 use ponder_core::spec::ExperimentSpec;
 use serde_json::json;
 
-use crate::run::{builtin_engines, choose, query_of, run_spec, shipped_set};
+use crate::run::{builtin_engines, chosen_problems, query_of, run_spec};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -34,13 +34,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         eprintln!("warning: {w}");
     }
     let spec = decoded.spec;
-    let (set, problems) = shipped_set(&args.set)?;
-    let set = &set;
-    let chosen = choose(set, &args.levels, args.per_level);
-    anyhow::ensure!(
-        !chosen.is_empty(),
-        "no problems match --levels and --per-level"
-    );
+    let (set, problems, chosen) = chosen_problems(&args.set, &args.levels, args.per_level)?;
     let (mut policy, mut reviser, mut verifier) = builtin_engines()?;
     let started = Instant::now();
     // Per level: (solved, total); and the summed compute.

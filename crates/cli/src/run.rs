@@ -47,7 +47,8 @@ pub fn builtin_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../public/models")
 }
 
-fn engine(path: &Path) -> anyhow::Result<Engine> {
+/// Loads a GGUF model file into an engine, with the path in any error.
+pub fn engine(path: &Path) -> anyhow::Result<Engine> {
     let bytes = crate::read_model(path)?;
     let model = LanguageModel::from_gguf_bytes(&bytes)
         .with_context(|| format!("cannot load {}", path.display()))?;
@@ -79,6 +80,22 @@ pub fn builtin_engines() -> anyhow::Result<(Engine, Engine, Engine)> {
         engine(&dir.join("ponder-r.gguf"))?,
         engine(&dir.join("ponder-prm.gguf"))?,
     ))
+}
+
+/// A shipped set by name, its problems, and the indices [`choose`] picks from it; an
+/// error when none match.
+pub fn chosen_problems(
+    set: &str,
+    levels: &[u8],
+    per_level: usize,
+) -> anyhow::Result<(ProblemSet, Vec<Problem>, Vec<usize>)> {
+    let (set, problems) = shipped_set(set)?;
+    let chosen = choose(&set, levels, per_level);
+    anyhow::ensure!(
+        !chosen.is_empty(),
+        "no problems match --levels and --per-level"
+    );
+    Ok((set, problems, chosen))
 }
 
 /// The indices of a set's problems at `levels` (all when empty), at most `per_level` of

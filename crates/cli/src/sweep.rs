@@ -21,7 +21,7 @@ use ponder_core::Compute;
 use serde_json::json;
 
 use crate::chart::{line_chart, Point, Series};
-use crate::run::{builtin_engines, choose, run_spec, shipped_set};
+use crate::run::{builtin_engines, chosen_problems, run_spec};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -92,13 +92,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         args.budgets.iter().all(|&b| b >= 1),
         "budgets are at least 1 generation"
     );
-    let (set, problems) = shipped_set(&args.set)?;
-    let set = &set;
-    let chosen = choose(set, &args.levels, args.per_level);
-    anyhow::ensure!(
-        !chosen.is_empty(),
-        "no problems match --levels and --per-level"
-    );
+    let (set, problems, chosen) = chosen_problems(&args.set, &args.levels, args.per_level)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let (mut policy, mut reviser, mut verifier) = builtin_engines()?;

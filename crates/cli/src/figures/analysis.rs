@@ -6,13 +6,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::Context as _;
 use ponder_core::strategy::compute_optimal::{
     difficulty_bins, ComputeOptimal, ComputeOptimalReport, DifficultyBin, DifficultySource,
     ProblemResults, ResultsTable,
 };
 use ponder_core::{Budget, FlopsMatch};
-use ponder_model::LanguageModel;
 
 use super::record::{
     mix_name, Record, DVTS_BUDGETS, LOOKAHEAD_BEAMS, PARALLEL_BUDGETS, RATIOS, RATIO_BUDGETS,
@@ -56,11 +54,7 @@ pub struct ModelSizes {
 impl ModelSizes {
     pub fn read(dir: &Path) -> anyhow::Result<ModelSizes> {
         let count = |name: &str| -> anyhow::Result<u64> {
-            let path = dir.join(name);
-            let bytes = crate::read_model(&path)?;
-            let model = LanguageModel::from_gguf_bytes(&bytes)
-                .with_context(|| format!("cannot load {}", path.display()))?;
-            Ok(model.parameters())
+            Ok(crate::run::engine(&dir.join(name))?.model.parameters())
         };
         Ok(ModelSizes {
             policy: count("ponder-s.gguf")?,

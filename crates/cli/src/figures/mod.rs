@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 
-use crate::run::{builtin_dir, choose, shipped_set};
+use crate::run::{builtin_dir, chosen_problems, engine};
 use record::{Models, Part, Record};
 
 #[derive(clap::Args)]
@@ -132,9 +132,7 @@ fn parse_shard(text: &str) -> anyhow::Result<(usize, usize)> {
 pub fn run(args: &Args) -> anyhow::Result<()> {
     anyhow::ensure!(!args.seeds.is_empty(), "--seeds needs at least one seed");
     anyhow::ensure!(args.per_level > 0, "--per-level must be at least 1");
-    let (set, problems) = shipped_set(&args.set)?;
-    let set = &set;
-    let chosen = choose(set, &[], args.per_level);
+    let (set, problems, chosen) = chosen_problems(&args.set, &[], args.per_level)?;
     let plan: Vec<(u64, usize)> = args
         .seeds
         .iter()
@@ -162,7 +160,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 .map(|(_, key)| *key)
                 .collect();
             if !todo.is_empty() {
-                measure_all(args, part, &problems, set, &todo, shard)?;
+                measure_all(args, part, &problems, &set, &todo, shard)?;
             }
         }
     }
@@ -212,13 +210,7 @@ fn measure_all(
         .open(&path)
         .with_context(|| format!("cannot open {}", path.display()))?;
     let dir = builtin_dir();
-    let load = |name: &str| -> anyhow::Result<ponder_model::Engine> {
-        let path = dir.join(name);
-        let bytes = crate::read_model(&path)?;
-        let model = ponder_model::LanguageModel::from_gguf_bytes(&bytes)
-            .with_context(|| format!("cannot load {}", path.display()))?;
-        Ok(ponder_model::Engine::new(model))
-    };
+    let load = |name: &str| engine(&dir.join(name));
     let mut models = Models {
         policy: load("ponder-s.gguf")?,
         reviser: load("ponder-r.gguf")?,
