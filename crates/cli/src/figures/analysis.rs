@@ -518,8 +518,8 @@ struct Gathering {
     bins: usize,
     budgets: Vec<u32>,
     overall: Vec<Vec<f64>>,
-    by_bin: BTreeMap<u8, Vec<Vec<f64>>>,
-    /// Per bin, per seed: (budget, accuracy) points, for interpolation.
+    /// Per bin, per seed: (budget, accuracy) points, for interpolation and (over seeds)
+    /// the per-bin spread.
     by_bin_seeds: BTreeMap<u8, Vec<Vec<(u32, f64)>>>,
     chosen: BTreeMap<u8, Vec<Vec<String>>>,
     errors: Vec<String>,
@@ -533,9 +533,22 @@ impl Gathering {
             bins: self.bins,
             accuracy: self.overall.iter().map(|v| Spread::of(v)).collect(),
             by_bin: self
-                .by_bin
+                .by_bin_seeds
                 .iter()
-                .map(|(&b, v)| (b, v.iter().map(|x| Spread::of(x)).collect()))
+                .map(|(&bin, seeds)| {
+                    let at = |budget: u32| -> Vec<f64> {
+                        seeds
+                            .iter()
+                            .flatten()
+                            .filter(|p| p.0 == budget)
+                            .map(|p| p.1)
+                            .collect()
+                    };
+                    (
+                        bin,
+                        self.budgets.iter().map(|&b| Spread::of(&at(b))).collect(),
+                    )
+                })
                 .collect(),
             budgets: self.budgets,
             chosen: self.chosen,
@@ -557,7 +570,6 @@ fn compute_optimal(
         bins: BINS,
         budgets: budgets.to_vec(),
         overall: vec![Vec::new(); budgets.len()],
-        by_bin: BTreeMap::new(),
         by_bin_seeds: BTreeMap::new(),
         chosen: BTreeMap::new(),
         errors: Vec::new(),
@@ -624,10 +636,6 @@ fn compute_optimal(
                 .iter()
                 .position(|&b| Budget(b) == choice.budget)
                 .unwrap_or(0);
-            g.by_bin
-                .entry(bin)
-                .or_insert_with(|| vec![Vec::new(); budgets.len()])[i]
-                .push(choice.accuracy);
             let seeds = g.by_bin_seeds.entry(bin).or_default();
             if seeds.len() <= s {
                 seeds.resize(s + 1, Vec::new());
