@@ -13,8 +13,8 @@ use ponder_core::strategy::compute_optimal::{
 use ponder_core::{Budget, FlopsMatch};
 
 use super::record::{
-    mix_name, Record, DVTS_BUDGETS, LOOKAHEAD_BEAMS, PARALLEL_BUDGETS, RATIOS, RATIO_BUDGETS,
-    REVISIONS_EXTRA_BUDGETS, SEARCH_BUDGETS, STEPS_BUDGET,
+    mix_name, Record, DEEP_DVTS_BUDGETS, DEEP_LOOKAHEAD_BEAMS, DVTS_BUDGETS, LOOKAHEAD_BEAMS,
+    PARALLEL_BUDGETS, RATIOS, RATIO_BUDGETS, REVISIONS_EXTRA_BUDGETS, SEARCH_BUDGETS, STEPS_BUDGET,
 };
 
 /// Difficulty bins, as in the paper.
@@ -159,10 +159,21 @@ pub fn curve_configs() -> Vec<(String, Vec<u32>)> {
         ("best-of-n".into(), PARALLEL_BUDGETS.to_vec()),
         ("best-of-n naive".into(), PARALLEL_BUDGETS.to_vec()),
         ("beam".into(), SEARCH_BUDGETS.to_vec()),
-        ("dvts".into(), DVTS_BUDGETS.to_vec()),
+        (
+            "dvts".into(),
+            DVTS_BUDGETS
+                .iter()
+                .chain(&DEEP_DVTS_BUDGETS)
+                .copied()
+                .collect(),
+        ),
         (
             "lookahead".into(),
-            LOOKAHEAD_BEAMS.iter().map(|n| n * 2).collect(),
+            LOOKAHEAD_BEAMS
+                .iter()
+                .chain(&DEEP_LOOKAHEAD_BEAMS)
+                .map(|n| n * 2)
+                .collect(),
         ),
         (mix_name("16"), revisions),
     ]
@@ -420,9 +431,9 @@ impl Figures {
             ratios_by_bin.insert(bin, rows);
         }
 
-        // DVTS stops at 64, so the search family chooses between best-of-N and beam search
-        // at every budget up to 256.
-        let search_configs: Vec<String> = ["best-of-n", "beam"]
+        // The search family chooses among best-of-N, beam search and DVTS, all measured at
+        // every search budget.
+        let search_configs: Vec<String> = ["best-of-n", "beam", "dvts"]
             .iter()
             .map(|s| s.to_string())
             .collect();

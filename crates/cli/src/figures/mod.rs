@@ -46,8 +46,8 @@ pub struct Args {
     /// Measure only this part of the plan, `i/n` (0-based), to use several processes.
     #[arg(long)]
     shard: Option<String>,
-    /// Measure only one half of each record: `search` (S, L and the PRM) or `revisions`
-    /// (R and the PRM).
+    /// Measure only one part of each record: `search` (S, L and the PRM), `revisions` (R
+    /// and the PRM) or `deep` (DVTS at 256 and lookahead at 64 to 256, S and the PRM).
     #[arg(long)]
     part: Option<String>,
     /// Write the results from the records already measured, without measuring more.
@@ -149,7 +149,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             Some(name) => vec![Part::ALL
                 .into_iter()
                 .find(|p| p.name() == name)
-                .with_context(|| format!("--part is search, revisions or all, not {name:?}"))?],
+                .with_context(|| {
+                    format!("--part is search, revisions, deep or all, not {name:?}")
+                })?],
         };
         for part in parts {
             let (done, _) = merged_records(&args.data)?;
@@ -175,7 +177,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     if missing > 0 && !args.report_only {
         eprintln!(
             "{missing} of {} (seed, problem) pairs are not complete yet (another shard, or \
-             the other --part, still has to measure them); run again without --shard and \
+             another --part, still has to measure them); run again without --shard and \
              --part (or with --report-only) once they are",
             plan_keys.len()
         );
@@ -272,29 +274,38 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
         let records = analysis::tests::synthetic(&[1, 2, 3]);
-        // Split every record into its two halves, in two files, with a torn last line.
-        let mut search = String::new();
-        let mut revisions = String::new();
+        // Split every record into its three parts, in three files, with a torn last line.
+        let deep = |x: &record::RunResult| {
+            (x.config == "dvts" && x.budget > 64) || (x.config == "lookahead" && x.budget > 32)
+        };
+        let mut files = [String::new(), String::new(), String::new()];
         for r in &records {
             let mut s = r.clone();
             s.parts = vec![Part::Search];
-            s.runs.retain(|x| !x.config.starts_with("mix"));
+            s.runs.retain(|x| !x.config.starts_with("mix") && !deep(x));
             s.chains.clear();
             let mut v = r.clone();
             v.parts = vec![Part::Revisions];
             v.runs.retain(|x| x.config.starts_with("mix"));
-            search.push_str(&serde_json::to_string(&s).expect("json"));
-            search.push('\n');
-            revisions.push_str(&serde_json::to_string(&v).expect("json"));
-            revisions.push('\n');
+            let mut d = r.clone();
+            d.parts = vec![Part::Deep];
+            d.runs.retain(deep);
+            d.chains.clear();
+            for (file, part) in files.iter_mut().zip([s, v, d]) {
+                file.push_str(&serde_json::to_string(&part).expect("json"));
+                file.push('\n');
+            }
         }
-        revisions.push_str("{\"parts\": [\"revi");
-        std::fs::write(dir.join("records-search-0.jsonl"), search).expect("write");
-        std::fs::write(dir.join("records-revisions-0.jsonl"), revisions).expect("write");
+        files[1].push_str("{\"parts\": [\"revi");
+        for (file, part) in files.iter().zip(Part::ALL) {
+            std::fs::write(dir.join(format!("records-{}-0.jsonl", part.name())), file)
+                .expect("write");
+        }
         let (halves, merged) = merged_records(&dir).expect("records");
-        assert_eq!(halves.len(), 2 * records.len());
+        assert_eq!(halves.len(), 3 * records.len());
         assert_eq!(merged.len(), records.len());
         for (m, r) in merged.iter().zip(&records) {
+            assert_eq!(m.parts, Part::ALL.to_vec());
             assert_eq!(m.chains, r.chains);
             assert_eq!(m.runs.len(), r.runs.len());
             assert_eq!(m.pass_at_1, r.pass_at_1);
@@ -326,6 +337,12 @@ mod tests {
             md.contains("| beam search (M=4) | 16 | 60.0 (60.0–60.0) |"),
             "{md}"
         );
+        // The deep part's runs are in the curves.
+        assert!(
+            md.contains("| DVTS (M=4) | 256 | 40.0 (40.0–40.0) |"),
+            "{md}"
+        );
+        assert!(md.contains("| lookahead (k=1) | 256 |"), "{md}");
         for chart in [
             "accuracy.svg",
             "revision_steps.svg",

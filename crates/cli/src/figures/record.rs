@@ -22,11 +22,16 @@ pub const PARALLEL_BUDGETS: [u32; 9] = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 /// Budgets of beam search (beam width 4), and of the search family's compute-optimal
 /// choice.
 pub const SEARCH_BUDGETS: [u32; 4] = [4, 16, 64, 256];
-/// Budgets of DVTS (width 4): it stops at 64, since at 256 it costs as much as beam
-/// search again, the dearest run of a record on the hardest level.
+/// Budgets of DVTS (width 4) measured with the search half.
 pub const DVTS_BUDGETS: [u32; 3] = [4, 16, 64];
-/// Beams of lookahead search (k = 1, width 4); each costs N·(k+1) generations.
+/// Beams of lookahead search (k = 1, width 4) measured with the search half; each costs
+/// N·(k+1) generations.
 pub const LOOKAHEAD_BEAMS: [u32; 2] = [4, 16];
+/// DVTS budgets of the deep half: at 256 DVTS costs as much as beam search at 256, the
+/// dearest run of the search half.
+pub const DEEP_DVTS_BUDGETS: [u32; 1] = [256];
+/// Lookahead beams of the deep half: nominal budgets 64, 128 and 256.
+pub const DEEP_LOOKAHEAD_BEAMS: [u32; 3] = [32, 64, 128];
 /// Budgets of the sequential:parallel ratio sweep.
 pub const RATIO_BUDGETS: [u32; 3] = [4, 16, 64];
 /// Sequential:parallel ratios (attempts per chain over chains) of the sweep.
@@ -64,22 +69,26 @@ pub struct RunResult {
     pub error: Option<String>,
 }
 
-/// The two halves of a record, measured apart so that S's half can run while R is still
-/// being trained: S, L and the PRM (`search`), and R with the PRM (`revisions`).
+/// The parts of a record, measured apart so that they can run in separate processes (and
+/// S's part while R was still being trained): S, L and the PRM (`search`), R with the PRM
+/// (`revisions`), and the dearest search runs, DVTS and lookahead at large budgets
+/// (`deep`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Part {
     Search,
     Revisions,
+    Deep,
 }
 
 impl Part {
-    pub const ALL: [Part; 2] = [Part::Search, Part::Revisions];
+    pub const ALL: [Part; 3] = [Part::Search, Part::Revisions, Part::Deep];
 
     pub fn name(self) -> &'static str {
         match self {
             Part::Search => "search",
             Part::Revisions => "revisions",
+            Part::Deep => "deep",
         }
     }
 }
@@ -87,7 +96,7 @@ impl Part {
 /// Everything measured on one problem with one seed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Record {
-    /// The halves measured (both, once merged).
+    /// The parts measured (all of them, once merged).
     pub parts: Vec<Part>,
     pub seed: u64,
     /// The problem's index in its set.
@@ -108,7 +117,7 @@ pub struct Record {
 }
 
 impl Record {
-    /// Joins the other half of the same (seed, problem) into this one.
+    /// Joins another part of the same (seed, problem) into this one.
     pub fn merge(&mut self, other: Record) {
         if other.parts.contains(&Part::Search) {
             self.pass_at_1 = other.pass_at_1;
@@ -148,7 +157,7 @@ pub fn mix_name(ratio_label: &str) -> String {
     format!("mix {ratio_label}")
 }
 
-/// Measures one half of a record on one problem. `tick(generations)` reports progress.
+/// Measures one part of a record on one problem. `tick(generations)` reports progress.
 pub fn measure(
     part: Part,
     models: &mut Models,
@@ -179,10 +188,26 @@ pub fn measure(
         chains: Vec::new(),
         seconds: 0.0,
     };
-    if part == Part::Revisions {
-        (record.runs, record.chains) = revisions(models, problem, &base, &right, tick)?;
-        record.seconds = started.elapsed().as_secs_f64();
-        return Ok(record);
+    match part {
+        Part::Revisions => {
+            (record.runs, record.chains) = revisions(models, problem, &base, &right, tick)?;
+            record.seconds = started.elapsed().as_secs_f64();
+            return Ok(record);
+        }
+        Part::Deep => {
+            let plan = [
+                (StrategyKind::Dvts, "dvts", &DEEP_DVTS_BUDGETS[..]),
+                (
+                    StrategyKind::Lookahead,
+                    "lookahead",
+                    &DEEP_LOOKAHEAD_BEAMS[..],
+                ),
+            ];
+            record.runs = search(models, problem, &base, &right, tick, &plan);
+            record.seconds = started.elapsed().as_secs_f64();
+            return Ok(record);
+        }
+        Part::Search => {}
     }
 
     // The parallel run: majority, weighted and naive best-of-N at every budget, and the
@@ -227,25 +252,12 @@ pub fn measure(
         }
     }
 
-    // Search: beam and DVTS at width 4, lookahead with k = 1.
-    for (kind, config, sizes) in [
+    let plan = [
         (StrategyKind::Beam, "beam", &SEARCH_BUDGETS[..]),
         (StrategyKind::Dvts, "dvts", &DVTS_BUDGETS[..]),
         (StrategyKind::Lookahead, "lookahead", &LOOKAHEAD_BEAMS[..]),
-    ] {
-        for &n in sizes {
-            let spec = ExperimentSpec {
-                strategy: kind,
-                n,
-                width: BeamWidth::Fixed(4),
-                k: 1,
-                ..base
-            };
-            let nominal = spec.strategy().generations().unwrap_or(u64::from(n));
-            runs.push(result(models, &spec, problem, config, nominal, &right));
-            tick(nominal);
-        }
-    }
+    ];
+    runs.extend(search(models, problem, &base, &right, tick, &plan));
 
     // The larger sibling, greedy: the other side of the FLOPs-matched exchange.
     let greedy = ExperimentSpec {
@@ -270,6 +282,34 @@ pub fn measure(
     record.runs = runs;
     record.seconds = started.elapsed().as_secs_f64();
     Ok(record)
+}
+
+/// Search runs, each `(strategy, config name, sizes)` of `plan` at each of its sizes
+/// (beams for lookahead, budgets otherwise): width 4, and k = 1 for lookahead.
+fn search(
+    models: &mut Models,
+    problem: &Problem,
+    base: &ExperimentSpec,
+    right: &dyn Fn(Option<&str>) -> bool,
+    tick: &mut dyn FnMut(u64),
+    plan: &[(StrategyKind, &str, &[u32])],
+) -> Vec<RunResult> {
+    let mut runs = Vec::new();
+    for &(kind, config, sizes) in plan {
+        for &n in sizes {
+            let spec = ExperimentSpec {
+                strategy: kind,
+                n,
+                width: BeamWidth::Fixed(4),
+                k: 1,
+                ..*base
+            };
+            let nominal = spec.strategy().generations().unwrap_or(u64::from(n));
+            runs.push(result(models, &spec, problem, config, nominal, right));
+            tick(nominal);
+        }
+    }
+    runs
 }
 
 /// The revision half: the ratio sweep, and the revisions curve at its extra budgets.

@@ -418,8 +418,8 @@ pub fn write(args: &Args, f: &Figures, records: &[Record], missing: usize) -> an
         md,
         "Per difficulty bin and budget, the configuration with the best accuracy on one half \
          of the bin's problems, measured on the other half, and the other way round (the \
-         paper's two-fold cross-validation). Search chooses between best-of-N weighted and beam \
-         search (DVTS stops at 64); revisions among the five ratios of section 4. Difficulty is not \
+         paper's two-fold cross-validation). Search chooses among best-of-N weighted, beam search \
+         and DVTS; revisions among the five ratios of section 4. Difficulty is not \
          charged to the budget, as in the paper. The baseline is the family's parallel \
          sampling: S's weighted best-of-N for search, R's parallel attempts with the PRM's \
          pick (ratio 1/16) for revisions. Where a baseline dips as the budget grows, its \
