@@ -2,6 +2,8 @@
 //! natively (`ponder bench`) and in headless Chromium (wasm SIMD, one thread), with wllama
 //! (llama.cpp compiled to wasm) on the same file in the same browser, one thread, CPU only,
 //! measured side by side in one run. Prints a table and writes `target/bench/runtime.json`.
+//! Before the browser, each test-time compute strategy on the built-in models (`ponder
+//! bench --strategies`), written to `target/bench/strategies.json`.
 
 use std::path::Path;
 use std::process::Command;
@@ -25,6 +27,13 @@ pub fn run_all(root: &Path) -> Result<()> {
             .args(["bench", "--json"])
             .arg(&model),
     )?;
+
+    eprintln!("bench: strategies on the built-in models");
+    let out = root.join("target/bench");
+    run(Command::new(root.join("target/release/ponder"))
+        .args(["bench", "--strategies", "--out"])
+        .arg(out.join("strategies.json"))
+        .current_dir(root))?;
 
     eprintln!("bench: building the wasm harness");
     run(Command::new("cargo")
@@ -70,7 +79,6 @@ pub fn run_all(root: &Path) -> Result<()> {
         native.trim(),
         browser.trim()
     );
-    let out = root.join("target/bench");
     std::fs::create_dir_all(&out)?;
     std::fs::write(out.join("runtime.json"), &report)?;
     print_table(&native, &browser)?;

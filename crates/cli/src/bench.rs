@@ -1,5 +1,6 @@
-//! `ponder bench`: the runtime's speed and memory on this machine (see
+//! `ponder bench MODEL`: the runtime's speed and memory on this machine (see
 //! `ponder_model::bench`). `cargo xtask bench` runs it beside the browser measurements.
+//! `ponder bench --strategies` measures the strategies instead ([`crate::strategy_bench`]).
 
 use std::time::Instant;
 
@@ -7,8 +8,28 @@ use ponder_model::bench;
 
 #[derive(clap::Args)]
 pub struct Args {
-    #[command(flatten)]
-    model: crate::ModelArg,
+    /// A GGUF file (llama or qwen2 family); not needed with `--strategies`.
+    #[arg(required_unless_present = "strategies")]
+    model: Option<std::path::PathBuf>,
+    /// Measure every test-time compute strategy on the built-in models instead of one
+    /// model's runtime.
+    #[arg(long)]
+    strategies: bool,
+    /// `--strategies`: the budget in generations each strategy runs at.
+    #[arg(long, default_value_t = 16)]
+    budget: u32,
+    /// `--strategies`: the problem set.
+    #[arg(long, default_value = "validation")]
+    set: String,
+    /// `--strategies`: problems per level (the first ones of each level).
+    #[arg(long, default_value_t = 2)]
+    per_level: usize,
+    /// `--strategies`: the seed of every run.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// `--strategies`: also write the rows as JSON to this file.
+    #[arg(long)]
+    out: Option<std::path::PathBuf>,
     /// Prompt length for the prefill measurement.
     #[arg(long, default_value_t = 128)]
     prompt_tokens: usize,
@@ -24,11 +45,24 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
+    if args.strategies {
+        return crate::strategy_bench::run(&crate::strategy_bench::Settings {
+            budget: args.budget,
+            set: &args.set,
+            per_level: args.per_level,
+            seed: args.seed,
+            json: args.json,
+            out: args.out.as_deref(),
+        });
+    }
+    let Some(model) = &args.model else {
+        anyhow::bail!("give a model file, or --strategies");
+    };
     anyhow::ensure!(
         args.prompt_tokens > 0 && args.decode_tokens > 0 && args.batch > 0,
         "sizes must be positive"
     );
-    let bytes = crate::read_model(&args.model.model)?;
+    let bytes = crate::read_model(model)?;
     let origin = Instant::now();
     let now = || origin.elapsed().as_secs_f64();
     let report = bench::run(

@@ -5,6 +5,7 @@
 //! - `ponder tokenize MODEL TEXT`: token ids and pieces;
 //! - `ponder generate MODEL PROMPT`: greedy or sampled text, streamed, with tokens/s;
 //! - `ponder bench MODEL`: load time, prefill and decode speed, peak memory;
+//!   `ponder bench --strategies`: each strategy's speed on the built-in models;
 //! - `ponder problems`: (re)writes the shipped arithmetic problem sets in `public/problems`;
 //! - `ponder run LINK...`: replays experiments from share links on the built-in models;
 //! - `ponder eval LINK`: one experiment over a whole problem set, accuracy per level;
@@ -20,6 +21,7 @@ mod generate;
 mod inspect;
 mod problems;
 mod run;
+mod strategy_bench;
 mod sweep;
 mod tokenize;
 
@@ -48,7 +50,8 @@ enum Command {
     Tokenize(tokenize::Args),
     /// Generate text from a prompt.
     Generate(generate::Args),
-    /// Measure load time, prefill and decode speed, and peak memory.
+    /// Measure load time, prefill and decode speed, and peak memory; or, with
+    /// `--strategies`, each strategy's speed on the built-in models.
     Bench(bench::Args),
     /// Write the built-in task's held-out test and validation problem sets.
     Problems(problems::Args),

@@ -247,3 +247,61 @@ fn sweep_writes_its_tables_and_chart_and_reuses_samples_exactly() {
     );
     let _ = std::fs::remove_dir_all(&out);
 }
+
+#[test]
+fn bench_strategies_times_every_strategy_on_the_built_in_models() {
+    // One problem, budget 2: small enough for a debug build.
+    let dir = std::env::temp_dir().join(format!("ponder-bench-{}", std::process::id()));
+    let out = dir.join("strategies.json");
+    let (ok, stdout, err) = ponder(&[
+        "bench",
+        "--strategies",
+        "--budget",
+        "2",
+        "--per-level",
+        "1",
+        "--set",
+        "validation",
+        "--out",
+        out.to_str().expect("path"),
+    ]);
+    assert!(ok, "{err}");
+    let written = json(&std::fs::read_to_string(&out).expect("written"));
+    let rows = written.as_array().expect("rows");
+    let names: Vec<&str> = rows.iter().filter_map(|r| r["strategy"].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "majority",
+            "best-of-n",
+            "beam",
+            "lookahead",
+            "dvts",
+            "revisions",
+            "mix"
+        ]
+    );
+    for row in rows {
+        assert_eq!(row["budget"], 2, "{row}");
+        assert_eq!(row["problems"], 5, "{row}");
+        assert!(row["seconds"].as_f64().is_some_and(|s| s > 0.0), "{row}");
+        assert!(
+            row["compute"]["policy_tokens"]
+                .as_u64()
+                .is_some_and(|t| t > 0),
+            "{row}"
+        );
+    }
+    assert!(stdout.contains("s/problem"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bench_without_a_model_says_what_is_missing() {
+    let (ok, _, err) = ponder(&["bench"]);
+    assert!(!ok);
+    assert!(
+        err.contains("--strategies") || err.contains("MODEL"),
+        "{err}"
+    );
+}
