@@ -235,12 +235,7 @@ impl BeamSearch {
         let scored = rollout_values(run, &nodes, self.lookahead, self.aggregation)?;
         let mut values = Vec::with_capacity(live.len());
         for (b, (scores, value)) in live.iter_mut().zip(scored) {
-            b.candidate.scores = scores;
-            run.emit(Event::StepScored {
-                path: b.candidate.path.clone(),
-                scores: b.candidate.scores.clone(),
-                value,
-            });
+            run.keep_scores(&mut b.candidate, scores, value);
             values.push(value);
         }
         Ok(values)

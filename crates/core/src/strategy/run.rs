@@ -179,15 +179,21 @@ impl<'r, 'a, P: Policy, V: Verifier, T: Task> Run<'r, 'a, P, V, T> {
         let mut values = Vec::with_capacity(candidates.len());
         for (c, s) in candidates.iter_mut().zip(scores) {
             let value = aggregation.apply(&s);
-            c.scores = s;
-            self.emit(Event::StepScored {
-                path: c.path.clone(),
-                scores: c.scores.clone(),
-                value,
-            });
+            self.keep_scores(c, s, value);
             values.push(value);
         }
         Ok(values)
+    }
+
+    /// Stores a candidate's step scores and reports them, with the value it is ranked by,
+    /// as [`Event::StepScored`].
+    pub fn keep_scores(&mut self, candidate: &mut Candidate, scores: Vec<f32>, value: f32) {
+        candidate.scores = scores;
+        self.emit(Event::StepScored {
+            path: candidate.path.clone(),
+            scores: candidate.scores.clone(),
+            value,
+        });
     }
 
     /// Scores every step of each candidate (given as its path, its steps and the policy's
