@@ -1,10 +1,12 @@
 //! Ponder's own quantized matrix products for the block types that carry our models:
 //! Q4_0, Q4_1 and Q8_0 (SmolLM2's Q4_1 layers and Q8_0 embedding; Ponder's built-in models).
 //!
-//! Why our own: decoding is bandwidth- and unpacking-bound, and test-time compute decodes
-//! many sequences at once. These kernels read each weight row once per call and reuse it
-//! for every input row (sixteen sequences cost little more than one), and they use wasm
-//! SIMD in the browser.
+//! Why our own: test-time compute decodes many sequences at once. These kernels read each
+//! weight row once per call and unpack each weight block once per tile of four input rows,
+//! whose scales and minimum terms then take one vector operation per block; and they use
+//! wasm SIMD in the browser. Even one sequence is bound by arithmetic here, not by memory
+//! (SmolLM2's Q4_1 weights stream at under 4 GB/s at one sequence's decode speed), so a
+//! batch gains only what the tiling saves per multiply-add.
 //!
 //! As in llama.cpp, each input row is first quantized to 8 bits per block of 32 (one f32
 //! scale per block, and the block's scaled sum for the types with a minimum); a block's
@@ -140,6 +142,53 @@ fn quantize_row(x: &[f32]) -> Q8Row {
 /// Inputs handled together per pass over a weight row: their accumulators stay in
 /// registers while each weight block is unpacked once for all of them.
 const TILE: usize = 4;
+
+/// The inputs' per-block scales and minimum factors, regrouped by whole tile so that a
+/// block's values for the tile's inputs lie side by side: `[tile][block][TILE]`. The SIMD
+/// kernels then compute a whole tile's scales and minimum terms with one vector
+/// multiplication per block instead of one per input (a last, partial tile goes input by
+/// input).
+#[cfg_attr(
+    not(any(
+        target_arch = "x86_64",
+        all(target_arch = "wasm32", target_feature = "simd128")
+    )),
+    allow(dead_code)
+)]
+struct TileScales {
+    blocks: usize,
+    d: Vec<f32>,
+    s: Vec<f32>,
+}
+
+#[cfg_attr(
+    not(any(
+        target_arch = "x86_64",
+        all(target_arch = "wasm32", target_feature = "simd128")
+    )),
+    allow(dead_code)
+)]
+impl TileScales {
+    fn of(inputs: &[Q8Row], blocks: usize) -> TileScales {
+        let tiles = inputs.len() / TILE;
+        let mut d = vec![0f32; tiles * blocks * TILE];
+        let mut s = vec![0f32; tiles * blocks * TILE];
+        for (i, x) in inputs.iter().take(tiles * TILE).enumerate() {
+            let (tile, t) = (i / TILE, i % TILE);
+            for b in 0..blocks {
+                d[(tile * blocks + b) * TILE + t] = x.d[b];
+                s[(tile * blocks + b) * TILE + t] = x.s[b];
+            }
+        }
+        TileScales { blocks, d, s }
+    }
+
+    /// Pointers to a whole tile's scales and minimum factors (`blocks × TILE` f32 each).
+    fn tile(&self, tile: usize) -> (*const f32, *const f32) {
+        let at = tile * self.blocks * TILE;
+        (self.d[at..].as_ptr(), self.s[at..].as_ptr())
+    }
+}
 
 impl QMatrix {
     /// A matrix from GGML block bytes (`rows × cols / 32` blocks). `None` if the sizes
@@ -316,10 +365,55 @@ fn finish(a: [f32; 4], min_acc: f32) -> f32 {
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd_wasm {
-    //! The kernel with wasm SIMD (simd128), which every browser with WebGPU also has.
+    //! The kernel with wasm SIMD (simd128), which every browser with WebGPU also has. It
+    //! has the structure of the x86 kernel, operation for operation.
     use core::arch::wasm32::*;
 
-    use super::{finish, BlockType, Q8Row, QMatrix, BLOCK, TILE};
+    use super::{finish, BlockType, Q8Row, QMatrix, TileScales, BLOCK, TILE};
+
+    /// A block's 32 integers widened to 16 bits, in four vectors.
+    ///
+    /// # Safety
+    /// `block` is a block of `m`.
+    #[inline(always)]
+    unsafe fn unpack(m: &QMatrix, block: usize) -> [v128; 4] {
+        match m.ty {
+            BlockType::Q8_0 => {
+                let p = m.qs.as_ptr().add(block * 32) as *const v128;
+                let (a, b) = (v128_load(p), v128_load(p.add(1)));
+                [
+                    i16x8_extend_low_i8x16(a),
+                    i16x8_extend_high_i8x16(a),
+                    i16x8_extend_low_i8x16(b),
+                    i16x8_extend_high_i8x16(b),
+                ]
+            }
+            BlockType::Q4_0 | BlockType::Q4_1 => {
+                let bytes = v128_load(m.qs.as_ptr().add(block * 16) as *const v128);
+                let lo = v128_and(bytes, u8x16_splat(0x0f));
+                let hi = u8x16_shr(bytes, 4);
+                [
+                    u16x8_extend_low_u8x16(lo),
+                    u16x8_extend_high_u8x16(lo),
+                    u16x8_extend_low_u8x16(hi),
+                    u16x8_extend_high_u8x16(hi),
+                ]
+            }
+        }
+    }
+
+    /// The block's integer dot product with one input, in the four lanes of
+    /// `i32x4.dot_i16x8_s`.
+    ///
+    /// # Safety
+    /// `x` points at the input's 32 i16 of this block.
+    #[inline(always)]
+    unsafe fn lanes(w: &[v128; 4], x: *const v128) -> v128 {
+        let mut s = i32x4_dot_i16x8(w[0], v128_load(x));
+        s = i32x4_add(s, i32x4_dot_i16x8(w[1], v128_load(x.add(1))));
+        s = i32x4_add(s, i32x4_dot_i16x8(w[2], v128_load(x.add(2))));
+        i32x4_add(s, i32x4_dot_i16x8(w[3], v128_load(x.add(3))))
+    }
 
     pub(super) fn rows_into(
         m: &QMatrix,
@@ -330,65 +424,87 @@ mod simd_wasm {
     ) {
         let n = inputs.len();
         let blocks = m.cols / BLOCK;
-        for r in start..end {
-            for (tile, xs) in inputs.chunks(TILE).enumerate() {
-                let mut acc = [f32x4_splat(0.0); TILE];
-                let mut min_acc = [0f32; TILE];
-                for b in 0..blocks {
-                    let block = r * blocks + b;
-                    // SAFETY: `qs` holds 16 (4-bit types) or 32 (Q8_0) bytes per block and
-                    // each input row 32 i16 per block; v128 loads need no alignment.
-                    let w = unsafe {
-                        match m.ty {
-                            BlockType::Q8_0 => {
-                                let p = m.qs.as_ptr().add(block * 32) as *const v128;
-                                let (a, b) = (v128_load(p), v128_load(p.add(1)));
-                                [
-                                    i16x8_extend_low_i8x16(a),
-                                    i16x8_extend_high_i8x16(a),
-                                    i16x8_extend_low_i8x16(b),
-                                    i16x8_extend_high_i8x16(b),
-                                ]
-                            }
-                            BlockType::Q4_0 | BlockType::Q4_1 => {
-                                let bytes = v128_load(m.qs.as_ptr().add(block * 16) as *const v128);
-                                let lo = v128_and(bytes, u8x16_splat(0x0f));
-                                let hi = u8x16_shr(bytes, 4);
-                                [
-                                    u16x8_extend_low_u8x16(lo),
-                                    u16x8_extend_high_u8x16(lo),
-                                    u16x8_extend_low_u8x16(hi),
-                                    u16x8_extend_high_u8x16(hi),
-                                ]
+        let tiles = TileScales::of(inputs, blocks);
+        // SAFETY: `qs` holds 16 (4-bit types) or 32 (Q8_0) bytes per block, each input row
+        // 32 i16 per block and the tile scales TILE f32 per block; v128 loads need no
+        // alignment.
+        unsafe {
+            for r in start..end {
+                for (tile, xs) in inputs.chunks(TILE).enumerate() {
+                    let mut acc = [f32x4_splat(0.0); TILE];
+                    let mut min_acc = [0f32; TILE];
+                    if xs.len() == TILE {
+                        let x = [0, 1, 2, 3].map(|t| xs[t].q.as_ptr() as *const v128);
+                        (acc, min_acc) = whole_tile(m, r * blocks, blocks, x, tiles.tile(tile));
+                    } else {
+                        for b in 0..blocks {
+                            let block = r * blocks + b;
+                            let w = unpack(m, block);
+                            let (d, mn) = (m.d[block], m.m[block]);
+                            for (t, x) in xs.iter().enumerate() {
+                                let s = lanes(&w, x.q.as_ptr().add(b * BLOCK) as *const v128);
+                                let scale = f32x4_splat(d * x.d[b]);
+                                let scaled = f32x4_mul(f32x4_convert_i32x4(s), scale);
+                                acc[t] = f32x4_add(acc[t], scaled);
+                                min_acc[t] += mn * x.s[b];
                             }
                         }
-                    };
-                    let (d, mn) = (m.d[block], m.m[block]);
-                    for (t, x) in xs.iter().enumerate() {
-                        // SAFETY: as above.
-                        let lanes = unsafe {
-                            let xp = x.q.as_ptr().add(b * BLOCK) as *const v128;
-                            let mut s = i32x4_dot_i16x8(w[0], v128_load(xp));
-                            s = i32x4_add(s, i32x4_dot_i16x8(w[1], v128_load(xp.add(1))));
-                            s = i32x4_add(s, i32x4_dot_i16x8(w[2], v128_load(xp.add(2))));
-                            i32x4_add(s, i32x4_dot_i16x8(w[3], v128_load(xp.add(3))))
-                        };
-                        let scale = f32x4_splat(d * x.d[b]);
-                        acc[t] = f32x4_add(acc[t], f32x4_mul(f32x4_convert_i32x4(lanes), scale));
-                        min_acc[t] += mn * x.s[b];
                     }
-                }
-                for t in 0..xs.len() {
-                    let a = [
-                        f32x4_extract_lane::<0>(acc[t]),
-                        f32x4_extract_lane::<1>(acc[t]),
-                        f32x4_extract_lane::<2>(acc[t]),
-                        f32x4_extract_lane::<3>(acc[t]),
-                    ];
-                    out[(r - start) * n + tile * TILE + t] = finish(a, min_acc[t]);
+                    for t in 0..xs.len() {
+                        let a = [
+                            f32x4_extract_lane::<0>(acc[t]),
+                            f32x4_extract_lane::<1>(acc[t]),
+                            f32x4_extract_lane::<2>(acc[t]),
+                            f32x4_extract_lane::<3>(acc[t]),
+                        ];
+                        out[(r - start) * n + tile * TILE + t] = finish(a, min_acc[t]);
+                    }
                 }
             }
         }
+    }
+
+    /// One weight row against a whole tile of inputs, as the x86 kernel's `whole_tile`.
+    ///
+    /// # Safety
+    /// `first` is the row's first block; `x[t]` points at input t's `blocks × 32` i16;
+    /// `scales` is the tile's (`blocks × TILE` scales, then as many minimum factors).
+    #[inline(always)]
+    unsafe fn whole_tile(
+        m: &QMatrix,
+        first: usize,
+        blocks: usize,
+        x: [*const v128; TILE],
+        scales: (*const f32, *const f32),
+    ) -> ([v128; TILE], [f32; TILE]) {
+        let zero = f32x4_splat(0.0);
+        let (mut a0, mut a1, mut a2, mut a3) = (zero, zero, zero, zero);
+        let mut mins = zero;
+        let d = m.d.as_ptr().add(first);
+        let mn = m.m.as_ptr().add(first);
+        for b in 0..blocks {
+            let w = unpack(m, first + b);
+            let xd = v128_load(scales.0.add(b * TILE) as *const v128);
+            let xsum = v128_load(scales.1.add(b * TILE) as *const v128);
+            let sc = f32x4_mul(f32x4_splat(*d.add(b)), xd);
+            mins = f32x4_add(mins, f32x4_mul(f32x4_splat(*mn.add(b)), xsum));
+            let at = b * BLOCK / 8;
+            let s0 = f32x4_convert_i32x4(lanes(&w, x[0].add(at)));
+            a0 = f32x4_add(a0, f32x4_mul(s0, i32x4_shuffle::<0, 0, 0, 0>(sc, sc)));
+            let s1 = f32x4_convert_i32x4(lanes(&w, x[1].add(at)));
+            a1 = f32x4_add(a1, f32x4_mul(s1, i32x4_shuffle::<1, 1, 1, 1>(sc, sc)));
+            let s2 = f32x4_convert_i32x4(lanes(&w, x[2].add(at)));
+            a2 = f32x4_add(a2, f32x4_mul(s2, i32x4_shuffle::<2, 2, 2, 2>(sc, sc)));
+            let s3 = f32x4_convert_i32x4(lanes(&w, x[3].add(at)));
+            a3 = f32x4_add(a3, f32x4_mul(s3, i32x4_shuffle::<3, 3, 3, 3>(sc, sc)));
+        }
+        let min_acc = [
+            f32x4_extract_lane::<0>(mins),
+            f32x4_extract_lane::<1>(mins),
+            f32x4_extract_lane::<2>(mins),
+            f32x4_extract_lane::<3>(mins),
+        ];
+        ([a0, a1, a2, a3], min_acc)
     }
 }
 
@@ -398,7 +514,53 @@ mod simd_x86 {
     //! `i32x4.dot_i16x8_s`.
     use core::arch::x86_64::*;
 
-    use super::{finish, BlockType, Q8Row, QMatrix, BLOCK, TILE};
+    use super::{finish, BlockType, Q8Row, QMatrix, TileScales, BLOCK, TILE};
+
+    /// A block's 32 integers widened to 16 bits, in four vectors.
+    ///
+    /// # Safety
+    /// `block` is a block of `m`.
+    #[inline(always)]
+    unsafe fn unpack(m: &QMatrix, block: usize) -> [__m128i; 4] {
+        match m.ty {
+            BlockType::Q8_0 => {
+                let p = m.qs.as_ptr().add(block * 32) as *const __m128i;
+                let (a, c) = (_mm_loadu_si128(p), _mm_loadu_si128(p.add(1)));
+                // Sign-extend bytes to 16 bits: duplicate, then shift right.
+                [
+                    _mm_srai_epi16(_mm_unpacklo_epi8(a, a), 8),
+                    _mm_srai_epi16(_mm_unpackhi_epi8(a, a), 8),
+                    _mm_srai_epi16(_mm_unpacklo_epi8(c, c), 8),
+                    _mm_srai_epi16(_mm_unpackhi_epi8(c, c), 8),
+                ]
+            }
+            BlockType::Q4_0 | BlockType::Q4_1 => {
+                let low_nibbles = _mm_set1_epi8(0x0f);
+                let zero = _mm_setzero_si128();
+                let bytes = _mm_loadu_si128(m.qs.as_ptr().add(block * 16) as *const __m128i);
+                let lo = _mm_and_si128(bytes, low_nibbles);
+                let hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), low_nibbles);
+                [
+                    _mm_unpacklo_epi8(lo, zero),
+                    _mm_unpackhi_epi8(lo, zero),
+                    _mm_unpacklo_epi8(hi, zero),
+                    _mm_unpackhi_epi8(hi, zero),
+                ]
+            }
+        }
+    }
+
+    /// The block's integer dot product with one input, in the four lanes of `pmaddwd`.
+    ///
+    /// # Safety
+    /// `x` points at the input's 32 i16 of this block.
+    #[inline(always)]
+    unsafe fn lanes(w: &[__m128i; 4], x: *const __m128i) -> __m128i {
+        let mut s = _mm_madd_epi16(w[0], _mm_loadu_si128(x));
+        s = _mm_add_epi32(s, _mm_madd_epi16(w[1], _mm_loadu_si128(x.add(1))));
+        s = _mm_add_epi32(s, _mm_madd_epi16(w[2], _mm_loadu_si128(x.add(2))));
+        _mm_add_epi32(s, _mm_madd_epi16(w[3], _mm_loadu_si128(x.add(3))))
+    }
 
     pub(super) fn rows_into(
         m: &QMatrix,
@@ -409,54 +571,29 @@ mod simd_x86 {
     ) {
         let n = inputs.len();
         let blocks = m.cols / BLOCK;
+        let tiles = TileScales::of(inputs, blocks);
         // SAFETY: SSE2 is always present on x86-64. `qs` holds 16 (4-bit types) or 32
-        // (Q8_0) bytes per block and each input row 32 i16 per block; all loads are
-        // unaligned loads within those ranges.
+        // (Q8_0) bytes per block, each input row 32 i16 per block and the tile scales
+        // TILE f32 per block; all loads are unaligned loads within those ranges.
         unsafe {
-            let low_nibbles = _mm_set1_epi8(0x0f);
-            let zero = _mm_setzero_si128();
             for r in start..end {
                 for (tile, xs) in inputs.chunks(TILE).enumerate() {
                     let mut acc = [_mm_setzero_ps(); TILE];
                     let mut min_acc = [0f32; TILE];
-                    for b in 0..blocks {
-                        let block = r * blocks + b;
-                        let w = match m.ty {
-                            BlockType::Q8_0 => {
-                                let p = m.qs.as_ptr().add(block * 32) as *const __m128i;
-                                let (a, c) = (_mm_loadu_si128(p), _mm_loadu_si128(p.add(1)));
-                                // Sign-extend bytes to 16 bits: duplicate, then shift right.
-                                [
-                                    _mm_srai_epi16(_mm_unpacklo_epi8(a, a), 8),
-                                    _mm_srai_epi16(_mm_unpackhi_epi8(a, a), 8),
-                                    _mm_srai_epi16(_mm_unpacklo_epi8(c, c), 8),
-                                    _mm_srai_epi16(_mm_unpackhi_epi8(c, c), 8),
-                                ]
+                    if xs.len() == TILE {
+                        let x = [0, 1, 2, 3].map(|t| xs[t].q.as_ptr() as *const __m128i);
+                        (acc, min_acc) = whole_tile(m, r * blocks, blocks, x, tiles.tile(tile));
+                    } else {
+                        for b in 0..blocks {
+                            let block = r * blocks + b;
+                            let w = unpack(m, block);
+                            let (d, mn) = (m.d[block], m.m[block]);
+                            for (t, x) in xs.iter().enumerate() {
+                                let s = lanes(&w, x.q.as_ptr().add(b * BLOCK) as *const __m128i);
+                                let scale = _mm_set1_ps(d * x.d[b]);
+                                acc[t] = _mm_add_ps(acc[t], _mm_mul_ps(_mm_cvtepi32_ps(s), scale));
+                                min_acc[t] += mn * x.s[b];
                             }
-                            BlockType::Q4_0 | BlockType::Q4_1 => {
-                                let bytes = _mm_loadu_si128(
-                                    m.qs.as_ptr().add(block * 16) as *const __m128i
-                                );
-                                let lo = _mm_and_si128(bytes, low_nibbles);
-                                let hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), low_nibbles);
-                                [
-                                    _mm_unpacklo_epi8(lo, zero),
-                                    _mm_unpackhi_epi8(lo, zero),
-                                    _mm_unpacklo_epi8(hi, zero),
-                                    _mm_unpackhi_epi8(hi, zero),
-                                ]
-                            }
-                        };
-                        let (d, mn) = (m.d[block], m.m[block]);
-                        for (t, x) in xs.iter().enumerate() {
-                            let xp = x.q.as_ptr().add(b * BLOCK) as *const __m128i;
-                            let mut s = _mm_madd_epi16(w[0], _mm_loadu_si128(xp));
-                            s = _mm_add_epi32(s, _mm_madd_epi16(w[1], _mm_loadu_si128(xp.add(1))));
-                            s = _mm_add_epi32(s, _mm_madd_epi16(w[2], _mm_loadu_si128(xp.add(2))));
-                            s = _mm_add_epi32(s, _mm_madd_epi16(w[3], _mm_loadu_si128(xp.add(3))));
-                            let scale = _mm_set1_ps(d * x.d[b]);
-                            acc[t] = _mm_add_ps(acc[t], _mm_mul_ps(_mm_cvtepi32_ps(s), scale));
-                            min_acc[t] += mn * x.s[b];
                         }
                     }
                     for t in 0..xs.len() {
@@ -467,6 +604,53 @@ mod simd_x86 {
                 }
             }
         }
+    }
+
+    /// One weight row against a whole tile of inputs: each block is unpacked once, and
+    /// the tile's scales and minimum terms take one vector multiplication per block, one
+    /// input per lane (the same single multiplications and additions as input by input).
+    ///
+    /// # Safety
+    /// `first` is the row's first block; `x[t]` points at input t's `blocks × 32` i16;
+    /// `scales` is the tile's (`blocks × TILE` scales, then as many minimum factors).
+    #[inline(always)]
+    unsafe fn whole_tile(
+        m: &QMatrix,
+        first: usize,
+        blocks: usize,
+        x: [*const __m128i; TILE],
+        scales: (*const f32, *const f32),
+    ) -> ([__m128; TILE], [f32; TILE]) {
+        let (mut a0, mut a1, mut a2, mut a3) = (
+            _mm_setzero_ps(),
+            _mm_setzero_ps(),
+            _mm_setzero_ps(),
+            _mm_setzero_ps(),
+        );
+        let mut mins = _mm_setzero_ps();
+        let d = m.d.as_ptr().add(first);
+        let mn = m.m.as_ptr().add(first);
+        for b in 0..blocks {
+            let w = unpack(m, first + b);
+            let sc = _mm_mul_ps(_mm_set1_ps(*d.add(b)), _mm_loadu_ps(scales.0.add(b * TILE)));
+            let terms = _mm_mul_ps(
+                _mm_set1_ps(*mn.add(b)),
+                _mm_loadu_ps(scales.1.add(b * TILE)),
+            );
+            mins = _mm_add_ps(mins, terms);
+            let at = b * BLOCK / 8;
+            let s0 = _mm_cvtepi32_ps(lanes(&w, x[0].add(at)));
+            a0 = _mm_add_ps(a0, _mm_mul_ps(s0, _mm_shuffle_ps::<0x00>(sc, sc)));
+            let s1 = _mm_cvtepi32_ps(lanes(&w, x[1].add(at)));
+            a1 = _mm_add_ps(a1, _mm_mul_ps(s1, _mm_shuffle_ps::<0x55>(sc, sc)));
+            let s2 = _mm_cvtepi32_ps(lanes(&w, x[2].add(at)));
+            a2 = _mm_add_ps(a2, _mm_mul_ps(s2, _mm_shuffle_ps::<0xaa>(sc, sc)));
+            let s3 = _mm_cvtepi32_ps(lanes(&w, x[3].add(at)));
+            a3 = _mm_add_ps(a3, _mm_mul_ps(s3, _mm_shuffle_ps::<0xff>(sc, sc)));
+        }
+        let mut min_acc = [0f32; TILE];
+        _mm_storeu_ps(min_acc.as_mut_ptr(), mins);
+        ([a0, a1, a2, a3], min_acc)
     }
 }
 
