@@ -37,7 +37,9 @@ pub struct Compute {
     pub verifier_tokens_estimated: bool,
     pub policy_parameters: u64,
     pub verifier_parameters: u64,
-    /// `Policy::step` calls made (each a batched forward pass per token).
+    /// Rounds of stepping: each time the strategy continued a group of sequences
+    /// together (one or more `Policy::step` calls, as `max_batch` splits the group, so the
+    /// count does not depend on batching).
     pub policy_calls: u64,
     /// `Verifier::score` calls made.
     pub verifier_calls: u64,

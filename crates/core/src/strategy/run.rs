@@ -123,6 +123,9 @@ impl<'r, 'a, P: Policy, V: Verifier, T: Task> Run<'r, 'a, P, V, T> {
             stop.at_newline = false;
         }
         let mut outputs = Vec::with_capacity(items.len());
+        if !items.is_empty() {
+            self.compute.policy_calls += 1;
+        }
         for chunk in items.chunks(self.ctx.max_batch.max(1)) {
             let requests: Vec<StepRequest> = chunk
                 .iter()
@@ -219,6 +222,7 @@ impl<'r, 'a, P: Policy, V: Verifier, T: Task> Run<'r, 'a, P, V, T> {
             .verifier
             .score(&question, &steps)
             .map_err(|e| StrategyError::Verifier(Box::new(e)))?;
+        self.compute.verifier_calls += 1;
         if scores.len() != candidates.len() {
             return Err(StrategyError::VerifierCount {
                 expected: candidates.len(),
