@@ -2,9 +2,10 @@
 //! summary (mean and spread over seeds, per level and overall) as CSV and JSON, and an
 //! accuracy-versus-budget chart as SVG.
 //!
-//! Majority voting and best-of-N reuse one run at the largest budget for every smaller
-//! one (`ponder_core::strategy::subsample`: exact, the paper's practice); the other
-//! strategies run once per budget. Every run is the spec `strategy=…&n=budget&seed=…`
+//! Majority voting, best-of-N and DVTS reuse one run at the largest budget for every
+//! smaller one (`ponder_core::strategy::subsample`: exact, the paper's practice; DVTS
+//! falls back to its own runs where the widths differ); the other strategies run once per
+//! budget. Every run is the spec `strategy=…&n=budget&seed=…`
 //! with defaults otherwise, so any row can be replayed with `ponder run`.
 
 use std::collections::BTreeMap;
@@ -15,7 +16,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use ponder_core::spec::{ExperimentSpec, StrategyKind};
-use ponder_core::strategy::subsample::{prefix_compute, select_prefix};
+use ponder_core::strategy::subsample::{dvts_prefix, prefix_compute, select_prefix};
 use ponder_core::strategy::Selection;
 use ponder_core::Compute;
 use serde_json::json;
@@ -108,13 +109,23 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .copied()
         .filter(|k| !parallel.contains(k))
         .collect();
-    // Work in generations, for the progress bar.
+    // Work in generations, for the progress bar: parallel sampling and DVTS run once at
+    // the largest budget.
+    let runs_once = |k: &StrategyKind| *k == StrategyKind::Dvts;
     let per_problem: u64 = if parallel.is_empty() {
         0
     } else {
         u64::from(max_budget)
-    } + others.len() as u64
-        * args.budgets.iter().map(|&b| u64::from(b)).sum::<u64>();
+    } + others
+        .iter()
+        .map(|k| {
+            if runs_once(k) {
+                u64::from(max_budget)
+            } else {
+                args.budgets.iter().map(|&b| u64::from(b)).sum::<u64>()
+            }
+        })
+        .sum::<u64>();
     let total_work = per_problem * chosen.len() as u64 * args.seeds.len() as u64;
     let mut done_work = 0u64;
     let started = Instant::now();
@@ -126,7 +137,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             let mut progress = |work: u64| {
                 done_work += work;
                 let elapsed = started.elapsed().as_secs_f64();
-                let left = elapsed / done_work.max(1) as f64 * (total_work - done_work) as f64;
+                let left =
+                    elapsed / done_work.max(1) as f64 * total_work.saturating_sub(done_work) as f64;
                 eprint!(
                     "\r[{:>3}%] seed {seed}, problem {i}: {:.0} s elapsed, about {:.0} s left   ",
                     done_work * 100 / total_work.max(1),
@@ -176,7 +188,49 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 progress(u64::from(max_budget));
             }
             for &kind in &others {
+                // DVTS runs once at the largest budget; its first subtrees are the runs at
+                // the smaller ones (`subsample::dvts_prefix`).
+                let reused = (kind == StrategyKind::Dvts).then(|| {
+                    let spec = ExperimentSpec {
+                        seed,
+                        problem: i as u64,
+                        strategy: kind,
+                        n: max_budget,
+                        ..ExperimentSpec::default()
+                    };
+                    let outcome = run_spec(
+                        &spec,
+                        &problems[i],
+                        &mut policy,
+                        &mut reviser,
+                        &mut verifier,
+                    );
+                    (spec, outcome)
+                });
                 for &budget in &args.budgets {
+                    if let Some((spec, Ok(outcome))) = &reused {
+                        if let Some((selected, compute)) =
+                            dvts_prefix(outcome, budget as usize, spec.width, spec.agg, spec.select)
+                        {
+                            rows.push(Row {
+                                seed,
+                                strategy: kind,
+                                budget,
+                                problem: i,
+                                level,
+                                correct: selected.answer.as_deref() == Some(truth.as_str()),
+                                compute,
+                                skipped: None,
+                                error: None,
+                            });
+                            progress(if budget == max_budget {
+                                u64::from(max_budget)
+                            } else {
+                                0
+                            });
+                            continue;
+                        }
+                    }
                     let mut spec = ExperimentSpec {
                         seed,
                         problem: i as u64,

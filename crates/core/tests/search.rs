@@ -396,6 +396,10 @@ fn dvts_grows_independent_greedy_subtrees_and_returns_all_their_leaves() {
         (2 + 2 + 2 + 3 + 2 + 3) + (3 + 3 + 2)
     );
     assert_eq!(calls, [6, 3]);
+    assert_eq!(
+        (out.compute.policy_calls, out.compute.verifier_calls),
+        (2, 2)
+    );
     assert_eq!(out.compute.verifier_tokens, (1 + 14) + (1 + 5 + 5 + 4));
 }
 
@@ -432,4 +436,81 @@ fn dvts_spreads_uneven_budgets_over_subtrees() {
     };
     let sizes: Vec<usize> = subtrees.iter().map(|s| s.candidates.len()).collect();
     assert_eq!(sizes, [3, 3, 2]);
+}
+
+#[test]
+fn the_first_subtrees_of_a_larger_dvts_run_are_the_smaller_run() {
+    use ponder_core::strategy::subsample::dvts_prefix;
+    use ponder_core::strategy::StepAggregation;
+    let run = |dvts: Dvts| {
+        let mut policy = ScriptedPolicy::new(POLICY_PARAMS, common::hashing_script);
+        let mut verifier = tag_verifier(VERIFIER_PARAMS);
+        let mut ctx = Context::new(&mut policy, &mut verifier, &LineTask, PROBLEM)
+            .with_seed(SEED)
+            .with_problem_id(PROBLEM_ID);
+        dvts.run(&mut ctx).expect("runs")
+    };
+    for selection in [Selection::Weighted, Selection::Naive] {
+        let large = run(Dvts {
+            selection,
+            ..Dvts::new(12, BeamWidth::Fixed(3))
+        });
+        for n in [3, 6, 9, 12] {
+            let small = run(Dvts {
+                selection,
+                ..Dvts::new(n, BeamWidth::Fixed(3))
+            });
+            let (selected, compute) = dvts_prefix(
+                &large,
+                n,
+                BeamWidth::Fixed(3),
+                StepAggregation::Last,
+                selection,
+            )
+            .expect("same widths");
+            assert_eq!(selected.answer, small.answer, "{selection:?} n={n}");
+            assert_eq!(selected.votes, small.votes, "{selection:?} n={n}");
+            assert_eq!(compute.generations, small.compute.generations);
+            assert_eq!(compute.policy_tokens, small.compute.policy_tokens, "n={n}");
+            // The verifier's tokens: exact here, where the verifier reads the question once
+            // per call and counts tokens as the policy does; flagged as estimated where
+            // subtrees were dropped.
+            assert_eq!(
+                compute.verifier_tokens, small.compute.verifier_tokens,
+                "n={n}"
+            );
+            assert_eq!(
+                compute.verifier_calls, small.compute.verifier_calls,
+                "n={n}"
+            );
+            assert_eq!(compute.verifier_tokens_estimated, n < 12);
+        }
+    }
+    // A width that grows with N gives the smaller run other subtrees: no reuse.
+    let sqrt = run(Dvts::new(16, BeamWidth::Sqrt));
+    assert!(dvts_prefix(
+        &sqrt,
+        4,
+        BeamWidth::Sqrt,
+        StepAggregation::Last,
+        Selection::Weighted
+    )
+    .is_none());
+    // Nor from another strategy's outcome.
+    let beam = {
+        let mut policy = ScriptedPolicy::new(POLICY_PARAMS, common::hashing_script);
+        let mut verifier = tag_verifier(VERIFIER_PARAMS);
+        let mut ctx = Context::new(&mut policy, &mut verifier, &LineTask, PROBLEM);
+        BeamSearch::new(4, BeamWidth::Fixed(2))
+            .run(&mut ctx)
+            .expect("runs")
+    };
+    assert!(dvts_prefix(
+        &beam,
+        2,
+        BeamWidth::Fixed(2),
+        StepAggregation::Last,
+        Selection::Weighted
+    )
+    .is_none());
 }

@@ -35,6 +35,14 @@ pub struct Subtree {
     pub greedy_path: Vec<Path>,
     /// Indices of this subtree's final candidates in the outcome.
     pub candidates: Vec<usize>,
+    /// Tokens the policy sampled in this subtree, pruned continuations included.
+    #[serde(default)]
+    pub policy_tokens: u64,
+    /// The policy-token length of every continuation of this subtree each time the
+    /// verifier scored it: what the verifier read of this subtree beyond the question
+    /// (see [`super::subsample::dvts_prefix`]).
+    #[serde(default)]
+    pub scored_tokens: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,6 +104,8 @@ impl Dvts {
                 width,
                 greedy_path: Vec::new(),
                 candidates: Vec::new(),
+                policy_tokens: 0,
+                scored_tokens: 0,
             });
         }
         run.release(root);
@@ -135,10 +145,14 @@ impl Dvts {
                 })
                 .collect();
             let outputs = run.step(&items, run.sampling(), last_round, true)?;
-            for ((_, c), out) in children.iter_mut().zip(outputs) {
+            for ((s, c), out) in children.iter_mut().zip(outputs) {
+                subtrees[*s].policy_tokens += out.tokens as u64;
                 c.candidate.steps.push(out.text);
                 c.candidate.step_tokens.push(out.tokens);
                 c.candidate.finish = out.finish;
+            }
+            for (s, c) in &children {
+                subtrees[*s].scored_tokens += c.candidate.tokens() as u64;
             }
             let values = run.score_candidates(
                 children.iter_mut().map(|(_, c)| &mut c.candidate).collect(),

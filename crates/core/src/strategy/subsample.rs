@@ -1,5 +1,6 @@
 //! One parallel run reused for every smaller budget, as the paper evaluates best-of-N
-//! (search-and-learn samples 256 and subsamples).
+//! (search-and-learn samples 256 and subsamples); and one DVTS run reused the same way,
+//! subtree by subtree.
 //!
 //! Why this is exact, not an approximation: majority voting and best-of-N draw attempt
 //! `i` from the same stream at the same path (`[i]`) whatever N is, so the first n
@@ -11,8 +12,10 @@
 use crate::accounting::Compute;
 
 use super::aggregate::StepAggregation;
+use super::beam::BeamWidth;
+use super::dvts::{Dvts, Subtree};
 use super::vote::{select, Ballot, Selected, Selection};
-use super::Outcome;
+use super::{Outcome, Trace};
 
 /// The selection a run at budget `n` makes, from a parallel run's `outcome` at a budget
 /// of at least `n`. `aggregation` is ignored for majority voting.
@@ -78,4 +81,65 @@ pub fn prefix_compute(outcome: &Outcome, n: usize, selection: Selection) -> Comp
             || (dropped > 0 && total.verifier_tokens > 0),
         ..base
     }
+}
+
+/// The selection and compute of DVTS at budget `n` and width `width`, from a DVTS run at a
+/// larger budget with the same width; `None` when the run is not DVTS or its first
+/// subtrees do not have the widths a run at `n` would give them (a width that grows with
+/// N, or budgets that M does not divide alike).
+///
+/// Exact for the same reason as best-of-N: subtree `s` draws every step from the keys
+/// under path `[s]` whatever N is, and the PRM scores each continuation on its own, so the
+/// first subtrees of a larger run are the subtrees of the smaller one, and their final
+/// candidates come first in the outcome. Policy tokens are exact (each subtree counts its
+/// own, pruned continuations included); the verifier's tokens are the kept subtrees'
+/// scored tokens plus the question once per round they were scored in (exact when the
+/// policy and the verifier share a tokenizer and read the question once per call), flagged
+/// as estimated when subtrees were dropped.
+pub fn dvts_prefix(
+    outcome: &Outcome,
+    n: usize,
+    width: BeamWidth,
+    aggregation: StepAggregation,
+    selection: Selection,
+) -> Option<(Selected, Compute)> {
+    let Trace::Dvts { subtrees } = &outcome.trace else {
+        return None;
+    };
+    let widths = Dvts::new(n, width).subtree_widths();
+    let kept = subtrees.get(..widths.len())?;
+    if kept.iter().map(|s| s.width).ne(widths.iter().copied())
+        || kept.iter().map(|s| s.candidates.len()).sum::<usize>() != n
+    {
+        return None;
+    }
+    let selected = select_prefix(outcome, n, aggregation, selection);
+    let total = &outcome.compute;
+    let dropped = kept.len() < subtrees.len();
+    // Every scoring call reads the question once and each continuation's steps: the
+    // question's share is what the calls read beyond the continuations. The smaller run
+    // makes one call per round while any of its subtrees is open.
+    let scored = |ss: &[Subtree]| ss.iter().map(|s| s.scored_tokens).sum::<u64>();
+    let rounds = |ss: &[Subtree]| ss.iter().map(|s| s.greedy_path.len() as u64 + 1).max();
+    let calls = rounds(kept).unwrap_or(0);
+    let (verifier_tokens, verifier_calls) = if !dropped || total.verifier_calls == 0 {
+        (total.verifier_tokens, total.verifier_calls)
+    } else {
+        let question = total.verifier_tokens.saturating_sub(scored(subtrees)) as f64
+            / total.verifier_calls as f64;
+        (
+            scored(kept) + (question * calls as f64).round() as u64,
+            calls,
+        )
+    };
+    let compute = Compute {
+        generations: n as u64,
+        policy_tokens: kept.iter().map(|s| s.policy_tokens).sum(),
+        verifier_tokens,
+        verifier_tokens_estimated: total.verifier_tokens_estimated
+            || (dropped && total.verifier_tokens > 0),
+        verifier_calls,
+        ..*total
+    };
+    Some((selected, compute))
 }
