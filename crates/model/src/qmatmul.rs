@@ -130,7 +130,7 @@ fn quantize_row(x: &[f32]) -> Q8Row {
         let inv = if d != 0.0 { 1.0 / d } else { 0.0 };
         let mut sum = 0i32;
         for (q, &v) in row.q[b * BLOCK..(b + 1) * BLOCK].iter_mut().zip(xs) {
-            let r = (v * inv).round() as i32;
+            let r = round_small(v * inv);
             *q = r as i16;
             sum += r;
         }
@@ -138,6 +138,16 @@ fn quantize_row(x: &[f32]) -> Q8Row {
         row.s.push(d * sum as f32);
     }
     row
+}
+
+/// `x.round() as i32` (halves away from zero) for |x| < 2^23, without the library call
+/// `f32::round` becomes on x86-64's baseline and on wasm. Exact: the truncation and the
+/// fraction `x − trunc(x)` are exact in that range. NaN gives 0, as the cast does.
+#[inline(always)]
+fn round_small(x: f32) -> i32 {
+    let t = x as i32;
+    let fraction = x - t as f32;
+    t + i32::from(fraction >= 0.5) - i32::from(fraction <= -0.5)
 }
 
 /// Inputs handled together per pass over a weight row: their accumulators stay in
@@ -737,6 +747,26 @@ mod tests {
                 out.extend((0..16).map(|i| n[i] | (n[i + 16] << 4)));
                 (out, n.iter().map(|&q| d * f32::from(q) + m).collect())
             }
+        }
+    }
+
+    #[test]
+    fn small_rounding_equals_the_library_round() {
+        let mut xs: Vec<f32> = (-1300..=1300).map(|i| i as f32 / 10.0).collect();
+        xs.extend((-260..=260).map(|i| i as f32 * 0.5));
+        xs.extend(values(10_000, 17).iter().map(|v| v * 127.0));
+        for x in [
+            0.49999997f32,
+            -0.49999997,
+            1.4999999,
+            126.50001,
+            -0.0,
+            f32::NAN,
+        ] {
+            xs.push(x);
+        }
+        for x in xs {
+            assert_eq!(round_small(x), x.round() as i32, "{x}");
         }
     }
 
