@@ -141,11 +141,14 @@ fn quantize_row(x: &[f32]) -> Q8Row {
     row
 }
 
-/// `x.round() as i32` (halves away from zero) for |x| < 2^23, without the library call
-/// `f32::round` becomes on x86-64's baseline and on wasm. Exact: the truncation and the
-/// fraction `x − trunc(x)` are exact in that range. NaN gives 0, as the cast does.
+/// `x.round() as i32` (halves away from zero) for an input scaled to ±127, without the
+/// library call `f32::round` becomes on x86-64's baseline and on wasm. Exact: the
+/// truncation and the fraction `x − trunc(x)` are exact in that range. Values past ±127
+/// (an infinite scale from a block of subnormal values) are clamped to it; NaN gives 0, as
+/// the cast does.
 #[inline(always)]
 fn round_small(x: f32) -> i32 {
+    let x = x.clamp(-127.0, 127.0);
     let t = x as i32;
     let fraction = x - t as f32;
     t + i32::from(fraction >= 0.5) - i32::from(fraction <= -0.5)
@@ -893,8 +896,8 @@ mod tests {
 
     #[test]
     fn small_rounding_equals_the_library_round() {
-        let mut xs: Vec<f32> = (-1300..=1300).map(|i| i as f32 / 10.0).collect();
-        xs.extend((-260..=260).map(|i| i as f32 * 0.5));
+        let mut xs: Vec<f32> = (-1270..=1270).map(|i| i as f32 / 10.0).collect();
+        xs.extend((-254..=254).map(|i| i as f32 * 0.5));
         xs.extend(values(10_000, 17).iter().map(|v| v * 127.0));
         for x in [
             0.49999997f32,
@@ -909,6 +912,14 @@ mod tests {
         for x in xs {
             assert_eq!(round_small(x), x.round() as i32, "{x}");
         }
+        // A block of tiny values has a subnormal scale and an infinite inverse: its inputs
+        // are clamped to ±127, not wrapped past i32.
+        assert_eq!(round_small(f32::INFINITY), 127);
+        assert_eq!(round_small(f32::NEG_INFINITY), -127);
+        let tiny = [1e-38f32; BLOCK];
+        let row = quantize_row(&tiny);
+        assert!((1.0 / row.d[0]).is_infinite());
+        assert!(row.q.iter().all(|&q| q == 127), "{:?}", row.q);
     }
 
     #[test]
