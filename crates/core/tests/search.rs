@@ -483,9 +483,19 @@ fn the_first_subtrees_of_a_larger_dvts_run_are_the_smaller_run() {
                 compute.verifier_calls, small.compute.verifier_calls,
                 "n={n}"
             );
+            assert_eq!(compute.policy_calls, small.compute.policy_calls, "n={n}");
             assert_eq!(compute.verifier_tokens_estimated, n < 12);
         }
     }
+    let large = run(Dvts::new(12, BeamWidth::Fixed(3)));
+    let zero = dvts_prefix(
+        &large,
+        0,
+        BeamWidth::Fixed(3),
+        StepAggregation::Last,
+        Selection::Weighted,
+    );
+    assert!(zero.is_none());
     // A width that grows with N gives the smaller run other subtrees: no reuse.
     let sqrt = run(Dvts::new(16, BeamWidth::Sqrt));
     assert!(dvts_prefix(

@@ -84,9 +84,10 @@ pub fn prefix_compute(outcome: &Outcome, n: usize, selection: Selection) -> Comp
 }
 
 /// The selection and compute of DVTS at budget `n` and width `width`, from a DVTS run at a
-/// larger budget with the same width; `None` when the run is not DVTS or its first
-/// subtrees do not have the widths a run at `n` would give them (a width that grows with
-/// N, or budgets that M does not divide alike).
+/// larger budget with the same width, round limit and aggregation (the caller's to
+/// ensure: the aggregation steers each subtree's greedy choice); `None` when `n` is 0, the
+/// run is not DVTS, or its first subtrees do not have the widths a run at `n` would give
+/// them (a width that grows with N, or budgets that M does not divide alike).
 ///
 /// Exact for the same reason as best-of-N: subtree `s` draws every step from the keys
 /// under path `[s]` whatever N is, and the PRM scores each continuation on its own, so the
@@ -106,6 +107,9 @@ pub fn dvts_prefix(
     let Trace::Dvts { subtrees } = &outcome.trace else {
         return None;
     };
+    if n == 0 {
+        return None;
+    }
     let widths = Dvts::new(n, width).subtree_widths();
     let kept = subtrees.get(..widths.len())?;
     if kept.iter().map(|s| s.width).ne(widths.iter().copied())
@@ -122,6 +126,8 @@ pub fn dvts_prefix(
     let scored = |ss: &[Subtree]| ss.iter().map(|s| s.scored_tokens).sum::<u64>();
     let rounds = |ss: &[Subtree]| ss.iter().map(|s| s.greedy_path.len() as u64 + 1).max();
     let calls = rounds(kept).unwrap_or(0);
+    // DVTS steps its open subtrees together once per round, as it scores them.
+    let policy_calls = if dropped { calls } else { total.policy_calls };
     let (verifier_tokens, verifier_calls) = if !dropped || total.verifier_calls == 0 {
         (total.verifier_tokens, total.verifier_calls)
     } else {
@@ -138,6 +144,7 @@ pub fn dvts_prefix(
         verifier_tokens,
         verifier_tokens_estimated: total.verifier_tokens_estimated
             || (dropped && total.verifier_tokens > 0),
+        policy_calls,
         verifier_calls,
         ..*total
     };
