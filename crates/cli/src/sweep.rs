@@ -17,7 +17,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use ponder_core::spec::{ExperimentSpec, StrategyKind};
 use ponder_core::strategy::subsample::{dvts_prefix, prefix_compute, select_prefix};
-use ponder_core::strategy::Selection;
+use ponder_core::strategy::{BeamWidth, Dvts, Selection};
 use ponder_core::Compute;
 use serde_json::json;
 
@@ -111,19 +111,23 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .collect();
     // Work in generations, for the progress bar: parallel sampling and DVTS run once at
     // the largest budget.
-    let runs_once = |k: &StrategyKind| *k == StrategyKind::Dvts;
+    let dvts_width = ExperimentSpec::default().width;
     let per_problem: u64 = if parallel.is_empty() {
         0
     } else {
         u64::from(max_budget)
     } + others
         .iter()
-        .map(|k| {
-            if runs_once(k) {
-                u64::from(max_budget)
-            } else {
-                args.budgets.iter().map(|&b| u64::from(b)).sum::<u64>()
-            }
+        .map(|&k| {
+            args.budgets
+                .iter()
+                .filter(|&&b| {
+                    k != StrategyKind::Dvts
+                        || b == max_budget
+                        || !dvts_reuses(b, max_budget, dvts_width)
+                })
+                .map(|&b| u64::from(b))
+                .sum::<u64>()
         })
         .sum::<u64>();
     let total_work = per_problem * chosen.len() as u64 * args.seeds.len() as u64;
@@ -190,28 +194,48 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             for &kind in &others {
                 // DVTS runs once at the largest budget; its first subtrees are the runs at
                 // the smaller ones (`subsample::dvts_prefix`).
-                let reused = (kind == StrategyKind::Dvts).then(|| {
-                    let spec = ExperimentSpec {
-                        seed,
-                        problem: i as u64,
-                        strategy: kind,
-                        n: max_budget,
-                        ..ExperimentSpec::default()
-                    };
-                    let outcome = run_spec(
-                        &spec,
+                let mut largest = ExperimentSpec {
+                    seed,
+                    problem: i as u64,
+                    strategy: kind,
+                    n: max_budget,
+                    ..ExperimentSpec::default()
+                };
+                let fits = largest.sanitize().is_empty();
+                let reused = (kind == StrategyKind::Dvts && fits).then(|| {
+                    run_spec(
+                        &largest,
                         &problems[i],
                         &mut policy,
                         &mut reviser,
                         &mut verifier,
-                    );
-                    (spec, outcome)
+                    )
                 });
                 for &budget in &args.budgets {
-                    if let Some((spec, Ok(outcome))) = &reused {
-                        if let Some((selected, compute)) =
-                            dvts_prefix(outcome, budget as usize, spec.width, spec.agg, spec.select)
-                        {
+                    if let (Some(Err(e)), true) = (&reused, budget == max_budget) {
+                        // The largest run failed: its row says why, without running it again.
+                        rows.push(Row {
+                            seed,
+                            strategy: kind,
+                            budget,
+                            problem: i,
+                            level,
+                            correct: false,
+                            compute: Compute::default(),
+                            skipped: None,
+                            error: Some(format!("{e:#}")),
+                        });
+                        progress(u64::from(budget));
+                        continue;
+                    }
+                    if let Some(Ok(outcome)) = &reused {
+                        if let Some((selected, compute)) = dvts_prefix(
+                            outcome,
+                            budget as usize,
+                            largest.width,
+                            largest.agg,
+                            largest.select,
+                        ) {
                             rows.push(Row {
                                 seed,
                                 strategy: kind,
@@ -287,6 +311,14 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     }
     eprintln!();
     write_outputs(args, &strategies, &rows, started.elapsed().as_secs_f64())
+}
+
+/// Whether DVTS at `budget` is the first subtrees of DVTS at `largest` (the same widths),
+/// so that one run at `largest` gives both.
+fn dvts_reuses(budget: u32, largest: u32, width: BeamWidth) -> bool {
+    let small = Dvts::new(budget as usize, width).subtree_widths();
+    let large = Dvts::new(largest as usize, width).subtree_widths();
+    large.get(..small.len()) == Some(small.as_slice())
 }
 
 fn write_outputs(
@@ -427,4 +459,22 @@ fn write_outputs(
         args.out.display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dvts_reuses_a_larger_run_only_where_the_subtrees_match() {
+        let four = BeamWidth::Fixed(4);
+        assert!(dvts_reuses(4, 256, four));
+        assert!(dvts_reuses(64, 256, four));
+        assert!(dvts_reuses(256, 256, four));
+        // Fewer candidates than M, or a budget M does not divide: other subtree widths.
+        assert!(!dvts_reuses(2, 256, four));
+        assert!(!dvts_reuses(6, 256, four));
+        // A width that grows with N.
+        assert!(!dvts_reuses(16, 256, BeamWidth::Sqrt));
+    }
 }
