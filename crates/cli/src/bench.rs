@@ -13,20 +13,20 @@ pub struct Args {
     model: Option<std::path::PathBuf>,
     /// Measure every test-time compute strategy on the built-in models instead of one
     /// model's runtime.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["model", "prompt_tokens", "decode_tokens", "batch"])]
     strategies: bool,
-    /// `--strategies`: the budget in generations each strategy runs at.
-    #[arg(long, default_value_t = 16)]
-    budget: u32,
-    /// `--strategies`: the problem set.
-    #[arg(long, default_value = "validation")]
-    set: String,
-    /// `--strategies`: problems per level (the first ones of each level).
-    #[arg(long, default_value_t = 2)]
-    per_level: usize,
-    /// `--strategies`: the seed of every run.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
+    /// `--strategies`: the budget in generations each strategy runs at [default: 16].
+    #[arg(long)]
+    budget: Option<u32>,
+    /// `--strategies`: the problem set [default: validation].
+    #[arg(long)]
+    set: Option<String>,
+    /// `--strategies`: problems per level, the first ones of each level [default: 2].
+    #[arg(long)]
+    per_level: Option<usize>,
+    /// `--strategies`: the seed of every run [default: 1].
+    #[arg(long)]
+    seed: Option<u64>,
     /// `--strategies`: also write the rows as JSON to this file.
     #[arg(long)]
     out: Option<std::path::PathBuf>,
@@ -47,14 +47,25 @@ pub struct Args {
 pub fn run(args: &Args) -> anyhow::Result<()> {
     if args.strategies {
         return crate::strategy_bench::run(&crate::strategy_bench::Settings {
-            budget: args.budget,
-            set: &args.set,
-            per_level: args.per_level,
-            seed: args.seed,
+            budget: args.budget.unwrap_or(16),
+            set: args.set.as_deref().unwrap_or("validation"),
+            per_level: args.per_level.unwrap_or(2),
+            seed: args.seed.unwrap_or(1),
             json: args.json,
             out: args.out.as_deref(),
         });
     }
+    let strategy_options = [
+        args.budget.is_some(),
+        args.set.is_some(),
+        args.per_level.is_some(),
+        args.seed.is_some(),
+        args.out.is_some(),
+    ];
+    anyhow::ensure!(
+        !strategy_options.contains(&true),
+        "--budget, --set, --per-level, --seed and --out measure strategies: add --strategies"
+    );
     let Some(model) = &args.model else {
         anyhow::bail!("give a model file, or --strategies");
     };
