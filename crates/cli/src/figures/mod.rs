@@ -5,7 +5,8 @@
 //! figures need runs once ([`record::measure`]) and its results are appended as one JSON
 //! line to `DATA/records-PART-SHARD.jsonl`; records already in the folder are skipped, so
 //! an interrupted run resumes, `--shard i/n` splits the plan over processes, and `--part`
-//! measures only S's half (`search`) or R's (`revisions`). *Report*:
+//! measures one part: S's strategies (`search`), R's chains (`revisions`) or the dearest
+//! search runs (`deep`). *Report*:
 //! once every record is there, [`analysis`] turns them into the figures' numbers and
 //! [`results`] writes the markdown and SVG charts. `--report-only` skips measuring.
 
@@ -55,22 +56,22 @@ pub struct Args {
     report_only: bool,
 }
 
-/// The (seed, problem, half) triples measured.
-type Halves = BTreeSet<(u64, usize, Part)>;
+/// The (seed, problem, part) triples measured.
+type Parts = BTreeSet<(u64, usize, Part)>;
 
-/// Every (seed, problem) half measured in `dir`, merged into whole records where both
-/// halves are there.
-fn merged_records(dir: &Path) -> anyhow::Result<(Halves, Vec<Record>)> {
-    let mut halves = BTreeSet::new();
+/// Every (seed, problem) part measured in `dir`, merged into whole records where all
+/// parts are there (in any order: `Record::merge` takes each part's own fields).
+fn merged_records(dir: &Path) -> anyhow::Result<(Parts, Vec<Record>)> {
+    let mut parts = BTreeSet::new();
     let mut merged: std::collections::BTreeMap<(u64, usize), Record> = Default::default();
     for r in read_records(dir)? {
         let key = (r.seed, r.problem);
-        // A half measured twice (a resumed shard) counts once.
-        if r.parts.iter().any(|&p| halves.contains(&(key.0, key.1, p))) {
+        // A part measured twice (a resumed shard) counts once.
+        if r.parts.iter().any(|&p| parts.contains(&(key.0, key.1, p))) {
             continue;
         }
         for &p in &r.parts {
-            halves.insert((key.0, key.1, p));
+            parts.insert((key.0, key.1, p));
         }
         match merged.get_mut(&key) {
             Some(existing) => existing.merge(r),
@@ -79,7 +80,7 @@ fn merged_records(dir: &Path) -> anyhow::Result<(Halves, Vec<Record>)> {
             }
         }
     }
-    Ok((halves, merged.into_values().collect()))
+    Ok((parts, merged.into_values().collect()))
 }
 
 /// Reads every `records-*.jsonl` in `dir`. A line that does not parse (a run killed
@@ -269,7 +270,7 @@ mod tests {
     }
 
     #[test]
-    fn halves_merge_and_results_are_written_from_records() {
+    fn parts_merge_and_results_are_written_from_records() {
         let dir = std::env::temp_dir().join(format!("ponder-figures-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
@@ -301,8 +302,8 @@ mod tests {
             std::fs::write(dir.join(format!("records-{}-0.jsonl", part.name())), file)
                 .expect("write");
         }
-        let (halves, merged) = merged_records(&dir).expect("records");
-        assert_eq!(halves.len(), 3 * records.len());
+        let (parts, merged) = merged_records(&dir).expect("records");
+        assert_eq!(parts.len(), 3 * records.len());
         assert_eq!(merged.len(), records.len());
         for (m, r) in merged.iter().zip(&records) {
             assert_eq!(m.parts, Part::ALL.to_vec());

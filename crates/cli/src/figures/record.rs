@@ -22,15 +22,15 @@ pub const PARALLEL_BUDGETS: [u32; 9] = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 /// Budgets of beam search (beam width 4), and of the search family's compute-optimal
 /// choice.
 pub const SEARCH_BUDGETS: [u32; 4] = [4, 16, 64, 256];
-/// Budgets of DVTS (width 4) measured with the search half.
+/// Budgets of DVTS (width 4) measured with the search part.
 pub const DVTS_BUDGETS: [u32; 3] = [4, 16, 64];
-/// Beams of lookahead search (k = 1, width 4) measured with the search half; each costs
+/// Beams of lookahead search (k = 1, width 4) measured with the search part; each costs
 /// N·(k+1) generations.
 pub const LOOKAHEAD_BEAMS: [u32; 2] = [4, 16];
-/// DVTS budgets of the deep half: at 256 DVTS costs as much as beam search at 256, the
-/// dearest run of the search half.
+/// DVTS budgets of the deep part: at 256 DVTS costs as much as beam search at 256, the
+/// dearest run of the search part.
 pub const DEEP_DVTS_BUDGETS: [u32; 1] = [256];
-/// Lookahead beams of the deep half: nominal budgets 64, 128 and 256.
+/// Lookahead beams of the deep part: nominal budgets 64, 128 and 256.
 pub const DEEP_LOOKAHEAD_BEAMS: [u32; 3] = [32, 64, 128];
 /// Budgets of the sequential:parallel ratio sweep.
 pub const RATIO_BUDGETS: [u32; 3] = [4, 16, 64];
@@ -312,7 +312,7 @@ fn search(
     runs
 }
 
-/// The revision half: the ratio sweep, and the revisions curve at its extra budgets.
+/// The revisions part: the ratio sweep, and the revisions curve at its extra budgets.
 /// Ratios that give the same split of a budget share one run.
 #[allow(clippy::type_complexity)]
 fn revisions(
