@@ -29,7 +29,7 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: ponder-train eval MODEL.gguf [test|validation]\n       ponder-train chains MODEL.gguf [test|validation]\n       ponder-train report [--models DIR] [--out FILE.md] [--samples N]\n       ponder-train revision|prm --from S.gguf --out FILE.gguf [--problems N] [--samples N] [--rollouts N] [--temperature T] [--keep PERCENT] [--steps N] [--batch N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR]\n       ponder-train export small|large CHECKPOINT_DIR OUT.gguf\n       ponder-train base --size small|large [--grow-from S.gguf] [--steps N] [--batch N] [--seq N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR] --out FILE.gguf";
+const USAGE: &str = "usage: ponder-train eval MODEL.gguf [test|validation]\n       ponder-train chains MODEL.gguf [test|validation]\n       ponder-train report [--models DIR] [--out FILE.md] [--samples N]\n       ponder-train revision|prm --from S.gguf --out FILE.gguf [--backbone S_OR_L.gguf (prm)] [--problems N] [--samples N] [--rollouts N] [--temperature T] [--keep PERCENT] [--steps N] [--batch N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR]\n       ponder-train export small|large CHECKPOINT_DIR OUT.gguf\n       ponder-train base --size small|large [--grow-from S.gguf] [--steps N] [--batch N] [--seq N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR] --out FILE.gguf";
 
 fn run(args: Vec<String>) -> anyhow::Result<()> {
     if args.first().map(String::as_str) == Some("eval") {
@@ -208,6 +208,7 @@ fn export(args: &[String]) -> anyhow::Result<()> {
 fn fine_tune(which: &str, args: &[String]) -> anyhow::Result<()> {
     use ponder_train::recipe::{process_reward_model, revision_model, Recipe};
     let mut from = None;
+    let mut backbone = None;
     let mut out = None;
     let mut checkpoints = None;
     let mut r = Recipe {
@@ -239,6 +240,7 @@ fn fine_tune(which: &str, args: &[String]) -> anyhow::Result<()> {
         };
         match arg.as_str() {
             "--from" => from = Some(PathBuf::from(value()?)),
+            "--backbone" if which == "prm" => backbone = Some(PathBuf::from(value()?)),
             "--out" => out = Some(PathBuf::from(value()?)),
             "--checkpoints" => checkpoints = Some(PathBuf::from(value()?)),
             "--problems" => {
@@ -286,7 +288,12 @@ fn fine_tune(which: &str, args: &[String]) -> anyhow::Result<()> {
         std::fs::read(&from).with_context(|| format!("cannot read S from {}", from.display()))?;
     r.settings.batch = r.batch;
     let bytes = if which == "prm" {
-        process_reward_model(&s_model, &r, &dir)?
+        let backbone = match &backbone {
+            Some(path) => std::fs::read(path)
+                .with_context(|| format!("cannot read the backbone {}", path.display()))?,
+            None => s_model.clone(),
+        };
+        process_reward_model(&s_model, &backbone, &r, &dir)?
     } else {
         revision_model(&s_model, &r, &dir)?
     };

@@ -55,6 +55,27 @@ impl Config {
         }
     }
 
+    /// The built-in size (S's or L's) a GGUF file written by the trainer has, read from
+    /// its embedding width.
+    pub fn of_gguf(bytes: &[u8]) -> anyhow::Result<Config> {
+        let file = ponder_model::gguf::GgufFile::read(bytes)
+            .map_err(|e| anyhow::anyhow!("not a GGUF file: {e}"))?;
+        let hidden = file
+            .metadata("llama.embedding_length")
+            .and_then(|v| v.as_u64())
+            .ok_or_else(|| anyhow::anyhow!("no llama.embedding_length: not a Ponder model"))?;
+        [Config::small(), Config::large()]
+            .into_iter()
+            .find(|c| c.hidden as u64 == hidden)
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "embedding width {hidden} is neither S's ({}) nor L's ({})",
+                    Config::small().hidden,
+                    Config::large().hidden
+                )
+            })
+    }
+
     pub fn head_dim(&self) -> usize {
         self.hidden / self.heads
     }

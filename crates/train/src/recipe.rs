@@ -335,10 +335,12 @@ pub fn monte_carlo_examples(
     Ok(out)
 }
 
-/// Builds the PRM: a copy of S's backbone with a value head, trained on Monte-Carlo
-/// labels. Returns the GGUF bytes, or `None` when `stop_at` paused the run.
+/// Builds the PRM: a copy of a backbone (S's, or L's where S cannot check its own
+/// arithmetic) with a value head, trained on Monte-Carlo labels of S's attempts. Returns
+/// the GGUF bytes, or `None` when `stop_at` paused the run.
 pub fn process_reward_model(
     s_model: &[u8],
+    backbone: &[u8],
     recipe: &Recipe,
     dir: &Path,
 ) -> anyhow::Result<Option<Vec<u8>>> {
@@ -356,8 +358,8 @@ pub fn process_reward_model(
         steps.iter().sum::<f32>() / steps.len().max(1) as f32
     );
     let vars = VarMap::new();
-    let model = Model::new(Config::small(), &vars, &Device::Cpu)?;
-    model.load_gguf(s_model)?;
+    let model = Model::new(Config::of_gguf(backbone)?, &vars, &Device::Cpu)?;
+    model.load_gguf(backbone)?;
     let head = ValueHead::new(model.config.hidden, &vars)?;
     let mut params = model.vars();
     params.push(&head.weight);

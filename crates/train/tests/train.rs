@@ -327,3 +327,23 @@ fn growing_a_small_model_keeps_what_it_computes() {
         "logits are not trivial"
     );
 }
+
+#[test]
+fn a_backbone_file_says_whether_it_is_s_or_l() {
+    for (cfg, name) in [(Config::small(), "S"), (Config::large(), "L")] {
+        let vars = VarMap::new();
+        let model = Model::new(cfg, &vars, &Device::Cpu).expect("model");
+        let bytes = to_gguf(&model, name, Precision::Q8_0, None).expect("export");
+        let found = Config::of_gguf(&bytes).expect("a built-in size");
+        assert_eq!(
+            (found.hidden, found.layers),
+            (cfg.hidden, cfg.layers),
+            "{name}"
+        );
+    }
+    let other = Model::new(tiny(), &VarMap::new(), &Device::Cpu).expect("model");
+    let bytes = to_gguf(&other, "tiny", Precision::F32, None).expect("export");
+    let err = Config::of_gguf(&bytes).expect_err("not a built-in size");
+    assert!(err.to_string().contains("neither"), "{err}");
+    assert!(Config::of_gguf(b"not a model").is_err());
+}
