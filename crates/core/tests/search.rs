@@ -524,3 +524,18 @@ fn the_first_subtrees_of_a_larger_dvts_run_are_the_smaller_run() {
     )
     .is_none());
 }
+
+#[test]
+fn dvts_reuses_a_larger_run_only_where_the_subtrees_match() {
+    use ponder_core::strategy::subsample::dvts_reuses;
+    let four = BeamWidth::Fixed(4);
+    assert!(dvts_reuses(4, 256, four));
+    assert!(dvts_reuses(64, 256, four));
+    assert!(dvts_reuses(256, 256, four));
+    // Fewer candidates than M, or a budget M does not divide: other subtree widths.
+    assert!(!dvts_reuses(2, 256, four));
+    assert!(!dvts_reuses(6, 256, four));
+    assert!(!dvts_reuses(0, 256, four));
+    // A width that grows with N.
+    assert!(!dvts_reuses(16, 256, BeamWidth::Sqrt));
+}

@@ -110,11 +110,9 @@ pub fn dvts_prefix(
     if n == 0 {
         return None;
     }
-    let widths = Dvts::new(n, width).subtree_widths();
-    let kept = subtrees.get(..widths.len())?;
-    if kept.iter().map(|s| s.width).ne(widths.iter().copied())
-        || kept.iter().map(|s| s.candidates.len()).sum::<usize>() != n
-    {
+    let widths: Vec<usize> = subtrees.iter().map(|s| s.width).collect();
+    let kept = &subtrees[..widths_start(n, width, &widths)?];
+    if kept.iter().map(|s| s.candidates.len()).sum::<usize>() != n {
         return None;
     }
     let selected = select_prefix(outcome, n, aggregation, selection);
@@ -149,4 +147,18 @@ pub fn dvts_prefix(
         ..*total
     };
     Some((selected, compute))
+}
+
+/// Whether DVTS at `budget` is the first subtrees of DVTS at `largest` with the same
+/// `width`, so that one run at `largest` gives both through [`dvts_prefix`].
+pub fn dvts_reuses(budget: u32, largest: u32, width: BeamWidth) -> bool {
+    let large = Dvts::new(largest as usize, width).subtree_widths();
+    budget > 0 && widths_start(budget as usize, width, &large).is_some()
+}
+
+/// How many of the subtrees `widths` a DVTS run at `n` consists of, when they begin with
+/// exactly its subtree widths.
+fn widths_start(n: usize, width: BeamWidth, widths: &[usize]) -> Option<usize> {
+    let own = Dvts::new(n, width).subtree_widths();
+    (widths.get(..own.len()) == Some(own.as_slice())).then_some(own.len())
 }
