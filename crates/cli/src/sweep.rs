@@ -16,9 +16,10 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use ponder_core::spec::{ExperimentSpec, StrategyKind};
-use ponder_core::strategy::subsample::{dvts_prefix, prefix_compute, select_prefix};
-use ponder_core::strategy::{BeamWidth, Dvts, Selection};
+use ponder_core::strategy::subsample::{dvts_prefix, dvts_reuses, prefix_compute, select_prefix};
+use ponder_core::strategy::Selection;
 use ponder_core::Compute;
+use ponder_model::Engine;
 use serde_json::json;
 
 use crate::chart::{line_chart, Point, Series};
@@ -68,12 +69,7 @@ struct Row {
     budget: u32,
     problem: usize,
     level: u8,
-    correct: bool,
-    compute: Compute,
-    /// Why the run was skipped: the spec does not fit this budget.
-    skipped: Option<String>,
-    /// Why the run failed (it then counts as unsolved).
-    error: Option<String>,
+    result: Measured,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
@@ -182,10 +178,12 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                             budget,
                             problem: i,
                             level,
-                            correct: chosen_answer.as_deref() == Some(truth.as_str()),
-                            compute,
-                            skipped: None,
-                            error: None,
+                            result: Measured {
+                                correct: chosen_answer.as_deref() == Some(truth.as_str()),
+                                compute,
+                                skipped: None,
+                                error: None,
+                            },
                         });
                     }
                 }
@@ -201,96 +199,55 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                     n: max_budget,
                     ..ExperimentSpec::default()
                 };
-                let fits = largest.sanitize().is_empty();
-                let reused = (kind == StrategyKind::Dvts && fits).then(|| {
-                    run_spec(
-                        &largest,
-                        &problems[i],
-                        &mut policy,
-                        &mut reviser,
-                        &mut verifier,
-                    )
-                });
+                let reused =
+                    (kind == StrategyKind::Dvts && largest.sanitize().is_empty()).then(|| {
+                        run_spec(
+                            &largest,
+                            &problems[i],
+                            &mut policy,
+                            &mut reviser,
+                            &mut verifier,
+                        )
+                    });
                 for &budget in &args.budgets {
-                    if let (Some(Err(e)), true) = (&reused, budget == max_budget) {
-                        // The largest run failed: its row says why, without running it again.
-                        rows.push(Row {
-                            seed,
-                            strategy: kind,
-                            budget,
-                            problem: i,
-                            level,
-                            correct: false,
-                            compute: Compute::default(),
-                            skipped: None,
-                            error: Some(format!("{e:#}")),
-                        });
-                        progress(u64::from(budget));
-                        continue;
-                    }
-                    if let Some(Ok(outcome)) = &reused {
-                        if let Some((selected, compute)) = dvts_prefix(
+                    let reuse = match &reused {
+                        // The largest run failed: its row says why, without running it
+                        // again.
+                        Some(Err(e)) if budget == max_budget => {
+                            Some((Measured::failed(e), u64::from(budget)))
+                        }
+                        Some(Ok(outcome)) => dvts_prefix(
                             outcome,
                             budget as usize,
                             largest.width,
                             largest.agg,
                             largest.select,
-                        ) {
-                            rows.push(Row {
-                                seed,
-                                strategy: kind,
-                                budget,
-                                problem: i,
-                                level,
+                        )
+                        .map(|(selected, compute)| {
+                            let measured = Measured {
                                 correct: selected.answer.as_deref() == Some(truth.as_str()),
                                 compute,
                                 skipped: None,
                                 error: None,
-                            });
-                            progress(if budget == max_budget {
-                                u64::from(max_budget)
-                            } else {
-                                0
-                            });
-                            continue;
-                        }
-                    }
-                    let mut spec = ExperimentSpec {
-                        seed,
-                        problem: i as u64,
-                        strategy: kind,
-                        n: budget,
-                        ..ExperimentSpec::default()
+                            };
+                            let work = if budget == max_budget { budget } else { 0 };
+                            (measured, u64::from(work))
+                        }),
+                        _ => None,
                     };
-                    let warnings = spec.sanitize();
-                    let skipped = (spec.n != budget).then(|| {
-                        warnings
-                            .iter()
-                            .map(ToString::to_string)
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    });
-                    let mut error = None;
-                    let (correct, compute) = if skipped.is_some() {
-                        (false, Compute::default())
-                    } else {
-                        match run_spec(
-                            &spec,
-                            &problems[i],
-                            &mut policy,
-                            &mut reviser,
-                            &mut verifier,
-                        ) {
-                            Ok(outcome) => (
-                                outcome.answer.as_deref() == Some(truth.as_str()),
-                                outcome.compute,
-                            ),
-                            // A run that cannot finish (for example a revision prompt past
-                            // the model's context) counts as unsolved, and says why.
-                            Err(e) => {
-                                error = Some(format!("{e:#}"));
-                                (false, Compute::default())
-                            }
+                    let (measured, work) = match reuse {
+                        Some(done) => done,
+                        None => {
+                            let spec = ExperimentSpec {
+                                seed,
+                                problem: i as u64,
+                                strategy: kind,
+                                n: budget,
+                                ..ExperimentSpec::default()
+                            };
+                            let engines = (&mut policy, &mut reviser, &mut verifier);
+                            let measured = Measured::run(spec, &problems[i], &truth, engines);
+                            (measured, u64::from(budget))
                         }
                     };
                     rows.push(Row {
@@ -299,12 +256,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                         budget,
                         problem: i,
                         level,
-                        correct,
-                        compute,
-                        skipped,
-                        error,
+                        result: measured,
                     });
-                    progress(u64::from(budget));
+                    progress(work);
                 }
             }
         }
@@ -313,12 +267,56 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     write_outputs(args, &strategies, &rows, started.elapsed().as_secs_f64())
 }
 
-/// Whether DVTS at `budget` is the first subtrees of DVTS at `largest` (the same widths),
-/// so that one run at `largest` gives both.
-fn dvts_reuses(budget: u32, largest: u32, width: BeamWidth) -> bool {
-    let small = Dvts::new(budget as usize, width).subtree_widths();
-    let large = Dvts::new(largest as usize, width).subtree_widths();
-    large.get(..small.len()) == Some(small.as_slice())
+/// One strategy's result at one budget on one problem.
+struct Measured {
+    correct: bool,
+    compute: Compute,
+    /// Why the run was skipped: the spec does not fit this budget.
+    skipped: Option<String>,
+    /// Why the run failed (it then counts as unsolved).
+    error: Option<String>,
+}
+
+impl Measured {
+    /// A run that cannot finish (for example a revision prompt past the model's context)
+    /// counts as unsolved, and says why.
+    fn failed(e: &anyhow::Error) -> Measured {
+        Measured {
+            correct: false,
+            compute: Compute::default(),
+            skipped: None,
+            error: Some(format!("{e:#}")),
+        }
+    }
+
+    /// Runs `spec` on its own, or skips it when it does not fit its budget.
+    fn run(
+        mut spec: ExperimentSpec,
+        problem: &ponder_core::arithmetic::Problem,
+        truth: &str,
+        (policy, reviser, verifier): (&mut Engine, &mut Engine, &mut Engine),
+    ) -> Measured {
+        let budget = spec.n;
+        let warnings = spec.sanitize();
+        if spec.n != budget {
+            let why: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+            return Measured {
+                correct: false,
+                compute: Compute::default(),
+                skipped: Some(why.join("; ")),
+                error: None,
+            };
+        }
+        match run_spec(&spec, problem, policy, reviser, verifier) {
+            Ok(outcome) => Measured {
+                correct: outcome.answer.as_deref() == Some(truth),
+                compute: outcome.compute,
+                skipped: None,
+                error: None,
+            },
+            Err(e) => Measured::failed(&e),
+        }
+    }
 }
 
 fn write_outputs(
@@ -339,13 +337,17 @@ fn write_outputs(
             r.budget,
             r.problem,
             r.level,
-            u8::from(r.correct),
-            r.compute.generations,
-            r.compute.policy_tokens,
-            r.compute.verifier_tokens,
-            r.compute.flops(),
-            r.skipped.as_deref().unwrap_or("").replace(',', ";"),
-            r.error.as_deref().unwrap_or("").replace([',', '\n'], ";")
+            u8::from(r.result.correct),
+            r.result.compute.generations,
+            r.result.compute.policy_tokens,
+            r.result.compute.verifier_tokens,
+            r.result.compute.flops(),
+            r.result.skipped.as_deref().unwrap_or("").replace(',', ";"),
+            r.result
+                .error
+                .as_deref()
+                .unwrap_or("")
+                .replace([',', '\n'], ";")
         );
     }
     let path = args.out.join("rows.csv");
@@ -353,14 +355,14 @@ fn write_outputs(
 
     // Accuracy per (strategy, budget, level or all) for each seed, then mean, min, max.
     let mut per_seed: BTreeMap<(String, u32, String), Tally> = BTreeMap::new();
-    for r in rows.iter().filter(|r| r.skipped.is_none()) {
+    for r in rows.iter().filter(|r| r.result.skipped.is_none()) {
         for level in [r.level.to_string(), "all".to_string()] {
             let e = per_seed
                 .entry((r.strategy.name().to_string(), r.budget, level))
                 .or_default()
                 .entry(r.seed)
                 .or_insert((0, 0));
-            e.0 += usize::from(r.correct);
+            e.0 += usize::from(r.result.correct);
             e.1 += 1;
         }
     }
@@ -446,11 +448,11 @@ fn write_outputs(
             100.0 * max
         );
     }
-    let failed = rows.iter().filter(|r| r.error.is_some()).count();
+    let failed = rows.iter().filter(|r| r.result.error.is_some()).count();
     if failed > 0 {
         println!("{failed} runs failed and count as unsolved (their errors are in rows.csv)");
     }
-    let skipped = rows.iter().filter(|r| r.skipped.is_some()).count();
+    let skipped = rows.iter().filter(|r| r.result.skipped.is_some()).count();
     if skipped > 0 {
         println!("{skipped} runs skipped: their spec does not fit the budget (see rows.csv)");
     }
@@ -459,22 +461,4 @@ fn write_outputs(
         args.out.display()
     );
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dvts_reuses_a_larger_run_only_where_the_subtrees_match() {
-        let four = BeamWidth::Fixed(4);
-        assert!(dvts_reuses(4, 256, four));
-        assert!(dvts_reuses(64, 256, four));
-        assert!(dvts_reuses(256, 256, four));
-        // Fewer candidates than M, or a budget M does not divide: other subtree widths.
-        assert!(!dvts_reuses(2, 256, four));
-        assert!(!dvts_reuses(6, 256, four));
-        // A width that grows with N.
-        assert!(!dvts_reuses(16, 256, BeamWidth::Sqrt));
-    }
 }
