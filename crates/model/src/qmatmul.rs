@@ -819,8 +819,9 @@ fn transpose_into(out: &[f32], n: usize, rows: usize, start: usize, y: &mut [f32
     }
 }
 
-/// Threads worth using for `work` multiply-adds: one below a few million, else all cores.
-fn worker_count(work: usize) -> usize {
+/// Threads worth using for `work` multiply-adds: one below a few million, else all cores
+/// (up to 8). The attention of a batch uses at most two.
+pub(crate) fn worker_count(work: usize) -> usize {
     if cfg!(target_arch = "wasm32") || work < 1 << 21 {
         return 1;
     }

@@ -24,7 +24,7 @@ use crate::config::{ModelConfig, RopeLayout};
 use crate::error::{ModelError, Result};
 use crate::gguf::{GgufFile, TensorType};
 use crate::kv_cache::KvCache;
-use crate::qmatmul::{BlockType, QMatrix};
+use crate::qmatmul::{worker_count, BlockType, QMatrix};
 
 /// Which outputs a caller wants from one sequence's new tokens (indices into those tokens).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -385,24 +385,17 @@ impl Transformer {
                 add_rows(&mut v, bv);
             }
             let mut attn = vec![0f32; total * h];
-            let mut row = 0;
-            for (item, angles) in items.iter_mut().zip(&angles) {
-                let n = item.tokens.len();
-                let start = item.cache.len();
-                self.rotate(&mut q[row * h..(row + n) * h], cfg.n_heads, angles);
-                let kvw = cfg.kv_width();
-                self.rotate(&mut k[row * kvw..(row + n) * kvw], cfg.n_kv_heads, angles);
-                item.cache.keys[layer_index].extend_from_slice(&k[row * kvw..(row + n) * kvw]);
-                item.cache.values[layer_index].extend_from_slice(&v[row * kvw..(row + n) * kvw]);
-                self.attend(
-                    &q[row * h..(row + n) * h],
-                    &item.cache.keys[layer_index],
-                    &item.cache.values[layer_index],
-                    start,
-                    &mut attn[row * h..(row + n) * h],
-                );
-                row += n;
-            }
+            self.attend_items(
+                layer_index,
+                items,
+                &angles,
+                AttentionRows {
+                    q: &mut q,
+                    k: &mut k,
+                    v: &v,
+                    out: &mut attn,
+                },
+            );
             let attn = Tensor::from_vec(attn, (total, h), &Device::Cpu)?;
             let o = project(&layer.wo, &attn)?;
             add_in_place(&mut x, &o);
@@ -461,6 +454,102 @@ impl Transformer {
             }
         }
         Ok(outputs)
+    }
+
+    /// Rotates each item's new queries and keys, appends its keys and values to its cache
+    /// and attends over the cache. Items are independent of one another, so natively a
+    /// large batch is split between two threads at an item boundary; each item's arithmetic
+    /// is the same wherever it runs, so results do not change.
+    fn attend_items(
+        &self,
+        layer: usize,
+        items: &mut [BatchItem<'_>],
+        angles: &[Vec<(f32, f32)>],
+        rows: AttentionRows<'_>,
+    ) {
+        // Multiply-adds of each item: every new token against every position it sees.
+        let work: Vec<usize> = items
+            .iter()
+            .map(|it| {
+                let n = it.tokens.len();
+                n * (2 * it.cache.len() + n + 1) / 2 * self.config.hidden * 2
+            })
+            .collect();
+        let total: usize = work.iter().sum();
+        if worker_count(total) < 2 || items.len() < 2 {
+            return self.attend_run(layer, items, angles, rows);
+        }
+        // The first items up to about half the work go to a second thread.
+        let mut split = 0;
+        let mut acc = 0;
+        while split < items.len() - 1 && 2 * (acc + work[split]) <= total {
+            acc += work[split];
+            split += 1;
+        }
+        let split = split.max(1);
+        let tokens: usize = items[..split].iter().map(|it| it.tokens.len()).sum();
+        let (h, kvw) = (self.config.hidden, self.config.kv_width());
+        let (first_items, rest_items) = items.split_at_mut(split);
+        let (first_angles, rest_angles) = angles.split_at(split);
+        let (q0, q1) = rows.q.split_at_mut(tokens * h);
+        let (k0, k1) = rows.k.split_at_mut(tokens * kvw);
+        let (v0, v1) = rows.v.split_at(tokens * kvw);
+        let (o0, o1) = rows.out.split_at_mut(tokens * h);
+        std::thread::scope(|scope| {
+            let first = scope.spawn(move || {
+                let rows = AttentionRows {
+                    q: q0,
+                    k: k0,
+                    v: v0,
+                    out: o0,
+                };
+                self.attend_run(layer, first_items, first_angles, rows)
+            });
+            let rows = AttentionRows {
+                q: q1,
+                k: k1,
+                v: v1,
+                out: o1,
+            };
+            self.attend_run(layer, rest_items, rest_angles, rows);
+            if let Err(e) = first.join() {
+                std::panic::resume_unwind(e);
+            }
+        });
+    }
+
+    /// [`Self::attend_items`] for consecutive items on the calling thread: `rows` hold
+    /// exactly their tokens, in order.
+    fn attend_run(
+        &self,
+        layer: usize,
+        items: &mut [BatchItem<'_>],
+        angles: &[Vec<(f32, f32)>],
+        rows: AttentionRows<'_>,
+    ) {
+        let cfg = &self.config;
+        let (h, kvw) = (cfg.hidden, cfg.kv_width());
+        let mut row = 0;
+        for (item, angles) in items.iter_mut().zip(angles) {
+            let n = item.tokens.len();
+            let start = item.cache.len();
+            self.rotate(&mut rows.q[row * h..(row + n) * h], cfg.n_heads, angles);
+            self.rotate(
+                &mut rows.k[row * kvw..(row + n) * kvw],
+                cfg.n_kv_heads,
+                angles,
+            );
+            item.cache.keys[layer].extend_from_slice(&rows.k[row * kvw..(row + n) * kvw]);
+            item.cache.values[layer].extend_from_slice(&rows.v[row * kvw..(row + n) * kvw]);
+            self.attend(
+                &rows.q[row * h..(row + n) * h],
+                &item.cache.keys[layer],
+                &item.cache.values[layer],
+                start,
+                &mut rows.out[row * h..(row + n) * h],
+            );
+            row += n;
+        }
     }
 
     /// Applies rotary position embeddings to `rows` (tokens × heads × head_dim) whose first
@@ -541,6 +630,15 @@ impl Transformer {
             }
         }
     }
+}
+
+/// One layer's new-token rows of a batch: queries and keys (rotated in place), values,
+/// and the attention output to fill.
+struct AttentionRows<'a> {
+    q: &'a mut [f32],
+    k: &'a mut [f32],
+    v: &'a [f32],
+    out: &'a mut [f32],
 }
 
 fn project(w: &Projection, x: &Tensor) -> Result<Vec<f32>> {

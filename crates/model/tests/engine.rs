@@ -6,6 +6,8 @@
 mod common;
 
 use ponder_core::{DrawKey, Finish, Policy, Sampling, StepRequest, StopSpec};
+use ponder_model::kv_cache::KvCache;
+use ponder_model::transformer::{BatchItem, Wanted};
 use ponder_model::{Engine, LanguageModel};
 
 fn engine() -> Engine {
@@ -71,6 +73,59 @@ fn batched_sampling_equals_one_at_a_time() {
     let distinct: std::collections::HashSet<&str> =
         together.iter().map(|o| o.text.as_str()).collect();
     assert!(distinct.len() > 1, "four streams gave {distinct:?}");
+}
+
+/// Prompts long enough that, prefilled together, their attention is split between two
+/// threads (on a machine with two cores or more); each must still come out bit for bit as
+/// when it runs alone.
+#[test]
+fn a_batch_split_between_threads_equals_each_item_alone() {
+    let model = LanguageModel::from_gguf_bytes(&common::smollm2_bytes()).expect("loads");
+    let t = &model.transformer;
+    let text = "Beam search keeps the best partial solutions at every step, while best-of-N \
+                samples whole solutions and lets a verifier choose among them.";
+    let ids = model.tokenizer.encode(text, false);
+    let prompts: Vec<Vec<u32>> = [48, 60, 72]
+        .iter()
+        .map(|&n| ids.iter().copied().cycle().take(n).collect())
+        .collect();
+    let wanted = |n: usize| Wanted {
+        logits: vec![n - 1],
+        hidden: vec![0, n / 2, n - 1],
+    };
+
+    let mut caches: Vec<KvCache> = prompts.iter().map(|_| t.new_cache()).collect();
+    let mut items: Vec<BatchItem<'_>> = caches
+        .iter_mut()
+        .zip(&prompts)
+        .map(|(cache, p)| BatchItem {
+            cache,
+            tokens: p,
+            wanted: wanted(p.len()),
+        })
+        .collect();
+    let together = t.forward(&mut items).expect("batch");
+
+    for (p, out) in prompts.iter().zip(&together) {
+        let mut cache = t.new_cache();
+        let alone = t
+            .forward(&mut [BatchItem {
+                cache: &mut cache,
+                tokens: p,
+                wanted: wanted(p.len()),
+            }])
+            .expect("alone")
+            .remove(0);
+        // Not assert_eq: a mismatch would print some 150,000 logits.
+        assert!(
+            out == &alone,
+            "a {}-token prompt gives other logits or hidden states in the batch than alone",
+            p.len()
+        );
+    }
+    for (cache, p) in caches.iter().zip(&prompts) {
+        assert_eq!(cache.len(), p.len());
+    }
 }
 
 #[test]
