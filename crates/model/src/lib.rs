@@ -5,10 +5,12 @@
 //!
 //! This engine is also the reference the WebGPU engine is tested against.
 
+mod attention;
 pub mod bench;
 pub mod config;
 pub mod engine;
 pub mod error;
+mod exp;
 pub mod gguf;
 pub mod kv_cache;
 pub mod prm;

@@ -20,8 +20,10 @@ use std::sync::Arc;
 
 use candle_core::{Device, Module, Tensor};
 
+use crate::attention::{self, dot};
 use crate::config::{ModelConfig, RopeLayout};
 use crate::error::{ModelError, Result};
+use crate::exp::exp_in_place;
 use crate::gguf::{GgufFile, TensorType};
 use crate::kv_cache::KvCache;
 use crate::qmatmul::{worker_count, BlockType, QMatrix};
@@ -404,11 +406,12 @@ impl Transformer {
             let normed = Tensor::from_vec(normed, (total, h), &Device::Cpu)?;
             let gate = project(&layer.w_gate, &normed)?;
             let up = project(&layer.w_up, &normed)?;
-            let act: Vec<f32> = gate
-                .iter()
-                .zip(&up)
-                .map(|(&g, &u)| g / (1.0 + libm::expf(-g)) * u)
-                .collect();
+            // SiLU(gate) · up, with exp(−gate) computed for the whole batch at once.
+            let mut act: Vec<f32> = gate.iter().map(|&g| -g).collect();
+            exp_in_place(&mut act);
+            for ((a, &g), &u) in act.iter_mut().zip(&gate).zip(&up) {
+                *a = g / (1.0 + *a) * u;
+            }
             let act = Tensor::from_vec(act, (total, cfg.ffn_hidden), &Device::Cpu)?;
             let down = project(&layer.w_down, &act)?;
             add_in_place(&mut x, &down);
@@ -541,7 +544,8 @@ impl Transformer {
             );
             item.cache.keys[layer].extend_from_slice(&rows.k[row * kvw..(row + n) * kvw]);
             item.cache.values[layer].extend_from_slice(&rows.v[row * kvw..(row + n) * kvw]);
-            self.attend(
+            attention::attend(
+                cfg,
                 &rows.q[row * h..(row + n) * h],
                 &item.cache.keys[layer],
                 &item.cache.values[layer],
@@ -586,50 +590,6 @@ impl Transformer {
         }
         out
     }
-
-    /// Causal attention of `q` (new tokens from position `start`) over a cache that
-    /// already holds them.
-    fn attend(&self, q: &[f32], keys: &[f32], values: &[f32], start: usize, out: &mut [f32]) {
-        let cfg = &self.config;
-        let d = cfg.head_dim;
-        let group = cfg.n_heads / cfg.n_kv_heads;
-        let kvw = cfg.kv_width();
-        let scale = 1.0 / (d as f32).sqrt();
-        let mut scores = Vec::new();
-        for (t, (q_tok, out_tok)) in q
-            .chunks(cfg.hidden)
-            .zip(out.chunks_mut(cfg.hidden))
-            .enumerate()
-        {
-            let visible = start + t + 1;
-            for head in 0..cfg.n_heads {
-                let kv_head = head / group;
-                let qh = &q_tok[head * d..(head + 1) * d];
-                scores.clear();
-                let mut max = f32::NEG_INFINITY;
-                for p in 0..visible {
-                    let kh = &keys[p * kvw + kv_head * d..p * kvw + (kv_head + 1) * d];
-                    let s = dot(qh, kh) * scale;
-                    max = max.max(s);
-                    scores.push(s);
-                }
-                let mut sum = 0f32;
-                for s in scores.iter_mut() {
-                    *s = libm::expf(*s - max);
-                    sum += *s;
-                }
-                let oh = &mut out_tok[head * d..(head + 1) * d];
-                oh.fill(0.0);
-                for (p, &w) in scores.iter().enumerate() {
-                    let w = w / sum;
-                    let vh = &values[p * kvw + kv_head * d..p * kvw + (kv_head + 1) * d];
-                    for (o, &vv) in oh.iter_mut().zip(vh) {
-                        *o += w * vv;
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// One layer's new-token rows of a batch: queries and keys (rotated in place), values,
@@ -667,21 +627,6 @@ fn projection(q: QTensor, inputs: usize) -> Result<Projection> {
 
 /// A dot product in four interleaved partial sums, added `((s0 + s1) + s2) + s3`: a fixed
 /// order (so every platform gets the same bits) that compilers can map onto SIMD lanes.
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut s = [0f32; 4];
-    let (ac, bc) = (a.chunks_exact(4), b.chunks_exact(4));
-    let (ar, br) = (ac.remainder(), bc.remainder());
-    for (x, y) in ac.zip(bc) {
-        for l in 0..4 {
-            s[l] += x[l] * y[l];
-        }
-    }
-    for (l, (x, y)) in ar.iter().zip(br).enumerate() {
-        s[l] += x * y;
-    }
-    ((s[0] + s[1]) + s[2]) + s[3]
-}
-
 fn add_in_place(x: &mut [f32], y: &[f32]) {
     for (a, b) in x.iter_mut().zip(y) {
         *a += b;
