@@ -140,7 +140,9 @@ fn weighted_sum(weights: &[f32], values: Rows<'_>, out: &mut [f32]) {
     }
 }
 
-/// The four-lane dot product that defines a score.
+/// The dot product that defines a score (and dense projections use): four interleaved
+/// partial sums, added `((s0 + s1) + s2) + s3`, a fixed order that every platform rounds
+/// alike and that compilers can map onto SIMD lanes.
 pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut s = [0f32; 4];
     let (ac, bc) = (a.chunks_exact(4), b.chunks_exact(4));

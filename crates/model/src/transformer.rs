@@ -491,30 +491,13 @@ impl Transformer {
         }
         let split = split.max(1);
         let tokens: usize = items[..split].iter().map(|it| it.tokens.len()).sum();
-        let (h, kvw) = (self.config.hidden, self.config.kv_width());
         let (first_items, rest_items) = items.split_at_mut(split);
         let (first_angles, rest_angles) = angles.split_at(split);
-        let (q0, q1) = rows.q.split_at_mut(tokens * h);
-        let (k0, k1) = rows.k.split_at_mut(tokens * kvw);
-        let (v0, v1) = rows.v.split_at(tokens * kvw);
-        let (o0, o1) = rows.out.split_at_mut(tokens * h);
+        let (first_rows, rest_rows) = rows.split_at(tokens, &self.config);
         std::thread::scope(|scope| {
-            let first = scope.spawn(move || {
-                let rows = AttentionRows {
-                    q: q0,
-                    k: k0,
-                    v: v0,
-                    out: o0,
-                };
-                self.attend_run(layer, first_items, first_angles, rows)
-            });
-            let rows = AttentionRows {
-                q: q1,
-                k: k1,
-                v: v1,
-                out: o1,
-            };
-            self.attend_run(layer, rest_items, rest_angles, rows);
+            let first =
+                scope.spawn(move || self.attend_run(layer, first_items, first_angles, first_rows));
+            self.attend_run(layer, rest_items, rest_angles, rest_rows);
             if let Err(e) = first.join() {
                 std::panic::resume_unwind(e);
             }
@@ -601,6 +584,31 @@ struct AttentionRows<'a> {
     out: &'a mut [f32],
 }
 
+impl<'a> AttentionRows<'a> {
+    /// The rows of the first `tokens` tokens, and the rest.
+    fn split_at(self, tokens: usize, cfg: &ModelConfig) -> (AttentionRows<'a>, AttentionRows<'a>) {
+        let (h, kvw) = (cfg.hidden, cfg.kv_width());
+        let (q0, q1) = self.q.split_at_mut(tokens * h);
+        let (k0, k1) = self.k.split_at_mut(tokens * kvw);
+        let (v0, v1) = self.v.split_at(tokens * kvw);
+        let (o0, o1) = self.out.split_at_mut(tokens * h);
+        (
+            AttentionRows {
+                q: q0,
+                k: k0,
+                v: v0,
+                out: o0,
+            },
+            AttentionRows {
+                q: q1,
+                k: k1,
+                v: v1,
+                out: o1,
+            },
+        )
+    }
+}
+
 fn project(w: &Projection, x: &Tensor) -> Result<Vec<f32>> {
     w.apply(x)
 }
@@ -625,8 +633,6 @@ fn projection(q: QTensor, inputs: usize) -> Result<Projection> {
     }
 }
 
-/// A dot product in four interleaved partial sums, added `((s0 + s1) + s2) + s3`: a fixed
-/// order (so every platform gets the same bits) that compilers can map onto SIMD lanes.
 fn add_in_place(x: &mut [f32], y: &[f32]) {
     for (a, b) in x.iter_mut().zip(y) {
         *a += b;
