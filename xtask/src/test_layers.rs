@@ -80,10 +80,17 @@ fn browser(root: &Path) -> Result<Tally> {
     let models = static_server::start(&setup::model_cache(), 0, "/")?;
     let model_url = format!("{}{}", models.url(), setup::SMOLLM2_FILE);
     let mut total = Tally::default();
-    for (package, test) in [("ponder", "web"), ("ponder-model", "web_greedy")] {
+    // The model crate's SIMD kernels are checked against their portable references in
+    // wasm too (its unit tests marked for wasm-bindgen-test, run in Node).
+    for (package, target) in [
+        ("ponder", &["--test", "web"][..]),
+        ("ponder-model", &["--test", "web_greedy"]),
+        ("ponder-model", &["--lib"]),
+    ] {
         let mut cmd = Command::new("cargo");
         cmd.args(["test", "--target", "wasm32-unknown-unknown"])
-            .args(["--package", package, "--test", test])
+            .args(["--package", package])
+            .args(target)
             .current_dir(root)
             .env(
                 "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",

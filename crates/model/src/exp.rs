@@ -107,7 +107,8 @@ mod tests {
         }
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn equals_libm_on_every_range_boundary_and_special_value() {
         let mut xs = vec![
             0.0,

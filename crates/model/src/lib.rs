@@ -14,6 +14,7 @@ mod exp;
 pub mod gguf;
 pub mod kv_cache;
 pub mod prm;
+mod q8;
 pub mod qmatmul;
 pub mod sampler;
 pub mod tokenizer;
