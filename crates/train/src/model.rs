@@ -64,7 +64,7 @@ impl Config {
             .metadata("llama.embedding_length")
             .and_then(|v| v.as_u64())
             .ok_or_else(|| anyhow::anyhow!("no llama.embedding_length: not a Ponder model"))?;
-        [Config::small(), Config::large()]
+        let size = [Config::small(), Config::large()]
             .into_iter()
             .find(|c| c.hidden as u64 == hidden)
             .ok_or_else(|| {
@@ -73,7 +73,13 @@ impl Config {
                     Config::small().hidden,
                     Config::large().hidden
                 )
-            })
+            })?;
+        // A PRM may have blocks on top of its backbone's (`Model::deepen_from_gguf`).
+        let layers = file
+            .metadata("llama.block_count")
+            .and_then(|v| v.as_u64())
+            .map_or(size.layers, |n| n as usize);
+        Ok(Config { layers, ..size })
     }
 
     pub fn head_dim(&self) -> usize {
@@ -324,6 +330,52 @@ impl Model {
                 )?;
                 b.wo.set(&zeros(&b.wo)?)?;
                 b.w_down.set(&zeros(&b.w_down)?)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets the first blocks and every other weight from a GGUF file of the same width
+    /// and fewer layers, and makes the blocks above them identities (zero output
+    /// projections, unit norms), so the model computes what the file's did: how a PRM
+    /// gets layers of its own on top of S's, where it can compare what S predicted with
+    /// what the attempt wrote.
+    pub fn deepen_from_gguf(&self, from_cfg: Config, bytes: &[u8]) -> anyhow::Result<()> {
+        let cfg = self.config;
+        anyhow::ensure!(
+            Config {
+                layers: cfg.layers,
+                ..from_cfg
+            } == cfg
+                && from_cfg.layers <= cfg.layers,
+            "cannot deepen a {from_cfg:?} model into a {cfg:?} one: only the layer count may grow"
+        );
+        let vars = VarMap::new();
+        let from = Model::new(from_cfg, &vars, &Device::Cpu)?;
+        from.load_gguf(bytes)?;
+        let copy = |dst: &Var, src: &Var| dst.set(src.as_tensor());
+        copy(&self.embedding, &from.embedding)?;
+        copy(&self.output_norm, &from.output_norm)?;
+        for (i, b) in self.blocks.iter().enumerate() {
+            if let Some(s) = from.blocks.get(i) {
+                for (dst, src) in [
+                    (&b.attn_norm, &s.attn_norm),
+                    (&b.ffn_norm, &s.ffn_norm),
+                    (&b.wq, &s.wq),
+                    (&b.wk, &s.wk),
+                    (&b.wv, &s.wv),
+                    (&b.wo, &s.wo),
+                    (&b.w_gate, &s.w_gate),
+                    (&b.w_up, &s.w_up),
+                    (&b.w_down, &s.w_down),
+                ] {
+                    copy(dst, src)?;
+                }
+            } else {
+                b.attn_norm.set(&b.attn_norm.as_tensor().ones_like()?)?;
+                b.ffn_norm.set(&b.ffn_norm.as_tensor().ones_like()?)?;
+                b.wo.set(&b.wo.as_tensor().zeros_like()?)?;
+                b.w_down.set(&b.w_down.as_tensor().zeros_like()?)?;
             }
         }
         Ok(())

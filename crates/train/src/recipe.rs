@@ -35,6 +35,9 @@ pub struct Recipe {
     /// The reviser's share of examples (percent) that end on a right attempt and keep it
     /// (see [`crate::revision`]); 0 is the paper's recipe.
     pub keep_percent: u64,
+    /// Identity blocks the PRM adds on top of its backbone's before training (0: the
+    /// backbone as it is).
+    pub extra_layers: usize,
     /// Examples per training step.
     pub batch: usize,
     pub settings: Settings,
@@ -358,8 +361,13 @@ pub fn process_reward_model(
         steps.iter().sum::<f32>() / steps.len().max(1) as f32
     );
     let vars = VarMap::new();
-    let model = Model::new(Config::of_gguf(backbone)?, &vars, &Device::Cpu)?;
-    model.load_gguf(backbone)?;
+    let base = Config::of_gguf(backbone)?;
+    let config = Config {
+        layers: base.layers + recipe.extra_layers,
+        ..base
+    };
+    let model = Model::new(config, &vars, &Device::Cpu)?;
+    model.deepen_from_gguf(base, backbone)?;
     let head = ValueHead::new(model.config.hidden, &vars)?;
     let mut params = model.vars();
     params.push(&head.weight);

@@ -347,3 +347,57 @@ fn a_backbone_file_says_whether_it_is_s_or_l() {
     assert!(err.to_string().contains("neither"), "{err}");
     assert!(Config::of_gguf(b"not a model").is_err());
 }
+
+#[test]
+fn deepening_a_model_keeps_what_it_computes() {
+    // Blocks added on top start as identities: the logits are the backbone's exactly.
+    let cfg = tiny();
+    let vars = VarMap::new();
+    let small = Model::new(cfg, &vars, &Device::Cpu).expect("small");
+    let bytes = to_gguf(&small, "small", Precision::F32, None).expect("export");
+    let deep_cfg = Config {
+        layers: cfg.layers + 2,
+        ..cfg
+    };
+    let deep_vars = VarMap::new();
+    let deep = Model::new(deep_cfg, &deep_vars, &Device::Cpu).expect("deep");
+    deep.deepen_from_gguf(cfg, &bytes).expect("deepens");
+    let input = Tensor::new(tokens().as_slice(), &Device::Cpu)
+        .and_then(|x| x.unsqueeze(0))
+        .expect("input");
+    let logits = |m: &Model| {
+        m.forward(&input)
+            .and_then(|l| l.flatten_all())
+            .and_then(|l| l.to_vec1::<f32>())
+            .expect("logits")
+    };
+    let (a, b) = (logits(&small), logits(&deep));
+    assert_eq!(a, b);
+    assert!(a.iter().any(|x| x.abs() > 0.01), "logits are not trivial");
+    // The added blocks are trainable, not frozen copies: their fresh projections differ
+    // from zero, only their output projections start at zero.
+    let top = &deep.blocks[cfg.layers];
+    let wq = top
+        .wq
+        .as_tensor()
+        .abs()
+        .and_then(|t| t.sum_all())
+        .and_then(|t| t.to_scalar::<f32>())
+        .expect("sum");
+    assert!(wq > 0.0);
+    // Widths must match: a different hidden size is refused with a message.
+    let wide = Model::new(
+        Config {
+            hidden: cfg.hidden * 2,
+            ..deep_cfg
+        },
+        &VarMap::new(),
+        &Device::Cpu,
+    )
+    .expect("wide");
+    let err = wide.deepen_from_gguf(cfg, &bytes).expect_err("refused");
+    assert!(
+        err.to_string().contains("only the layer count may grow"),
+        "{err}"
+    );
+}
