@@ -107,6 +107,37 @@ pub struct Block {
     pub w_down: Var,
 }
 
+impl Block {
+    /// The block's variables, in checkpoint order.
+    pub fn vars(&self) -> [&Var; 9] {
+        [
+            &self.attn_norm,
+            &self.wq,
+            &self.wk,
+            &self.wv,
+            &self.wo,
+            &self.ffn_norm,
+            &self.w_gate,
+            &self.w_up,
+            &self.w_down,
+        ]
+    }
+
+    /// Makes the block an identity: whatever it computes is multiplied by zero output
+    /// projections at first, and its norms' gains are all `gain`.
+    fn become_identity(&self, gain: f64) -> Result<()> {
+        for norm in [&self.attn_norm, &self.ffn_norm] {
+            norm.set(&Tensor::full(
+                gain as f32,
+                norm.as_tensor().dims1()?,
+                &Device::Cpu,
+            )?)?;
+        }
+        self.wo.set(&self.wo.as_tensor().zeros_like()?)?;
+        self.w_down.set(&self.w_down.as_tensor().zeros_like()?)
+    }
+}
+
 pub struct Model {
     pub config: Config,
     /// `[vocab, hidden]`, also the output projection.
@@ -169,17 +200,7 @@ impl Model {
     pub fn vars(&self) -> Vec<&Var> {
         let mut v = vec![&self.embedding, &self.output_norm];
         for b in &self.blocks {
-            v.extend([
-                &b.attn_norm,
-                &b.wq,
-                &b.wk,
-                &b.wv,
-                &b.wo,
-                &b.ffn_norm,
-                &b.w_gate,
-                &b.w_up,
-                &b.w_down,
-            ]);
+            v.extend(b.vars());
         }
         v
     }
@@ -319,17 +340,8 @@ impl Model {
                 embed(&b.w_up, s.w_up.as_tensor(), old_in(&b.w_up, small.ffn)?)?;
                 embed(&b.w_down, s.w_down.as_tensor(), zeros(&b.w_down)?)?;
             } else {
-                // An identity block: whatever it computes is multiplied by zero at first.
-                norm(
-                    &b.attn_norm,
-                    &Tensor::ones(small.hidden, DType::F32, &Device::Cpu)?,
-                )?;
-                norm(
-                    &b.ffn_norm,
-                    &Tensor::ones(small.hidden, DType::F32, &Device::Cpu)?,
-                )?;
-                b.wo.set(&zeros(&b.wo)?)?;
-                b.w_down.set(&zeros(&b.w_down)?)?;
+                // Unit gains scaled as the copied norms' are.
+                b.become_identity(gain)?;
             }
         }
         Ok(())
@@ -353,29 +365,16 @@ impl Model {
         let vars = VarMap::new();
         let from = Model::new(from_cfg, &vars, &Device::Cpu)?;
         from.load_gguf(bytes)?;
-        let copy = |dst: &Var, src: &Var| dst.set(src.as_tensor());
-        copy(&self.embedding, &from.embedding)?;
-        copy(&self.output_norm, &from.output_norm)?;
+        self.embedding.set(from.embedding.as_tensor())?;
+        self.output_norm.set(from.output_norm.as_tensor())?;
         for (i, b) in self.blocks.iter().enumerate() {
-            if let Some(s) = from.blocks.get(i) {
-                for (dst, src) in [
-                    (&b.attn_norm, &s.attn_norm),
-                    (&b.ffn_norm, &s.ffn_norm),
-                    (&b.wq, &s.wq),
-                    (&b.wk, &s.wk),
-                    (&b.wv, &s.wv),
-                    (&b.wo, &s.wo),
-                    (&b.w_gate, &s.w_gate),
-                    (&b.w_up, &s.w_up),
-                    (&b.w_down, &s.w_down),
-                ] {
-                    copy(dst, src)?;
+            match from.blocks.get(i) {
+                Some(s) => {
+                    for (dst, src) in b.vars().into_iter().zip(s.vars()) {
+                        dst.set(src.as_tensor())?;
+                    }
                 }
-            } else {
-                b.attn_norm.set(&b.attn_norm.as_tensor().ones_like()?)?;
-                b.ffn_norm.set(&b.ffn_norm.as_tensor().ones_like()?)?;
-                b.wo.set(&b.wo.as_tensor().zeros_like()?)?;
-                b.w_down.set(&b.w_down.as_tensor().zeros_like()?)?;
+                None => b.become_identity(1.0)?,
             }
         }
         Ok(())
