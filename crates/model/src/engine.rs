@@ -15,7 +15,7 @@ use ponder_core::{
 use crate::error::{ModelError, Result};
 use crate::gguf::GgufFile;
 use crate::kv_cache::KvCache;
-use crate::prm::PrmHead;
+use crate::prm::{log_prob, PrmHead, Surprise};
 use crate::sampler::{sample, uniform, SamplingParams};
 use crate::tokenizer::{ChatMessage, Tokenizer};
 use crate::transformer::{BatchItem, Transformer, Wanted};
@@ -426,7 +426,8 @@ impl Verifier for Engine {
 
     /// Scores every step: the problem is run once, each candidate continues from a copy of
     /// its cache, all candidates in one batch; the head reads the hidden state at each
-    /// step's last token (its separator).
+    /// step's last token (its separator) and, if it weighs likelihood, the log-probability
+    /// the PRM's language model gave each of the candidate's tokens.
     ///
     /// Steps that end past the PRM's context cannot be read, so they score 0, the lowest
     /// score: such attempts are runaway text far longer than any solution, and a search
@@ -434,7 +435,7 @@ impl Verifier for Engine {
     fn score(&mut self, problem: &str, candidates: &[Vec<String>]) -> Result<Vec<Vec<f32>>> {
         let head = self.model.prm.clone().ok_or(ModelError::NotAPrm)?;
         let tokenizer = &self.model.tokenizer;
-        let mut prefix_text = problem.to_string();
+        let mut prefix_text = head.question(problem);
         if !prefix_text.ends_with(&head.separator) {
             prefix_text.push_str(&head.separator);
         }
@@ -472,12 +473,26 @@ impl Verifier for Engine {
                 fit
             })
             .collect();
+        let likelihood = head.reads_likelihood();
         let mut base = self.model.transformer.new_cache();
-        self.model.transformer.forward(&mut [BatchItem {
+        let base_out = self.model.transformer.forward(&mut [BatchItem {
             cache: &mut base,
             tokens: &prefix,
-            wanted: Wanted::default(),
+            wanted: Wanted {
+                // The prefix's last logits give each candidate's first token its probability.
+                logits: if likelihood {
+                    prefix.len().checked_sub(1).into_iter().collect()
+                } else {
+                    Vec::new()
+                },
+                hidden: Vec::new(),
+            },
         }])?;
+        let first_logits = base_out
+            .into_iter()
+            .next()
+            .and_then(|o| o.logits.into_iter().next())
+            .unwrap_or_default();
         let mut caches: Vec<KvCache> = inputs.iter().map(|_| base.clone()).collect();
         let mut items: Vec<BatchItem<'_>> = caches
             .iter_mut()
@@ -486,7 +501,12 @@ impl Verifier for Engine {
                 cache,
                 tokens,
                 wanted: Wanted {
-                    logits: Vec::new(),
+                    // Position t's logits give token t + 1 its probability.
+                    logits: if likelihood {
+                        (0..tokens.len().saturating_sub(1)).collect()
+                    } else {
+                        Vec::new()
+                    },
                     hidden: if tokens.is_empty() {
                         Vec::new()
                     } else {
@@ -500,10 +520,32 @@ impl Verifier for Engine {
         self.last_score_tokens = Some(scored as u64);
         Ok(outputs
             .into_iter()
+            .zip(&inputs)
             .zip(candidates)
             .zip(fitting)
-            .map(|((out, steps), fit)| {
-                let mut scores: Vec<f32> = out.hidden.iter().map(|h| head.score(h)).collect();
+            .map(|(((out, (tokens, ends)), steps), fit)| {
+                let surprise = if likelihood {
+                    let log_probs: Vec<f32> = tokens
+                        .iter()
+                        .enumerate()
+                        .map(|(t, &token)| {
+                            let logits = match t {
+                                0 => &first_logits[..],
+                                _ => &out.logits[t - 1][..],
+                            };
+                            log_prob(logits, token)
+                        })
+                        .collect();
+                    Surprise::at_step_ends(&log_probs, ends)
+                } else {
+                    Vec::new()
+                };
+                let mut scores: Vec<f32> = out
+                    .hidden
+                    .iter()
+                    .enumerate()
+                    .map(|(k, h)| head.score(h, surprise.get(k)))
+                    .collect();
                 debug_assert_eq!(scores.len(), fit);
                 scores.resize(steps.len(), 0.0);
                 scores

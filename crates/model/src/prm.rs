@@ -11,12 +11,23 @@
 //! The head's weights are the tensor `prm_head.weight` (GGML dims `[hidden, outputs]`) and
 //! optionally `prm_head.bias` (`[outputs]`). `ponder.prm.separator` (default "\n") is the
 //! text that ends each step; the score is read at the step's last token, which is that
-//! separator.
+//! separator. `ponder.prm.question_template` (default `{question}`) lays the question out
+//! before the steps, for a PRM whose backbone learned a prompt of its own.
+//!
+//! A value head may also weigh how surprising the attempt is to the PRM's own language
+//! model: the optional tensor `prm_head.likelihood` (`[3]`) holds weights for the lowest,
+//! the mean and the summed log-probability of the attempt's tokens from its first token
+//! to the step's end (see [`Surprise`]), added to the logit. Ponder's PRM uses it because
+//! the slips that cost a sample its answer are tokens its policy found unlikely, which a
+//! head reading one hidden state at the newline cannot see (docs/models.md).
 
 use candle_core::Device;
 
 use crate::error::{ModelError, Result};
 use crate::gguf::{GgufFile, MetadataValue, TensorType};
+
+/// What `ponder.prm.question_template` replaces with the task's question.
+pub const QUESTION: &str = "{question}";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HeadKind {
@@ -24,14 +35,61 @@ pub enum HeadKind {
     Classification { correct_class: usize },
 }
 
+/// What the PRM's language model thought of an attempt up to a step's end: the lowest,
+/// the mean and the sum of the natural-log probabilities of its tokens, the step's closing
+/// separator included.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Surprise {
+    pub min: f32,
+    pub mean: f32,
+    pub sum: f32,
+}
+
+impl Surprise {
+    /// The running figures at each step end: `log_probs[t]` is the log-probability of the
+    /// attempt's token `t`, `ends` the (ascending) index of each step's last token.
+    pub fn at_step_ends(log_probs: &[f32], ends: &[usize]) -> Vec<Surprise> {
+        let (mut min, mut sum, mut next) = (0.0f32, 0.0f32, 0usize);
+        ends.iter()
+            .map(|&end| {
+                while next <= end && next < log_probs.len() {
+                    min = min.min(log_probs[next]);
+                    sum += log_probs[next];
+                    next += 1;
+                }
+                Surprise {
+                    min,
+                    mean: sum / next.max(1) as f32,
+                    sum,
+                }
+            })
+            .collect()
+    }
+}
+
+/// The natural-log probability of `token` under `logits`, by a stable log-softmax. A
+/// token outside the logits has probability 0 (`-inf`).
+pub fn log_prob(logits: &[f32], token: u32) -> f32 {
+    let Some(&chosen) = logits.get(token as usize) else {
+        return f32::NEG_INFINITY;
+    };
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let total: f32 = logits.iter().map(|&l| libm::expf(l - max)).sum();
+    chosen - max - libm::logf(total)
+}
+
 #[derive(Clone, Debug)]
 pub struct PrmHead {
     pub kind: HeadKind,
     pub separator: String,
+    /// The question as the PRM reads it, `{question}` standing for the task's question.
+    question_template: String,
     /// Row-major `[outputs][hidden]`.
     weight: Vec<f32>,
     bias: Vec<f32>,
     hidden: usize,
+    /// Weights of [`Surprise`]'s min, mean and sum in a value head's logit.
+    likelihood: Option<[f32; 3]>,
 }
 
 impl PrmHead {
@@ -72,12 +130,39 @@ impl PrmHead {
                 _ => return Err(bad("ponder.prm.separator", "a non-empty string", v)),
             },
         };
+        let question_template = match file.metadata("ponder.prm.question_template") {
+            None => QUESTION.to_string(),
+            Some(v) => match v.as_str() {
+                Some(s) if s.matches(QUESTION).count() == 1 => s.to_string(),
+                _ => {
+                    return Err(bad(
+                        "ponder.prm.question_template",
+                        "a string that holds `{question}` once",
+                        v,
+                    ))
+                }
+            },
+        };
         let weight = read_f32(
             file,
             bytes,
             "prm_head.weight",
             &[hidden as u64, outputs as u64],
         )?;
+        let likelihood = match file.tensor("prm_head.likelihood") {
+            None => None,
+            Some(_) if kind != HeadKind::Value => {
+                return Err(ModelError::BadMetadata {
+                    key: "prm_head.likelihood".into(),
+                    expected: "likelihood weights only beside a value head".into(),
+                    found: format!("a {kind:?} head"),
+                })
+            }
+            Some(_) => {
+                let w = read_f32(file, bytes, "prm_head.likelihood", &[3])?;
+                Some([w[0], w[1], w[2]])
+            }
+        };
         let bias = if file.tensor("prm_head.bias").is_some() {
             read_f32(file, bytes, "prm_head.bias", &[outputs as u64])?
         } else {
@@ -86,9 +171,11 @@ impl PrmHead {
         Ok(Some(PrmHead {
             kind,
             separator,
+            question_template,
             weight,
             bias,
             hidden,
+            likelihood,
         }))
     }
 
@@ -98,20 +185,44 @@ impl PrmHead {
         PrmHead {
             kind,
             separator: separator.to_string(),
+            question_template: QUESTION.to_string(),
             weight,
             bias,
             hidden,
+            likelihood: None,
         }
     }
 
-    /// The step score in `[0, 1]` for the final hidden state at the step's last token.
-    pub fn score(&self, hidden: &[f32]) -> f32 {
+    /// This head with a question template and likelihood weights (for tests and tools).
+    pub fn with_likelihood(mut self, question_template: &str, weights: [f32; 3]) -> PrmHead {
+        self.question_template = question_template.to_string();
+        self.likelihood = Some(weights);
+        self
+    }
+
+    /// The question laid out as the PRM's backbone reads it.
+    pub fn question(&self, question: &str) -> String {
+        self.question_template.replacen(QUESTION, question, 1)
+    }
+
+    /// Whether [`PrmHead::score`] needs the attempt's [`Surprise`].
+    pub fn reads_likelihood(&self) -> bool {
+        self.likelihood.is_some()
+    }
+
+    /// The step score in `[0, 1]` for the final hidden state at the step's last token and,
+    /// for a head that reads it, the attempt's surprise up to there.
+    pub fn score(&self, hidden: &[f32], surprise: Option<&Surprise>) -> f32 {
         let logit = |o: usize| -> f32 {
             let w = &self.weight[o * self.hidden..(o + 1) * self.hidden];
             w.iter().zip(hidden).map(|(a, b)| a * b).sum::<f32>() + self.bias[o]
         };
+        let surprise_logit = match (self.likelihood, surprise) {
+            (Some([a, b, c]), Some(s)) => a * s.min + b * s.mean + c * s.sum,
+            _ => 0.0,
+        };
         match self.kind {
-            HeadKind::Value => 1.0 / (1.0 + libm::expf(-logit(0))),
+            HeadKind::Value => 1.0 / (1.0 + libm::expf(-(logit(0) + surprise_logit))),
             HeadKind::Classification { correct_class } => {
                 let (a, b) = (logit(0), logit(1));
                 let m = a.max(b);
@@ -123,7 +234,7 @@ impl PrmHead {
     }
 
     pub fn parameters(&self) -> u64 {
-        (self.weight.len() + self.bias.len()) as u64
+        (self.weight.len() + self.bias.len() + self.likelihood.map_or(0, |l| l.len())) as u64
     }
 }
 
@@ -163,7 +274,7 @@ mod tests {
         let head = PrmHead::new(HeadKind::Value, "\n", vec![1.0, -2.0], vec![0.5]);
         // 1*3 - 2*1 + 0.5 = 1.5
         let expected = 1.0 / (1.0 + (-1.5f32).exp());
-        assert!((head.score(&[3.0, 1.0]) - expected).abs() < 1e-6);
+        assert!((head.score(&[3.0, 1.0], None) - expected).abs() < 1e-6);
     }
 
     #[test]
@@ -175,13 +286,64 @@ mod tests {
             vec![0.0, 0.0, 0.0, 0.0],
             vec![0.0, 3f32.ln()],
         );
-        assert!((head.score(&[1.0, 2.0]) - 0.75).abs() < 1e-6);
+        assert!((head.score(&[1.0, 2.0], None) - 0.75).abs() < 1e-6);
         let flipped = PrmHead::new(
             HeadKind::Classification { correct_class: 0 },
             "\n",
             vec![0.0; 4],
             vec![0.0, 3f32.ln()],
         );
-        assert!((flipped.score(&[1.0, 2.0]) - 0.25).abs() < 1e-6);
+        assert!((flipped.score(&[1.0, 2.0], None) - 0.25).abs() < 1e-6);
+    }
+
+    #[test]
+    fn surprise_runs_over_the_attempt_up_to_each_step_end() {
+        let lp = [-0.5, -2.0, -0.25, -1.0, -0.25];
+        let s = Surprise::at_step_ends(&lp, &[1, 4]);
+        assert_eq!(
+            s[0],
+            Surprise {
+                min: -2.0,
+                mean: -1.25,
+                sum: -2.5
+            }
+        );
+        assert_eq!(
+            s[1],
+            Surprise {
+                min: -2.0,
+                mean: -0.8,
+                sum: -4.0
+            }
+        );
+    }
+
+    #[test]
+    fn log_prob_is_a_log_softmax() {
+        let logits = [1.0f32, 2.0, 3.0];
+        let total: f64 = logits.iter().map(|&l| (l as f64).exp()).sum();
+        for t in 0..3 {
+            let expected = (logits[t] as f64) - total.ln();
+            assert!((log_prob(&logits, t as u32) as f64 - expected).abs() < 1e-6);
+        }
+        // Large logits do not overflow.
+        assert!((log_prob(&[1000.0, 1000.0], 0) - 0.5f32.ln()).abs() < 1e-6);
+        assert_eq!(log_prob(&logits, 7), f32::NEG_INFINITY);
+    }
+
+    #[test]
+    fn likelihood_weights_add_to_the_value_logit() {
+        let head = PrmHead::new(HeadKind::Value, "\n", vec![1.0, -2.0], vec![0.5])
+            .with_likelihood("Problem: {question}", [2.0, 1.0, 0.5]);
+        let s = Surprise {
+            min: -1.0,
+            mean: -0.5,
+            sum: -2.0,
+        };
+        // 1.5 from the hidden state, then 2*(-1) + 1*(-0.5) + 0.5*(-2) = -3.5: logit -2.
+        let expected = 1.0 / (1.0 + 2f32.exp());
+        assert!((head.score(&[3.0, 1.0], Some(&s)) - expected).abs() < 1e-6);
+        assert_eq!(head.question("1+2"), "Problem: 1+2");
+        assert!(head.reads_likelihood());
     }
 }

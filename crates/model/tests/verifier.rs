@@ -48,7 +48,7 @@ fn independent_scores(engine: &Engine, problem: &str, steps: &[String]) -> Vec<f
             },
         }])
         .expect("forward");
-    out[0].hidden.iter().map(|h| head.score(h)).collect()
+    out[0].hidden.iter().map(|h| head.score(h, None)).collect()
 }
 
 #[test]
@@ -87,6 +87,112 @@ fn value_and_classification_heads_score_every_step() {
         }
         // The scores are not all alike (the head reads real hidden states).
         assert_ne!(all[0][0], all[0][1]);
+    }
+}
+
+/// The likelihood head's scores the slow way: the templated question and every step in one
+/// forward with logits at every position, log-softmax and running figures in f64, the
+/// head's logit rebuilt from the file's own numbers.
+fn independent_likelihood_scores(engine: &Engine, question: &str, steps: &[String]) -> Vec<f64> {
+    let model = &engine.model;
+    let head = model.prm.as_ref().expect("a PRM");
+    let mut tokens = model
+        .tokenizer
+        .encode(&format!("Problem: {question}\n"), false);
+    let start = tokens.len();
+    let mut ends = Vec::new();
+    for step in steps {
+        tokens.extend(model.tokenizer.encode(&format!("{step}\n"), false));
+        ends.push(tokens.len() - 1);
+    }
+    let mut cache = model.transformer.new_cache();
+    let out = model
+        .transformer
+        .forward(&mut [BatchItem {
+            cache: &mut cache,
+            tokens: &tokens,
+            wanted: Wanted {
+                logits: (0..tokens.len() - 1).collect(),
+                hidden: ends.clone(),
+            },
+        }])
+        .expect("forward");
+    let log_prob = |t: usize| -> f64 {
+        let logits = &out[0].logits[t - 1];
+        let max = logits.iter().fold(f64::MIN, |m, &l| m.max(l as f64));
+        let total: f64 = logits.iter().map(|&l| (l as f64 - max).exp()).sum();
+        logits[tokens[t] as usize] as f64 - max - total.ln()
+    };
+    let weights = tiny::likelihood_weights();
+    ends.iter()
+        .zip(&out[0].hidden)
+        .map(|(&end, h)| {
+            let lp: Vec<f64> = (start..=end).map(log_prob).collect();
+            let min = lp.iter().copied().fold(0.0, f64::min);
+            let sum: f64 = lp.iter().sum();
+            let mean = sum / lp.len() as f64;
+            // The value head alone, inverted back to its logit.
+            let p = head.score(h, None) as f64;
+            let logit = (p / (1.0 - p)).ln()
+                + weights[0] as f64 * min
+                + weights[1] as f64 * mean
+                + weights[2] as f64 * sum;
+            1.0 / (1.0 + (-logit).exp())
+        })
+        .collect()
+}
+
+#[test]
+fn a_likelihood_head_weighs_how_surprising_each_attempt_is() {
+    let mut engine =
+        Engine::new(LanguageModel::from_gguf_bytes(&tiny::model(Head::Likelihood)).expect("loads"));
+    let head = engine.model.prm.clone().expect("a PRM");
+    assert!(head.reads_likelihood());
+    assert_eq!(head.question("12*7+5"), "Problem: 12*7+5");
+    let question = "12*7+5";
+    let all = engine.score(question, &candidates()).expect("scores");
+    for (steps, scores) in candidates().iter().zip(&all) {
+        let steps: Vec<String> = steps
+            .iter()
+            .map(|s| s.trim_end_matches('\n').to_string())
+            .collect();
+        let expected = independent_likelihood_scores(&engine, question, &steps);
+        assert_eq!(scores.len(), expected.len());
+        for (a, b) in scores.iter().zip(&expected) {
+            assert!((*a as f64 - b).abs() < 1e-4, "{a} vs {b}");
+        }
+    }
+    // Alone or in company: the same scores.
+    for (i, steps) in candidates().iter().enumerate() {
+        let alone = engine
+            .score(question, std::slice::from_ref(steps))
+            .expect("scores");
+        assert_eq!(alone[0], all[i]);
+    }
+    // The likelihood moves the score: without it the same steps score otherwise.
+    let mut plain =
+        Engine::new(LanguageModel::from_gguf_bytes(&tiny::model(Head::Value)).expect("loads"));
+    let without = plain.score(question, &candidates()).expect("scores");
+    assert_ne!(all[0], without[0]);
+}
+
+#[test]
+fn a_malformed_likelihood_head_is_refused_with_the_key_at_fault() {
+    for (head, key) in [
+        (
+            Head::LikelihoodTemplate("Problem: no placeholder"),
+            "ponder.prm.question_template",
+        ),
+        (
+            Head::LikelihoodTemplate("{question} and {question}"),
+            "ponder.prm.question_template",
+        ),
+        (Head::ClassificationWithLikelihood, "prm_head.likelihood"),
+    ] {
+        let err = LanguageModel::from_gguf_bytes(&tiny::model(head))
+            .err()
+            .expect("refused");
+        assert!(err.to_string().contains(key), "{err}");
     }
 }
 

@@ -23,6 +23,10 @@ pub struct PrmHeadExport {
     /// `[hidden]` weights of the value head and its bias.
     pub weight: Tensor,
     pub bias: f32,
+    /// Weights of the attempt's surprise (min, mean, sum of its tokens' log-probabilities)
+    /// and the question layout the backbone reads, for a head that weighs likelihood
+    /// (see `ponder_model::prm`).
+    pub likelihood: Option<([f32; 3], String)>,
 }
 
 /// The GGUF bytes of `model` named `name`.
@@ -137,6 +141,18 @@ pub fn to_gguf(
             TensorType::F32,
             head.bias.to_le_bytes().to_vec(),
         );
+        if let Some((weights, template)) = &head.likelihood {
+            w.metadata(
+                "ponder.prm.question_template",
+                MetadataValue::String(template.clone()),
+            );
+            w.tensor(
+                "prm_head.likelihood",
+                &[3],
+                TensorType::F32,
+                weights.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            );
+        }
     }
     Ok(w.to_bytes())
 }

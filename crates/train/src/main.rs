@@ -29,7 +29,7 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: ponder-train eval MODEL.gguf [test|validation]\n       ponder-train chains MODEL.gguf [test|validation]\n       ponder-train report [--models DIR] [--out FILE.md] [--samples N]\n       ponder-train revision|prm --from S.gguf --out FILE.gguf [--backbone S_OR_L.gguf (prm)] [--extra-layers N (prm)] [--problems N] [--samples N] [--rollouts N] [--temperature T] [--keep PERCENT] [--steps N] [--batch N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR]\n       ponder-train export small|large CHECKPOINT_DIR OUT.gguf\n       ponder-train base --size small|large [--grow-from S.gguf] [--steps N] [--batch N] [--seq N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR] --out FILE.gguf";
+const USAGE: &str = "usage: ponder-train eval MODEL.gguf [test|validation]\n       ponder-train chains MODEL.gguf [test|validation]\n       ponder-train report [--models DIR] [--out FILE.md] [--samples N]\n       ponder-train revision|prm --from S.gguf --out FILE.gguf [--backbone S_OR_L.gguf (prm)] [--extra-layers N | --likelihood (prm)] [--problems N] [--samples N] [--rollouts N] [--temperature T] [--keep PERCENT] [--steps N] [--batch N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR]\n       ponder-train export small|large CHECKPOINT_DIR OUT.gguf\n       ponder-train base --size small|large [--grow-from S.gguf] [--steps N] [--batch N] [--seq N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR] --out FILE.gguf";
 
 fn run(args: Vec<String>) -> anyhow::Result<()> {
     if args.first().map(String::as_str) == Some("eval") {
@@ -218,6 +218,7 @@ fn fine_tune(which: &str, args: &[String]) -> anyhow::Result<()> {
         temperature: 1.0,
         keep_percent: 0,
         extra_layers: 0,
+        likelihood: false,
         batch: 16,
         settings: Settings {
             batch: 16,
@@ -242,6 +243,10 @@ fn fine_tune(which: &str, args: &[String]) -> anyhow::Result<()> {
         match arg.as_str() {
             "--from" => from = Some(PathBuf::from(value()?)),
             "--backbone" if which == "prm" => backbone = Some(PathBuf::from(value()?)),
+            "--likelihood" if which == "prm" => {
+                r.likelihood = true;
+                continue;
+            }
             "--extra-layers" if which == "prm" => {
                 r.extra_layers = value()?
                     .parse()

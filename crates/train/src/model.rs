@@ -207,8 +207,13 @@ impl Model {
 
     /// Logits `[batch, time, vocab]` for tokens `[batch, time]` (u32).
     pub fn forward(&self, tokens: &Tensor) -> Result<Tensor> {
-        self.hidden(tokens)?
-            .broadcast_matmul(&self.embedding.as_tensor().t()?)
+        self.logits(&self.hidden(tokens)?)
+    }
+
+    /// Logits `[batch, time, vocab]` of final hidden states `[batch, time, hidden]`: the
+    /// output projection, tied to the embedding.
+    pub fn logits(&self, hidden: &Tensor) -> Result<Tensor> {
+        hidden.broadcast_matmul(&self.embedding.as_tensor().t()?)
     }
 
     /// The final hidden states `[batch, time, hidden]` after the output norm: what the

@@ -10,6 +10,8 @@
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{Init, VarMap};
 
+use ponder_model::prm::{Surprise, QUESTION};
+
 use crate::model::Model;
 use crate::vocab;
 
@@ -24,6 +26,39 @@ pub struct PrmExample {
 }
 
 impl PrmExample {
+    /// The same example with its question laid out by `template` (`{question}` standing
+    /// for the question), as a PRM with `ponder.prm.question_template` reads it.
+    pub fn with_question_template(&self, template: &str) -> PrmExample {
+        let newline = u32::from(b'\n');
+        let question_len = self
+            .tokens
+            .iter()
+            .position(|&t| t == newline)
+            .unwrap_or(self.tokens.len());
+        let question = vocab::decode(&self.tokens[..question_len]);
+        let mut tokens = vocab::encode(&template.replacen(QUESTION, &question, 1));
+        let shift = tokens.len() as isize - question_len as isize;
+        tokens.extend_from_slice(&self.tokens[question_len..]);
+        PrmExample {
+            tokens,
+            positions: self
+                .positions
+                .iter()
+                .map(|&p| (p as isize + shift) as usize)
+                .collect(),
+            labels: self.labels.clone(),
+        }
+    }
+
+    /// Where the attempt starts: after the question's newline.
+    pub fn attempt_start(&self) -> usize {
+        let newline = u32::from(b'\n');
+        self.tokens
+            .iter()
+            .position(|&t| t == newline)
+            .map_or(self.tokens.len(), |p| p + 1)
+    }
+
     /// The tokens and step positions of `question` and `steps` (lines without their
     /// newlines), as the runtime lays them out.
     pub fn new(question: &str, steps: &[&str], labels: Vec<f32>) -> PrmExample {
@@ -119,9 +154,185 @@ pub fn bce_loss(
         .squeeze(1)?
         .broadcast_add(head.bias.as_tensor())?;
     let y = Tensor::from_vec(labels, count, &device)?;
-    // BCE with logits, stably: max(z, 0) − z·y + log(1 + e^−|z|).
-    let loss = ((z.relu()? - (&z * &y)?)? + (z.abs()?.neg()?.exp()? + 1.0)?.log()?)?;
-    Ok((loss.mean_all()?, n * len))
+    Ok((bce_with_logits(&z, &y)?, n * len))
+}
+
+/// What a likelihood-reading head sees of every labelled step, computed once from a
+/// frozen backbone: its final hidden state at the step's newline (`[steps, hidden]`), the
+/// attempt's [`Surprise`] up to there (`[steps, 3]`: min, mean, sum) and the labels.
+pub struct StepFeatures {
+    pub hidden: Tensor,
+    pub surprise: Tensor,
+    pub labels: Tensor,
+}
+
+impl StepFeatures {
+    /// Runs `model` over `examples` (already laid out as the PRM reads them) in batches,
+    /// calling `progress(done, total)` as it goes.
+    pub fn of(
+        model: &Model,
+        examples: &[PrmExample],
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> anyhow::Result<StepFeatures> {
+        const BATCH: usize = 32;
+        let device = Device::Cpu;
+        let (mut hidden, mut surprise, mut labels) = (Vec::new(), Vec::new(), Vec::new());
+        for (b, chunk) in examples.chunks(BATCH).enumerate() {
+            let len = chunk.iter().map(|e| e.tokens.len()).max().unwrap_or(0);
+            if len == 0 {
+                continue;
+            }
+            let mut tokens = Vec::with_capacity(chunk.len() * len);
+            for e in chunk {
+                tokens.extend(
+                    (0..len).map(|j| e.tokens.get(j).copied().unwrap_or(vocab::END_OF_TEXT)),
+                );
+            }
+            let inputs = Tensor::from_vec(tokens, (chunk.len(), len), &device)?;
+            // Detached: holding the forward's graph for every batch would hold its
+            // activations too.
+            let h = model.hidden(&inputs)?.detach();
+            let log_probs = candle_nn::ops::log_softmax(&model.logits(&h)?, 2)?;
+            for (i, e) in chunk.iter().enumerate() {
+                let start = e.attempt_start();
+                anyhow::ensure!(
+                    start > 0 && e.positions.iter().all(|&p| p >= start),
+                    "a labelled example has no question before its steps"
+                );
+                let rows = log_probs.get(i)?.to_vec2::<f32>()?;
+                // Row t − 1 gives token t its probability.
+                let lp: Vec<f32> = (start..e.tokens.len())
+                    .map(|t| rows[t - 1][e.tokens[t] as usize])
+                    .collect();
+                let ends: Vec<usize> = e.positions.iter().map(|&p| p - start).collect();
+                for (s, (&p, &l)) in Surprise::at_step_ends(&lp, &ends)
+                    .iter()
+                    .zip(e.positions.iter().zip(&e.labels))
+                {
+                    hidden.extend(h.get(i)?.get(p)?.to_vec1::<f32>()?);
+                    surprise.extend([s.min, s.mean, s.sum]);
+                    labels.push(l);
+                }
+            }
+            progress(((b + 1) * BATCH).min(examples.len()), examples.len());
+        }
+        anyhow::ensure!(!labels.is_empty(), "no labelled steps to fit the head on");
+        let steps = labels.len();
+        let width = hidden.len() / steps;
+        Ok(StepFeatures {
+            hidden: Tensor::from_vec(hidden, (steps, width), &device)?,
+            surprise: Tensor::from_vec(surprise, (steps, 3), &device)?,
+            labels: Tensor::from_vec(labels, steps, &device)?,
+        })
+    }
+}
+
+/// A value head that also weighs the attempt's surprise: `[hidden, 1]` and `[3, 1]`
+/// weights and a bias.
+pub struct LikelihoodHead {
+    pub value: ValueHead,
+    pub likelihood: Var,
+}
+
+impl LikelihoodHead {
+    pub fn new(hidden: usize, vars: &VarMap) -> anyhow::Result<LikelihoodHead> {
+        let value = ValueHead::new(hidden, vars)?;
+        let likelihood = Var::zeros((3, 1), DType::F32, &Device::Cpu)?;
+        vars.data()
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the variable map's lock is poisoned"))?
+            .insert("prm_head.likelihood".to_string(), likelihood.clone());
+        Ok(LikelihoodHead { value, likelihood })
+    }
+
+    /// Mean BCE of the head's scores against the soft labels, over every step.
+    pub fn bce_loss(&self, f: &StepFeatures) -> anyhow::Result<Tensor> {
+        let z = (f.hidden.matmul(self.value.weight.as_tensor())?
+            + f.surprise.matmul(self.likelihood.as_tensor())?)?
+        .squeeze(1)?
+        .broadcast_add(self.value.bias.as_tensor())?;
+        bce_with_logits(&z, &f.labels)
+    }
+}
+
+/// The loss of fine-tuning a likelihood-reading PRM's backbone and head together: the
+/// head's BCE against the soft labels, its surprise read from the backbone's own
+/// predictions (detached, so the BCE does not reshape the language model to suit the
+/// head), plus `lm_weight` times the backbone's next-token cross-entropy on the attempts.
+/// The attempts are S's own samples, so that second term keeps the backbone predicting as
+/// S does, and the surprise meaning what it meant when the head was fitted. Returns the
+/// loss and the tokens read.
+pub fn joint_loss(
+    model: &Model,
+    head: &LikelihoodHead,
+    examples: &[&PrmExample],
+    lm_weight: f64,
+) -> anyhow::Result<(Tensor, usize)> {
+    let len = examples.iter().map(|e| e.tokens.len()).max().unwrap_or(0);
+    anyhow::ensure!(len > 0, "no examples in the batch");
+    let n = examples.len();
+    let device = Device::Cpu;
+    let mut tokens = Vec::with_capacity(n * len);
+    for e in examples {
+        tokens.extend((0..len).map(|j| e.tokens.get(j).copied().unwrap_or(vocab::END_OF_TEXT)));
+    }
+    let inputs = Tensor::from_vec(tokens, (n, len), &device)?;
+    let hidden = model.hidden(&inputs)?;
+    let h = hidden.dim(2)?;
+    let log_probs = candle_nn::ops::log_softmax(&model.logits(&hidden)?, 2)?;
+    let vocab_size = log_probs.dim(2)?;
+    let log_probs = log_probs.reshape((n * len, vocab_size))?;
+    // Row (i, t − 1) predicts token t of example i.
+    let (mut predicting, mut targets) = (Vec::new(), Vec::new());
+    let (mut rows, mut surprise, mut labels) = (Vec::new(), Vec::new(), Vec::new());
+    let detached = log_probs.detach().to_vec2::<f32>()?;
+    for (i, e) in examples.iter().enumerate() {
+        let start = e.attempt_start();
+        anyhow::ensure!(
+            start > 0 && e.positions.iter().all(|&p| p >= start),
+            "a labelled example has no question before its steps"
+        );
+        let lp: Vec<f32> = (start..e.tokens.len())
+            .map(|t| {
+                predicting.push((i * len + t - 1) as u32);
+                targets.push(e.tokens[t]);
+                detached[i * len + t - 1][e.tokens[t] as usize]
+            })
+            .collect();
+        let ends: Vec<usize> = e.positions.iter().map(|&p| p - start).collect();
+        for (s, (&p, &l)) in Surprise::at_step_ends(&lp, &ends)
+            .iter()
+            .zip(e.positions.iter().zip(&e.labels))
+        {
+            rows.push((i * len + p) as u32);
+            surprise.extend([s.min, s.mean, s.sum]);
+            labels.push(l);
+        }
+    }
+    anyhow::ensure!(!rows.is_empty(), "the batch has no labelled steps");
+    let count = rows.len();
+    let picked = hidden
+        .reshape((n * len, h))?
+        .index_select(&Tensor::from_vec(rows, count, &device)?, 0)?;
+    let z = (picked.matmul(head.value.weight.as_tensor())?
+        + Tensor::from_vec(surprise, (count, 3), &device)?.matmul(head.likelihood.as_tensor())?)?
+    .squeeze(1)?
+    .broadcast_add(head.value.bias.as_tensor())?;
+    let bce = bce_with_logits(&z, &Tensor::from_vec(labels, count, &device)?)?;
+    let m = predicting.len();
+    let next_token = log_probs
+        .index_select(&Tensor::from_vec(predicting, m, &device)?, 0)?
+        .gather(&Tensor::from_vec(targets, (m, 1), &device)?, 1)?
+        .mean_all()?
+        .neg()?;
+    Ok(((bce + (next_token * lm_weight)?)?, n * len))
+}
+
+/// Mean binary cross-entropy of logits `z` against soft labels `y`, computed stably as
+/// max(z, 0) − z·y + log(1 + e^−|z|).
+fn bce_with_logits(z: &Tensor, y: &Tensor) -> anyhow::Result<Tensor> {
+    let loss = ((z.relu()? - (z * y)?)? + (z.abs()?.neg()?.exp()? + 1.0)?.log()?)?;
+    Ok(loss.mean_all()?)
 }
 
 /// The area under the ROC curve of `scores` for binary `labels`: the probability that a

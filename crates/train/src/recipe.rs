@@ -10,15 +10,16 @@ use std::time::Instant;
 
 use candle_core::Device;
 use candle_nn::VarMap;
-use ponder_core::arithmetic::task::split_attempt;
+use ponder_core::arithmetic::task::{split_attempt, PROBLEM_PREFIX};
 use ponder_core::arithmetic::{ArithmeticTask, Level, Problem, TrainingGenerator};
 use ponder_core::{DrawKey, Task};
+use ponder_model::prm::QUESTION;
 use ponder_model::{Engine, LanguageModel};
 
 use crate::attempts::{at_temperature, sample, Job};
 use crate::export::{to_gguf, Precision, PrmHeadExport};
 use crate::model::{Config, Model};
-use crate::prm::{bce_loss, PrmExample, ValueHead};
+use crate::prm::{bce_loss, joint_loss, LikelihoodHead, PrmExample, StepFeatures, ValueHead};
 use crate::revision::{examples_for, masked_loss, MaskedExample};
 use crate::trainer::{train_with, Settings};
 
@@ -38,6 +39,9 @@ pub struct Recipe {
     /// Identity blocks the PRM adds on top of its backbone's before training (0: the
     /// backbone as it is).
     pub extra_layers: usize,
+    /// The PRM keeps its backbone frozen, reads the policy's own prompt and weighs how
+    /// surprising each attempt is to that backbone (see [`likelihood_prm`]).
+    pub likelihood: bool,
     /// Examples per training step.
     pub batch: usize,
     pub settings: Settings,
@@ -360,6 +364,9 @@ pub fn process_reward_model(
         steps.len(),
         steps.iter().sum::<f32>() / steps.len().max(1) as f32
     );
+    if recipe.likelihood {
+        return likelihood_prm(backbone, &examples, recipe, dir);
+    }
     let vars = VarMap::new();
     let base = Config::of_gguf(backbone)?;
     let config = Config {
@@ -399,6 +406,140 @@ pub fn process_reward_model(
             .first()
             .copied()
             .unwrap_or(0.0),
+        likelihood: None,
+    };
+    Ok(Some(to_gguf(
+        &model,
+        "Ponder PRM",
+        Precision::Q8_0,
+        Some(&export),
+    )?))
+}
+
+/// How long the likelihood head is fitted on the frozen backbone before anything else
+/// trains: a convex problem on features computed once, so a fixed schedule does.
+const HEAD_FIT: Settings = Settings {
+    batch: 0,
+    seq_len: 0,
+    steps: 1000,
+    lr: 1e-2,
+    warmup: 50,
+    weight_decay: 0.0,
+    clip: 1.0,
+    checkpoint_every: 500,
+    seed: 1,
+    stop_at: None,
+};
+
+/// The next-token loss's weight beside the BCE while the backbone fine-tunes.
+const LM_WEIGHT: f64 = 1.0;
+
+/// The PRM for `--likelihood`: a copy of its backbone (S's: the policy whose rollouts made
+/// the labels) that reads S's own prompt, with a head that weighs two things at each
+/// step's newline: the backbone's hidden state, and how surprising the attempt so far is
+/// to the backbone's language model (its lowest, mean and summed token log-probabilities).
+/// A slip that sinks an attempt is, more often than not, a token S itself found unlikely;
+/// a head on the newline's hidden state alone cannot see it, and fine-tuning the backbone
+/// for BCE alone unlearns the language model that could.
+///
+/// Two stages. First the head alone is fitted on the frozen backbone (features computed
+/// once, every step sees every label; checkpoints in `dir/head`). Then, for
+/// `settings.steps` steps, backbone and head train together on the BCE plus the
+/// next-token loss on S's attempts ([`crate::prm::joint_loss`]); with 0 steps the
+/// backbone stays S's exactly.
+fn likelihood_prm(
+    backbone: &[u8],
+    examples: &[PrmExample],
+    recipe: &Recipe,
+    dir: &Path,
+) -> anyhow::Result<Option<Vec<u8>>> {
+    anyhow::ensure!(
+        recipe.extra_layers == 0,
+        "--likelihood fits its head on the backbone as it is, so it takes no --extra-layers"
+    );
+    let template = format!("{PROBLEM_PREFIX}{QUESTION}");
+    let laid_out: Vec<PrmExample> = examples
+        .iter()
+        .map(|e| e.with_question_template(&template))
+        .collect();
+    let vars = VarMap::new();
+    let model = Model::new(Config::of_gguf(backbone)?, &vars, &Device::Cpu)?;
+    model.load_gguf(backbone)?;
+    let head = LikelihoodHead::new(model.config.hidden, &vars)?;
+    let head_params = [&head.value.weight, &head.value.bias, &head.likelihood];
+
+    let head_dir = dir.join("head");
+    std::fs::create_dir_all(&head_dir)?;
+    let head_vars = VarMap::new();
+    let fitted = LikelihoodHead::new(model.config.hidden, &head_vars)?;
+    let started = Instant::now();
+    let features = StepFeatures::of(&model, &laid_out, &mut bar("reading steps", started))?;
+    eprintln!();
+    // No tokens pass through the frozen backbone while the head is fitted.
+    train_with(
+        &[&fitted.value.weight, &fitted.value.bias, &fitted.likelihood],
+        &head_vars,
+        &HEAD_FIT,
+        &head_dir,
+        &mut |_| Ok((fitted.bce_loss(&features)?, 0)),
+        &mut |p| {
+            eprint!(
+                "\rfitting the head: step {}/{}  loss {:.4}   ",
+                p.step, p.steps, p.loss
+            );
+            let _ = std::io::stderr().flush();
+        },
+    )?;
+    eprintln!();
+    for (to, from) in
+        head_params
+            .iter()
+            .zip([&fitted.value.weight, &fitted.value.bias, &fitted.likelihood])
+    {
+        to.set(from.as_tensor())?;
+    }
+
+    if recipe.settings.steps > 0 {
+        let mut params = model.vars();
+        params.extend(head_params);
+        let seed = recipe.settings.seed;
+        train_with(
+            &params,
+            &vars,
+            &recipe.settings,
+            dir,
+            &mut |step| {
+                joint_loss(
+                    &model,
+                    &head,
+                    &pick(&laid_out, seed, step, recipe.batch),
+                    LM_WEIGHT,
+                )
+            },
+            &mut train_progress,
+        )?;
+        eprintln!();
+        if recipe
+            .settings
+            .stop_at
+            .is_some_and(|s| s < recipe.settings.steps)
+        {
+            return Ok(None);
+        }
+    }
+    let likelihood: Vec<f32> = head.likelihood.as_tensor().flatten_all()?.to_vec1()?;
+    let export = PrmHeadExport {
+        weight: head.value.weight.as_tensor().flatten_all()?,
+        bias: head
+            .value
+            .bias
+            .as_tensor()
+            .flatten_all()?
+            .to_vec1::<f32>()?
+            .first()
+            .copied()
+            .unwrap_or(0.0),
+        likelihood: Some(([likelihood[0], likelihood[1], likelihood[2]], template)),
     };
     Ok(Some(to_gguf(
         &model,

@@ -401,3 +401,113 @@ fn deepening_a_model_keeps_what_it_computes() {
         "{err}"
     );
 }
+
+/// A likelihood-reading PRM's training examples and head, laid out and weighted as the
+/// runtime will read the exported file.
+fn likelihood_prm() -> (
+    Model,
+    ponder_train::prm::LikelihoodHead,
+    ponder_train::prm::PrmExample,
+) {
+    use ponder_train::prm::{LikelihoodHead, PrmExample};
+    let vars = VarMap::new();
+    let model = Model::new(tiny(), &vars, &Device::Cpu).expect("model");
+    let head = LikelihoodHead::new(model.config.hidden, &vars).expect("head");
+    head.likelihood
+        .set(&Tensor::new(&[[0.7f32], [1.5], [0.05]], &Device::Cpu).expect("weights"))
+        .expect("set");
+    let example = PrmExample::new(
+        "(37+48)*6",
+        &["37+48=85", "85*6=510", "Answer: 510"],
+        vec![1.0, 0.5, 1.0],
+    )
+    .with_question_template("Problem: {question}");
+    (model, head, example)
+}
+
+#[test]
+fn a_likelihood_prm_scores_in_the_runtime_as_it_trained() {
+    use ponder_core::Verifier;
+    use ponder_train::export::PrmHeadExport;
+    use ponder_train::prm::StepFeatures;
+    let (model, head, example) = likelihood_prm();
+    assert_eq!(
+        vocab::decode(&example.tokens),
+        "Problem: (37+48)*6\n37+48=85\n85*6=510\nAnswer: 510\n"
+    );
+    let f =
+        StepFeatures::of(&model, std::slice::from_ref(&example), &mut |_, _| {}).expect("features");
+    let z = f
+        .hidden
+        .matmul(head.value.weight.as_tensor())
+        .and_then(|a| a + f.surprise.matmul(head.likelihood.as_tensor())?)
+        .and_then(|z| z.flatten_all())
+        .and_then(|z| z.to_vec1::<f32>())
+        .expect("logits");
+    let trained: Vec<f32> = z.iter().map(|z| 1.0 / (1.0 + (-z).exp())).collect();
+
+    let weights: Vec<f32> = head
+        .likelihood
+        .as_tensor()
+        .flatten_all()
+        .and_then(|t| t.to_vec1())
+        .expect("weights");
+    let export = PrmHeadExport {
+        weight: head.value.weight.as_tensor().flatten_all().expect("w"),
+        bias: 0.0,
+        likelihood: Some((
+            [weights[0], weights[1], weights[2]],
+            "Problem: {question}".into(),
+        )),
+    };
+    let bytes = to_gguf(&model, "tiny PRM", Precision::F32, Some(&export)).expect("export");
+    let mut engine =
+        ponder_model::Engine::new(LanguageModel::from_gguf_bytes(&bytes).expect("loads"));
+    let steps: Vec<String> = ["37+48=85", "85*6=510", "Answer: 510"]
+        .iter()
+        .map(|s| format!("{s}\n"))
+        .collect();
+    let scored = engine.score("(37+48)*6", &[steps]).expect("scores");
+    assert_eq!(scored[0].len(), trained.len());
+    for (a, b) in scored[0].iter().zip(&trained) {
+        assert!((a - b).abs() < 1e-4, "runtime {a}, training {b}");
+    }
+    // The surprise is real: the steps' figures differ and are log-probabilities.
+    let s = f.surprise.to_vec2::<f32>().expect("surprise");
+    assert!(s
+        .iter()
+        .all(|r| r[0] <= r[1] && r[1] <= 0.0 && r[2] <= r[1]));
+    assert!(s[2][2] < s[0][2], "the sum runs over the attempt so far");
+}
+
+#[test]
+fn the_joint_loss_is_the_heads_bce_plus_the_next_token_loss_on_the_attempt() {
+    use ponder_train::prm::{joint_loss, StepFeatures};
+    let (model, head, example) = likelihood_prm();
+    let f =
+        StepFeatures::of(&model, std::slice::from_ref(&example), &mut |_, _| {}).expect("features");
+    let bce = f64::from(
+        head.bce_loss(&f)
+            .and_then(|l| Ok(l.to_scalar::<f32>()?))
+            .expect("bce"),
+    );
+    let scalar = |w: f64| -> f64 {
+        let (loss, _) = joint_loss(&model, &head, &[&example], w).expect("loss");
+        f64::from(loss.to_scalar::<f32>().expect("scalar"))
+    };
+    assert!((scalar(0.0) - bce).abs() < 1e-5, "{} vs {bce}", scalar(0.0));
+    // The next-token part covers the attempt only: tokens after the question's newline.
+    let t = &example.tokens;
+    let start = example.attempt_start();
+    let input = Tensor::new(t.as_slice(), &Device::Cpu)
+        .and_then(|x| x.unsqueeze(0))
+        .expect("input");
+    let logits: Vec<Vec<f32>> = model
+        .forward(&input)
+        .and_then(|l| l.squeeze(0))
+        .and_then(|l| l.to_vec2())
+        .expect("forward");
+    let lm = reference_cross_entropy(&logits[start - 1..t.len() - 1], &t[start..]);
+    let got = scalar(2.0) - scalar(0.0);
+    assert!((got - 2.0 * lm).abs() < 1e-4, "{got} vs {}", 2.0 * lm);
+}

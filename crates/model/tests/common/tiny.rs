@@ -62,6 +62,18 @@ pub enum Head {
     None,
     Value,
     Classification,
+    /// A value head that also weighs the attempt's likelihood, behind a question template.
+    Likelihood,
+    /// As `Likelihood`, with this question template.
+    LikelihoodTemplate(&'static str),
+    /// A classification head with likelihood weights, which no head reads.
+    ClassificationWithLikelihood,
+}
+
+/// The likelihood head's weights of the attempt's lowest, mean and summed token
+/// log-probabilities: large enough to move a score visibly.
+pub fn likelihood_weights() -> [f32; 3] {
+    [0.8, 2.0, 0.05]
 }
 
 pub fn model(head: Head) -> Vec<u8> {
@@ -136,6 +148,36 @@ pub fn model(head: Head) -> Vec<u8> {
             w.metadata("ponder.prm.head", MetadataValue::String("value".into()));
             f32_tensor(&mut w, &mut rng, "prm_head.weight", &[h, 1], 1.0, 0.0);
             f32_tensor(&mut w, &mut rng, "prm_head.bias", &[1], 0.5, 0.0);
+        }
+        Head::Likelihood | Head::LikelihoodTemplate(_) | Head::ClassificationWithLikelihood => {
+            let template = match head {
+                Head::LikelihoodTemplate(t) => t,
+                _ => "Problem: {question}",
+            };
+            w.metadata(
+                "ponder.prm.question_template",
+                MetadataValue::String(template.into()),
+            );
+            if matches!(head, Head::ClassificationWithLikelihood) {
+                w.metadata(
+                    "ponder.prm.head",
+                    MetadataValue::String("classification".into()),
+                );
+                f32_tensor(&mut w, &mut rng, "prm_head.weight", &[h, 2], 1.0, 0.0);
+            } else {
+                w.metadata("ponder.prm.head", MetadataValue::String("value".into()));
+                f32_tensor(&mut w, &mut rng, "prm_head.weight", &[h, 1], 1.0, 0.0);
+                f32_tensor(&mut w, &mut rng, "prm_head.bias", &[1], 0.5, 0.0);
+            }
+            w.tensor(
+                "prm_head.likelihood",
+                &[3],
+                TensorType::F32,
+                likelihood_weights()
+                    .iter()
+                    .flat_map(|v| v.to_le_bytes())
+                    .collect(),
+            );
         }
         Head::Classification => {
             w.metadata(
