@@ -271,20 +271,25 @@ pub fn report(
     let mut all_scores = Vec::new();
     let mut step_labels = Vec::new();
     let mut step_levels = Vec::new();
-    let mut finals: Vec<Vec<f32>> = Vec::with_capacity(problems.len());
+    let mut per_attempt: Vec<Vec<Vec<f32>>> = Vec::with_capacity(problems.len());
     for (i, p) in problems.iter().enumerate() {
         let scored = step_scores(prm, p, &samples[i][..m])?;
         step_levels.extend(std::iter::repeat_n(levels[i].number(), scored.scores.len()));
         all_scores.extend(scored.scores);
         step_labels.extend(scored.labels);
-        finals.push(
-            scored
-                .per_attempt
-                .iter()
-                .map(|c| StepAggregation::Last.apply(c))
-                .collect(),
-        );
+        per_attempt.push(scored.per_attempt);
     }
+    // How a sample's step scores become one score is chosen on the validation set, so the
+    // test figures below do not pick their own best.
+    progress("PRM: choosing the step aggregation on the validation set");
+    let validation = sets
+        .iter()
+        .find(|s| s.name == "validation")
+        .ok_or_else(|| anyhow::anyhow!("the shipped validation set is missing"))?
+        .problems()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let choice = choose_aggregation(s, prm, &validation, m, settings)?;
+    let chosen = choice.chosen;
     writeln!(md, "## The PRM\n")?;
     writeln!(
         md,
@@ -317,63 +322,72 @@ pub fn report(
     writeln!(
         md,
         "Selecting one answer from the same {m} samples: majority vote, and the PRM's \
-         weighted best-of-{m} (scores summed per answer, each sample scored by its last step, \
-         as the paper does). pass@{m} is the ceiling: the share of problems with at least one \
-         right sample.\n"
+         weighted best-of-{m} (scores summed per answer). A sample's score is its step \
+         scores aggregated: the last step's (the paper's choice), the lowest, or their \
+         product. On the validation set ({} problems, {m} samples each) majority voting \
+         solved {}, and the PRM-weighted vote {}; the report judges the PRM by the best of \
+         these there, **{}** (ties go to the earlier in that list). Naive best-of-{m} takes \
+         the single best-scored sample by the chosen aggregation. pass@{m} is the ceiling: \
+         the share of problems with at least one right sample.\n",
+        validation.len(),
+        choice.majority,
+        choice
+            .weighted
+            .iter()
+            .map(|(a, w)| format!("{w} by `{}`", a.name()))
+            .collect::<Vec<_>>()
+            .join(", "),
+        chosen.name()
     )?;
     let mut overall_votes = (0, 0);
-    writeln!(
-        md,
-        "| level | majority-of-{m} | PRM-weighted best-of-{m} | PRM naive best-of-{m} | pass@{m} |"
-    )?;
-    writeln!(md, "| --- | ---: | ---: | ---: | ---: |")?;
+    write!(md, "| level | majority-of-{m} |")?;
+    for a in StepAggregation::ALL {
+        write!(md, " weighted best-of-{m}, `{}` |", a.name())?;
+    }
+    writeln!(md, " naive best-of-{m} | pass@{m} |")?;
+    writeln!(md, "| --- | ---: |{} ---: | ---: |", " ---: |".repeat(3))?;
     for level in Level::ALL.iter().map(|l| Some(l.number())).chain([None]) {
         let idx = by_level(level);
-        let mut wins = [0usize; 4];
+        // Majority, weighted by each aggregation, naive by the chosen one, pass@m.
+        let mut wins = [0usize; 6];
         for &i in &idx {
-            let truth = problems[i].answer().to_string();
+            let truth = Some(problems[i].answer().to_string());
             let answers: Vec<Option<String>> = samples[i][..m]
                 .iter()
                 .map(|a| task.extract_answer(a))
                 .collect();
-            let ballots = |scored: bool| -> Vec<Ballot<'_>> {
-                answers
-                    .iter()
-                    .zip(&finals[i])
-                    .map(|(a, &s)| Ballot {
-                        answer: a.as_deref(),
-                        score: if scored { f64::from(s) } else { 0.0 },
-                    })
-                    .collect()
-            };
-            for (w, (how, scored)) in [
-                (Selection::Majority, false),
-                (Selection::Weighted, true),
-                (Selection::Naive, true),
-            ]
-            .into_iter()
-            .enumerate()
-            {
-                if select(&ballots(scored), how).answer.as_deref() == Some(truth.as_str()) {
+            let picks = [
+                (Selection::Majority, StepAggregation::Last),
+                (Selection::Weighted, StepAggregation::ALL[0]),
+                (Selection::Weighted, StepAggregation::ALL[1]),
+                (Selection::Weighted, StepAggregation::ALL[2]),
+                (Selection::Naive, chosen),
+            ];
+            for (w, (how, aggregation)) in picks.into_iter().enumerate() {
+                if vote(&answers, &per_attempt[i], how, aggregation) == truth {
                     wins[w] += 1;
                 }
             }
             if correct[i][..m].iter().any(|&c| c) {
-                wins[3] += 1;
+                wins[5] += 1;
             }
         }
         let t = idx.len().max(1) as f64;
         if level.is_none() {
-            overall_votes = (wins[0], wins[1]);
+            let chosen_column = 1 + StepAggregation::ALL
+                .iter()
+                .position(|&a| a == chosen)
+                .unwrap_or(0);
+            overall_votes = (wins[0], wins[chosen_column]);
         }
         writeln!(
             md,
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} |",
             level.map_or("all".to_string(), |l| l.to_string()),
-            pct(wins[0] as f64 / t),
-            pct(wins[1] as f64 / t),
-            pct(wins[2] as f64 / t),
-            pct(wins[3] as f64 / t)
+            wins.iter()
+                .map(|&w| pct(w as f64 / t))
+                .collect::<Vec<_>>()
+                .join(" | ")
         )?;
     }
     writeln!(md)?;
@@ -450,8 +464,9 @@ pub fn report(
     )?;
     writeln!(
         md,
-        "- PRM-weighted best-of-{m} beats majority-of-{m} overall: {} against {} problems \
-         solved: {}.",
+        "- PRM-weighted best-of-{m} (`{}`, chosen on the validation set) beats \
+         majority-of-{m} overall: {} against {} problems solved: {}.",
+        chosen.name(),
         overall_votes.1,
         overall_votes.0,
         mark(overall_votes.1 > overall_votes.0)
@@ -643,6 +658,100 @@ pub struct StepScores {
     pub labels: Vec<bool>,
     /// Every attempt's scores as the verifier returned them (its answer line's last).
     pub per_attempt: Vec<Vec<f32>>,
+}
+
+/// The answer `how` selects from `answers`, each sample scored by `aggregation` of its
+/// step scores.
+fn vote(
+    answers: &[Option<String>],
+    step_scores: &[Vec<f32>],
+    how: Selection,
+    aggregation: StepAggregation,
+) -> Option<String> {
+    let ballots: Vec<Ballot<'_>> = answers
+        .iter()
+        .zip(step_scores)
+        .map(|(a, steps)| Ballot {
+            answer: a.as_deref(),
+            score: match how {
+                Selection::Majority => 0.0,
+                _ => f64::from(aggregation.apply(steps)),
+            },
+        })
+        .collect();
+    select(&ballots, how).answer
+}
+
+/// Majority voting's and each aggregation's weighted-vote solves on a set, and the
+/// aggregation chosen: the most solves, ties to the earlier in [`StepAggregation::ALL`].
+pub struct AggregationChoice {
+    pub majority: usize,
+    pub weighted: Vec<(StepAggregation, usize)>,
+    pub chosen: StepAggregation,
+}
+
+/// Samples `m` attempts of S per problem (the report's temperature and seed), scores them
+/// with the PRM and counts what each selection solves.
+pub fn choose_aggregation(
+    s: &mut Engine,
+    prm: &mut Engine,
+    problems: &[Problem],
+    m: usize,
+    settings: &ReportSettings,
+) -> anyhow::Result<AggregationChoice> {
+    let task = ArithmeticTask;
+    let jobs: Vec<Job> = problems
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| {
+            (0..m).map(move |k| Job {
+                prompt: task.prompt(p),
+                draw: DrawKey::new(settings.seed, &[10, i as u64, k as u64]),
+            })
+        })
+        .collect();
+    let samples = sample(
+        s,
+        &jobs,
+        &at_temperature(settings.temperature),
+        64,
+        16,
+        &mut |_| {},
+    )?;
+    let mut majority = 0;
+    let mut weighted = vec![0usize; StepAggregation::ALL.len()];
+    for (p, attempts) in problems.iter().zip(samples.chunks(m.max(1))) {
+        let truth = Some(p.answer().to_string());
+        let answers: Vec<Option<String>> =
+            attempts.iter().map(|a| task.extract_answer(a)).collect();
+        let scored = step_scores(prm, p, attempts)?;
+        if vote(
+            &answers,
+            &scored.per_attempt,
+            Selection::Majority,
+            StepAggregation::Last,
+        ) == truth
+        {
+            majority += 1;
+        }
+        for (w, &a) in weighted.iter_mut().zip(&StepAggregation::ALL) {
+            if vote(&answers, &scored.per_attempt, Selection::Weighted, a) == truth {
+                *w += 1;
+            }
+        }
+    }
+    let mut chosen = StepAggregation::ALL[0];
+    let mut best = 0;
+    for (&a, &w) in StepAggregation::ALL.iter().zip(&weighted) {
+        if w > best {
+            (chosen, best) = (a, w);
+        }
+    }
+    Ok(AggregationChoice {
+        majority,
+        weighted: StepAggregation::ALL.iter().copied().zip(weighted).collect(),
+        chosen,
+    })
 }
 
 /// The PRM's scores of `attempts` at `problem`, with the exact checker's labels.
