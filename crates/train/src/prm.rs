@@ -12,6 +12,7 @@ use candle_nn::{Init, VarMap};
 
 use ponder_model::prm::{Surprise, QUESTION};
 
+use crate::export::PrmHeadExport;
 use crate::model::Model;
 use crate::vocab;
 
@@ -116,6 +117,17 @@ impl ValueHead {
         Ok(ValueHead {
             weight: find("prm_head.weight")?,
             bias: find("prm_head.bias")?,
+        })
+    }
+
+    /// The head as the exporter writes it, with likelihood weights and a question
+    /// template for a head that reads them.
+    pub fn export(&self, likelihood: Option<([f32; 3], String)>) -> anyhow::Result<PrmHeadExport> {
+        let bias: Vec<f32> = self.bias.as_tensor().flatten_all()?.to_vec1()?;
+        Ok(PrmHeadExport {
+            weight: self.weight.as_tensor().flatten_all()?,
+            bias: bias.first().copied().unwrap_or(0.0),
+            likelihood,
         })
     }
 }

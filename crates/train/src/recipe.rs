@@ -17,7 +17,7 @@ use ponder_model::prm::QUESTION;
 use ponder_model::{Engine, LanguageModel};
 
 use crate::attempts::{at_temperature, sample, Job};
-use crate::export::{to_gguf, Precision, PrmHeadExport};
+use crate::export::{to_gguf, Precision};
 use crate::model::{Config, Model};
 use crate::prm::{bce_loss, joint_loss, LikelihoodHead, PrmExample, StepFeatures, ValueHead};
 use crate::revision::{examples_for, masked_loss, MaskedExample};
@@ -45,6 +45,15 @@ pub struct Recipe {
     /// Examples per training step.
     pub batch: usize,
     pub settings: Settings,
+}
+
+impl Recipe {
+    /// Whether `stop_at` paused the run before the end of its schedule.
+    fn paused(&self) -> bool {
+        self.settings
+            .stop_at
+            .is_some_and(|s| s < self.settings.steps)
+    }
 }
 
 /// The revision model's context: five attempts of the hardest level fit.
@@ -233,11 +242,7 @@ pub fn revision_model(
         &mut train_progress,
     )?;
     eprintln!();
-    if recipe
-        .settings
-        .stop_at
-        .is_some_and(|s| s < recipe.settings.steps)
-    {
+    if recipe.paused() {
         return Ok(None);
     }
     Ok(Some(to_gguf(&model, "Ponder R", Precision::Q8_0, None)?))
@@ -389,30 +394,14 @@ pub fn process_reward_model(
         &mut train_progress,
     )?;
     eprintln!();
-    if recipe
-        .settings
-        .stop_at
-        .is_some_and(|s| s < recipe.settings.steps)
-    {
+    if recipe.paused() {
         return Ok(None);
     }
-    let export = PrmHeadExport {
-        weight: head.weight.as_tensor().flatten_all()?,
-        bias: head
-            .bias
-            .as_tensor()
-            .flatten_all()?
-            .to_vec1::<f32>()?
-            .first()
-            .copied()
-            .unwrap_or(0.0),
-        likelihood: None,
-    };
     Ok(Some(to_gguf(
         &model,
         "Ponder PRM",
         Precision::Q8_0,
-        Some(&export),
+        Some(&head.export(None)?),
     )?))
 }
 
@@ -519,32 +508,16 @@ fn likelihood_prm(
             &mut train_progress,
         )?;
         eprintln!();
-        if recipe
-            .settings
-            .stop_at
-            .is_some_and(|s| s < recipe.settings.steps)
-        {
+        if recipe.paused() {
             return Ok(None);
         }
     }
     let likelihood: Vec<f32> = head.likelihood.as_tensor().flatten_all()?.to_vec1()?;
-    let export = PrmHeadExport {
-        weight: head.value.weight.as_tensor().flatten_all()?,
-        bias: head
-            .value
-            .bias
-            .as_tensor()
-            .flatten_all()?
-            .to_vec1::<f32>()?
-            .first()
-            .copied()
-            .unwrap_or(0.0),
-        likelihood: Some(([likelihood[0], likelihood[1], likelihood[2]], template)),
-    };
+    let weights = [likelihood[0], likelihood[1], likelihood[2]];
     Ok(Some(to_gguf(
         &model,
         "Ponder PRM",
         Precision::Q8_0,
-        Some(&export),
+        Some(&head.value.export(Some((weights, template)))?),
     )?))
 }

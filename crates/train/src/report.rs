@@ -200,24 +200,7 @@ pub fn report(
     // Coverage of S.
     progress("coverage: sampling S");
     let n = settings.coverage_samples;
-    let jobs: Vec<Job> = problems
-        .iter()
-        .enumerate()
-        .flat_map(|(i, p)| {
-            (0..n).map(move |k| Job {
-                prompt: task.prompt(p),
-                draw: DrawKey::new(settings.seed, &[10, i as u64, k as u64]),
-            })
-        })
-        .collect();
-    let samples = sample(
-        s,
-        &jobs,
-        &at_temperature(settings.temperature),
-        64,
-        16,
-        &mut |_| {},
-    )?;
+    let samples = sample_s(s, &problems, n, settings)?;
     let samples: Vec<&[String]> = samples.chunks(n).collect();
     let correct: Vec<Vec<bool>> = problems
         .iter()
@@ -660,6 +643,36 @@ pub struct StepScores {
     pub per_attempt: Vec<Vec<f32>>,
 }
 
+/// `n` attempts of S at each problem, problem by problem, at the report's temperature:
+/// sample `k` of problem `i` draws from (seed, 10, i, k), so a problem's first samples are
+/// the same whatever `n` is.
+fn sample_s(
+    s: &mut Engine,
+    problems: &[Problem],
+    n: usize,
+    settings: &ReportSettings,
+) -> anyhow::Result<Vec<String>> {
+    let task = ArithmeticTask;
+    let jobs: Vec<Job> = problems
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| {
+            (0..n).map(move |k| Job {
+                prompt: task.prompt(p),
+                draw: DrawKey::new(settings.seed, &[10, i as u64, k as u64]),
+            })
+        })
+        .collect();
+    Ok(sample(
+        s,
+        &jobs,
+        &at_temperature(settings.temperature),
+        64,
+        16,
+        &mut |_| {},
+    )?)
+}
+
 /// The answer `how` selects from `answers`, each sample scored by `aggregation` of its
 /// step scores.
 fn vote(
@@ -700,24 +713,7 @@ pub fn choose_aggregation(
     settings: &ReportSettings,
 ) -> anyhow::Result<AggregationChoice> {
     let task = ArithmeticTask;
-    let jobs: Vec<Job> = problems
-        .iter()
-        .enumerate()
-        .flat_map(|(i, p)| {
-            (0..m).map(move |k| Job {
-                prompt: task.prompt(p),
-                draw: DrawKey::new(settings.seed, &[10, i as u64, k as u64]),
-            })
-        })
-        .collect();
-    let samples = sample(
-        s,
-        &jobs,
-        &at_temperature(settings.temperature),
-        64,
-        16,
-        &mut |_| {},
-    )?;
+    let samples = sample_s(s, problems, m, settings)?;
     let mut majority = 0;
     let mut weighted = vec![0usize; StepAggregation::ALL.len()];
     for (p, attempts) in problems.iter().zip(samples.chunks(m.max(1))) {
