@@ -39,10 +39,14 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     } else {
         None
     };
-    let prm = model
-        .prm
-        .as_ref()
-        .map(|h| json!({"head": format!("{:?}", h.kind), "separator": h.separator}));
+    let prm = model.prm.as_ref().map(|h| {
+        json!({
+            "head": format!("{:?}", h.kind),
+            "separator": h.separator,
+            "question_template": h.question_template(),
+            "likelihood_weights": h.likelihood_weights(),
+        })
+    });
     let engine = Engine::new(model);
     let cfg_json = json!({
         "architecture": cfg.architecture.name(),
@@ -108,6 +112,12 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     );
     if let Some(h) = &engine.model.prm {
         println!("  PRM head       {:?}, separator {:?}", h.kind, h.separator);
+        println!("  PRM question   {:?}", h.question_template());
+        if let Some([min, mean, sum]) = h.likelihood_weights() {
+            println!(
+                "  PRM likelihood weights {min} (lowest), {mean} (mean), {sum} (sum) of the attempt's token log-probabilities"
+            );
+        }
     }
     Ok(())
 }

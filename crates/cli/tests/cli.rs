@@ -90,6 +90,31 @@ fn inspect_json_describes_the_model() {
 }
 
 #[test]
+fn inspect_json_describes_a_prm_head() {
+    let prm = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../public/models/ponder-prm.gguf");
+    let (ok, out, err) = ponder(&["inspect", prm.to_str().expect("path"), "--json"]);
+    assert!(ok, "{err}");
+    let v = json(&out);
+    assert_eq!(v["prm"]["head"], "Value");
+    assert_eq!(v["prm"]["separator"], "\n");
+    let template = v["prm"]["question_template"].as_str().expect("a template");
+    assert_eq!(template.matches("{question}").count(), 1, "{template}");
+    let weights = &v["prm"]["likelihood_weights"];
+    assert!(
+        weights.is_null()
+            || weights
+                .as_array()
+                .is_some_and(|w| w.len() == 3 && w.iter().all(|x| x.is_number())),
+        "{weights}"
+    );
+    // A model without a head says so.
+    let (ok, out, err) = ponder(&["inspect", smollm2().to_str().expect("path"), "--json"]);
+    assert!(ok, "{err}");
+    assert!(json(&out)["prm"].is_null());
+}
+
+#[test]
 fn bad_input_gives_a_clear_error_and_exit_status() {
     let (ok, _, err) = ponder(&["inspect", "/no/such/model.gguf"]);
     assert!(!ok);

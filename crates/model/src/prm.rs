@@ -205,6 +205,17 @@ impl PrmHead {
         self.question_template.replacen(QUESTION, question, 1)
     }
 
+    /// The template `ponder.prm.question_template` (`{question}` when the file has none).
+    pub fn question_template(&self) -> &str {
+        &self.question_template
+    }
+
+    /// The weights of the attempt's lowest, mean and summed token log-probability, for a
+    /// head that reads them.
+    pub fn likelihood_weights(&self) -> Option<[f32; 3]> {
+        self.likelihood
+    }
+
     /// Whether [`PrmHead::score`] needs the attempt's [`Surprise`].
     pub fn reads_likelihood(&self) -> bool {
         self.likelihood.is_some()
