@@ -30,12 +30,7 @@ impl PrmExample {
     /// The same example with its question laid out by `template` (`{question}` standing
     /// for the question), as a PRM with `ponder.prm.question_template` reads it.
     pub fn with_question_template(&self, template: &str) -> PrmExample {
-        let newline = u32::from(b'\n');
-        let question_len = self
-            .tokens
-            .iter()
-            .position(|&t| t == newline)
-            .unwrap_or(self.tokens.len());
+        let question_len = self.question_len();
         let question = vocab::decode(&self.tokens[..question_len]);
         let mut tokens = vocab::encode(&template.replacen(QUESTION, &question, 1));
         let shift = tokens.len() as isize - question_len as isize;
@@ -51,13 +46,31 @@ impl PrmExample {
         }
     }
 
-    /// Where the attempt starts: after the question's newline.
-    pub fn attempt_start(&self) -> usize {
+    /// The question's tokens: those before its newline (all of them if there is none).
+    fn question_len(&self) -> usize {
         let newline = u32::from(b'\n');
         self.tokens
             .iter()
             .position(|&t| t == newline)
-            .map_or(self.tokens.len(), |p| p + 1)
+            .unwrap_or(self.tokens.len())
+    }
+
+    /// Where the attempt starts: after the question's newline.
+    pub fn attempt_start(&self) -> usize {
+        (self.question_len() + 1).min(self.tokens.len())
+    }
+
+    /// The attempt's [`Surprise`] at each labelled step's end, `log_prob(t)` being the
+    /// log-probability of token `t` (an index into `tokens`) given the tokens before it.
+    fn surprise(&self, mut log_prob: impl FnMut(usize) -> f32) -> anyhow::Result<Vec<Surprise>> {
+        let start = self.attempt_start();
+        anyhow::ensure!(
+            start > 0 && self.positions.iter().all(|&p| p >= start),
+            "a labelled example has no question before its steps"
+        );
+        let lp: Vec<f32> = (start..self.tokens.len()).map(&mut log_prob).collect();
+        let ends: Vec<usize> = self.positions.iter().map(|&p| p - start).collect();
+        Ok(Surprise::at_step_ends(&lp, &ends))
     }
 
     /// The tokens and step positions of `question` and `steps` (lines without their
@@ -142,11 +155,10 @@ pub fn bce_loss(
     let len = examples.iter().map(|e| e.tokens.len()).max().unwrap_or(0);
     anyhow::ensure!(len > 0, "no examples in the batch");
     let n = examples.len();
-    let mut tokens = Vec::with_capacity(n * len);
+    let tokens = padded(examples, len);
     let mut rows = Vec::new();
     let mut labels = Vec::new();
     for (i, e) in examples.iter().enumerate() {
-        tokens.extend((0..len).map(|j| e.tokens.get(j).copied().unwrap_or(vocab::END_OF_TEXT)));
         for (&p, &l) in e.positions.iter().zip(&e.labels) {
             rows.push((i * len + p) as u32);
             labels.push(l);
@@ -194,33 +206,17 @@ impl StepFeatures {
             if len == 0 {
                 continue;
             }
-            let mut tokens = Vec::with_capacity(chunk.len() * len);
-            for e in chunk {
-                tokens.extend(
-                    (0..len).map(|j| e.tokens.get(j).copied().unwrap_or(vocab::END_OF_TEXT)),
-                );
-            }
-            let inputs = Tensor::from_vec(tokens, (chunk.len(), len), &device)?;
+            let chunk: Vec<&PrmExample> = chunk.iter().collect();
+            let inputs = Tensor::from_vec(padded(&chunk, len), (chunk.len(), len), &device)?;
             // Detached: holding the forward's graph for every batch would hold its
             // activations too.
             let h = model.hidden(&inputs)?.detach();
             let log_probs = candle_nn::ops::log_softmax(&model.logits(&h)?, 2)?;
             for (i, e) in chunk.iter().enumerate() {
-                let start = e.attempt_start();
-                anyhow::ensure!(
-                    start > 0 && e.positions.iter().all(|&p| p >= start),
-                    "a labelled example has no question before its steps"
-                );
                 let rows = log_probs.get(i)?.to_vec2::<f32>()?;
                 // Row t − 1 gives token t its probability.
-                let lp: Vec<f32> = (start..e.tokens.len())
-                    .map(|t| rows[t - 1][e.tokens[t] as usize])
-                    .collect();
-                let ends: Vec<usize> = e.positions.iter().map(|&p| p - start).collect();
-                for (s, (&p, &l)) in Surprise::at_step_ends(&lp, &ends)
-                    .iter()
-                    .zip(e.positions.iter().zip(&e.labels))
-                {
+                let surprise_at = e.surprise(|t| rows[t - 1][e.tokens[t] as usize])?;
+                for (s, (&p, &l)) in surprise_at.iter().zip(e.positions.iter().zip(&e.labels)) {
                     hidden.extend(h.get(i)?.get(p)?.to_vec1::<f32>()?);
                     surprise.extend([s.min, s.mean, s.sum]);
                     labels.push(l);
@@ -257,13 +253,18 @@ impl LikelihoodHead {
         Ok(LikelihoodHead { value, likelihood })
     }
 
+    /// The head's logits `[steps]` from hidden states `[steps, hidden]` and surprise
+    /// `[steps, 3]`.
+    pub fn logits(&self, hidden: &Tensor, surprise: &Tensor) -> anyhow::Result<Tensor> {
+        Ok((hidden.matmul(self.value.weight.as_tensor())?
+            + surprise.matmul(self.likelihood.as_tensor())?)?
+        .squeeze(1)?
+        .broadcast_add(self.value.bias.as_tensor())?)
+    }
+
     /// Mean BCE of the head's scores against the soft labels, over every step.
     pub fn bce_loss(&self, f: &StepFeatures) -> anyhow::Result<Tensor> {
-        let z = (f.hidden.matmul(self.value.weight.as_tensor())?
-            + f.surprise.matmul(self.likelihood.as_tensor())?)?
-        .squeeze(1)?
-        .broadcast_add(self.value.bias.as_tensor())?;
-        bce_with_logits(&z, &f.labels)
+        bce_with_logits(&self.logits(&f.hidden, &f.surprise)?, &f.labels)
     }
 }
 
@@ -284,11 +285,7 @@ pub fn joint_loss(
     anyhow::ensure!(len > 0, "no examples in the batch");
     let n = examples.len();
     let device = Device::Cpu;
-    let mut tokens = Vec::with_capacity(n * len);
-    for e in examples {
-        tokens.extend((0..len).map(|j| e.tokens.get(j).copied().unwrap_or(vocab::END_OF_TEXT)));
-    }
-    let inputs = Tensor::from_vec(tokens, (n, len), &device)?;
+    let inputs = Tensor::from_vec(padded(examples, len), (n, len), &device)?;
     let hidden = model.hidden(&inputs)?;
     let h = hidden.dim(2)?;
     let log_probs = candle_nn::ops::log_softmax(&model.logits(&hidden)?, 2)?;
@@ -299,23 +296,12 @@ pub fn joint_loss(
     let (mut rows, mut surprise, mut labels) = (Vec::new(), Vec::new(), Vec::new());
     let detached = log_probs.detach().to_vec2::<f32>()?;
     for (i, e) in examples.iter().enumerate() {
-        let start = e.attempt_start();
-        anyhow::ensure!(
-            start > 0 && e.positions.iter().all(|&p| p >= start),
-            "a labelled example has no question before its steps"
-        );
-        let lp: Vec<f32> = (start..e.tokens.len())
-            .map(|t| {
-                predicting.push((i * len + t - 1) as u32);
-                targets.push(e.tokens[t]);
-                detached[i * len + t - 1][e.tokens[t] as usize]
-            })
-            .collect();
-        let ends: Vec<usize> = e.positions.iter().map(|&p| p - start).collect();
-        for (s, (&p, &l)) in Surprise::at_step_ends(&lp, &ends)
-            .iter()
-            .zip(e.positions.iter().zip(&e.labels))
-        {
+        let surprise_at = e.surprise(|t| {
+            predicting.push((i * len + t - 1) as u32);
+            targets.push(e.tokens[t]);
+            detached[i * len + t - 1][e.tokens[t] as usize]
+        })?;
+        for (s, (&p, &l)) in surprise_at.iter().zip(e.positions.iter().zip(&e.labels)) {
             rows.push((i * len + p) as u32);
             surprise.extend([s.min, s.mean, s.sum]);
             labels.push(l);
@@ -326,10 +312,7 @@ pub fn joint_loss(
     let picked = hidden
         .reshape((n * len, h))?
         .index_select(&Tensor::from_vec(rows, count, &device)?, 0)?;
-    let z = (picked.matmul(head.value.weight.as_tensor())?
-        + Tensor::from_vec(surprise, (count, 3), &device)?.matmul(head.likelihood.as_tensor())?)?
-    .squeeze(1)?
-    .broadcast_add(head.value.bias.as_tensor())?;
+    let z = head.logits(&picked, &Tensor::from_vec(surprise, (count, 3), &device)?)?;
     let bce = bce_with_logits(&z, &Tensor::from_vec(labels, count, &device)?)?;
     let m = predicting.len();
     let next_token = log_probs
@@ -338,6 +321,15 @@ pub fn joint_loss(
         .mean_all()?
         .neg()?;
     Ok(((bce + (next_token * lm_weight)?)?, n * len))
+}
+
+/// The examples' tokens, each padded to `len` with end-of-text, row after row.
+fn padded(examples: &[&PrmExample], len: usize) -> Vec<u32> {
+    let mut tokens = Vec::with_capacity(examples.len() * len);
+    for e in examples {
+        tokens.extend((0..len).map(|j| e.tokens.get(j).copied().unwrap_or(vocab::END_OF_TEXT)));
+    }
+    tokens
 }
 
 /// Mean binary cross-entropy of logits `z` against soft labels `y`, computed stably as

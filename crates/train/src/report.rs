@@ -200,7 +200,7 @@ pub fn report(
     // Coverage of S.
     progress("coverage: sampling S");
     let n = settings.coverage_samples;
-    let samples = sample_s(s, &problems, n, settings)?;
+    let samples = sample_s(s, &problems, n, COVERAGE_STREAM, settings)?;
     let samples: Vec<&[String]> = samples.chunks(n).collect();
     let correct: Vec<Vec<bool>> = problems
         .iter()
@@ -569,7 +569,6 @@ pub const PINNED_BEGIN: &str = "```json pinned";
 pub const PINNED_END: &str = "```";
 
 pub fn pinned(dir: &Path, settings: &ReportSettings) -> anyhow::Result<Pinned> {
-    let task = ArithmeticTask;
     let sets = shipped_sets().map_err(|e| anyhow::anyhow!("{e}"))?;
     let set = sets
         .iter()
@@ -601,24 +600,7 @@ pub fn pinned(dir: &Path, settings: &ReportSettings) -> anyhow::Result<Pinned> {
         .collect();
     let mut s = load(dir, FILES[0].1)?;
     let mut prm = load(dir, FILES[3].1)?;
-    let jobs: Vec<Job> = problems
-        .iter()
-        .enumerate()
-        .flat_map(|(i, p)| {
-            (0..4u64).map(move |k| Job {
-                prompt: task.prompt(p),
-                draw: DrawKey::new(settings.seed, &[30, i as u64, k]),
-            })
-        })
-        .collect();
-    let samples = sample(
-        &mut s,
-        &jobs,
-        &at_temperature(settings.temperature),
-        64,
-        16,
-        &mut |_| {},
-    )?;
+    let samples = sample_s(&mut s, &problems, 4, PINNED_STREAM, settings)?;
     let (mut scores, mut labels) = (Vec::new(), Vec::new());
     for (p, group) in problems.iter().zip(samples.chunks(4)) {
         let scored = step_scores(&mut prm, p, group)?;
@@ -643,13 +625,19 @@ pub struct StepScores {
     pub per_attempt: Vec<Vec<f32>>,
 }
 
+/// The draw streams of the report's samples of S: coverage and voting, the pinned PRM
+/// figure.
+const COVERAGE_STREAM: u64 = 10;
+const PINNED_STREAM: u64 = 30;
+
 /// `n` attempts of S at each problem, problem by problem, at the report's temperature:
-/// sample `k` of problem `i` draws from (seed, 10, i, k), so a problem's first samples are
-/// the same whatever `n` is.
+/// sample `k` of problem `i` draws from (seed, stream, i, k), so a problem's first samples
+/// are the same whatever `n` is.
 fn sample_s(
     s: &mut Engine,
     problems: &[Problem],
     n: usize,
+    stream: u64,
     settings: &ReportSettings,
 ) -> anyhow::Result<Vec<String>> {
     let task = ArithmeticTask;
@@ -659,7 +647,7 @@ fn sample_s(
         .flat_map(|(i, p)| {
             (0..n).map(move |k| Job {
                 prompt: task.prompt(p),
-                draw: DrawKey::new(settings.seed, &[10, i as u64, k as u64]),
+                draw: DrawKey::new(settings.seed, &[stream, i as u64, k as u64]),
             })
         })
         .collect();
@@ -713,7 +701,7 @@ pub fn choose_aggregation(
     settings: &ReportSettings,
 ) -> anyhow::Result<AggregationChoice> {
     let task = ArithmeticTask;
-    let samples = sample_s(s, problems, m, settings)?;
+    let samples = sample_s(s, problems, m, COVERAGE_STREAM, settings)?;
     let mut majority = 0;
     let mut weighted = vec![0usize; StepAggregation::ALL.len()];
     for (p, attempts) in problems.iter().zip(samples.chunks(m.max(1))) {
