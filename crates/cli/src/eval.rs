@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::time::Instant;
 
+use ponder_core::progress;
 use ponder_core::spec::ExperimentSpec;
 use serde_json::json;
 
@@ -55,15 +56,16 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         tokens += outcome.compute.policy_tokens + outcome.compute.verifier_tokens;
         flops += outcome.compute.flops();
         rows.push(json!({"problem": i, "answer": outcome.answer, "correct": right}));
-        let elapsed = started.elapsed().as_secs_f64();
-        let left = elapsed / (done + 1) as f64 * (chosen.len() - done - 1) as f64;
         eprint!(
-            "\r[{:>3}%] {}/{} problems  {:.0} s elapsed, about {:.0} s left   ",
+            "\r[{:>3}%] {}/{} problems  {}   ",
             (done + 1) * 100 / chosen.len(),
             done + 1,
             chosen.len(),
-            elapsed,
-            left
+            progress::timing(
+                started.elapsed().as_secs_f64(),
+                done as u64 + 1,
+                chosen.len() as u64
+            )
         );
         let _ = std::io::stderr().flush();
     }

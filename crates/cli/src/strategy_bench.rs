@@ -15,6 +15,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Context as _;
+use ponder_core::progress;
 use ponder_core::spec::{ExperimentSpec, StrategyKind};
 use ponder_core::Compute;
 use serde::Serialize;
@@ -130,14 +131,19 @@ pub fn run(settings: &Settings<'_>) -> anyhow::Result<()> {
             compute: Compute::default(),
         };
         for (j, &i) in chosen.iter().enumerate() {
+            // Rough: the strategies differ in cost, and every (strategy, problem) counts one.
             eprint!(
-                "\rbench: {} ({}/{}), problem {}/{}; {:.0} s elapsed   ",
+                "\rbench: {} ({}/{}), problem {}/{}; {}   ",
                 kind.name(),
                 k + 1,
                 StrategyKind::ALL.len(),
                 j + 1,
                 chosen.len(),
-                started.elapsed().as_secs_f64()
+                progress::timing(
+                    started.elapsed().as_secs_f64(),
+                    (k * chosen.len() + j) as u64,
+                    (StrategyKind::ALL.len() * chosen.len()) as u64
+                )
             );
             let _ = std::io::stderr().flush();
             let spec = spec_at_budget(kind, budget, seed, i);

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context as _;
+use ponder_core::progress;
 use ponder_core::spec::{ExperimentSpec, StrategyKind};
 use ponder_core::strategy::subsample::{dvts_prefix, dvts_reuses, prefix_compute, select_prefix};
 use ponder_core::strategy::Selection;
@@ -136,14 +137,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             let truth = problems[i].answer().to_string();
             let mut progress = |work: u64| {
                 done_work += work;
-                let elapsed = started.elapsed().as_secs_f64();
-                let left =
-                    elapsed / done_work.max(1) as f64 * total_work.saturating_sub(done_work) as f64;
                 eprint!(
-                    "\r[{:>3}%] seed {seed}, problem {i}: {:.0} s elapsed, about {:.0} s left   ",
+                    "\r[{:>3}%] seed {seed}, problem {i}: {}   ",
                     done_work * 100 / total_work.max(1),
-                    elapsed,
-                    left
+                    progress::timing(started.elapsed().as_secs_f64(), done_work, total_work)
                 );
                 let _ = std::io::stderr().flush();
             };

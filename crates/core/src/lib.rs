@@ -14,6 +14,7 @@ pub mod draw;
 pub mod event;
 pub mod path;
 pub mod policy;
+pub mod progress;
 pub mod spec;
 pub mod strategy;
 pub mod task;

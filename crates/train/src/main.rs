@@ -14,6 +14,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use candle_core::Device;
 use candle_nn::VarMap;
+use ponder_core::progress;
 use ponder_train::data::Corpus;
 use ponder_train::export::{to_gguf, Precision};
 use ponder_train::model::{Config, Model};
@@ -118,13 +119,13 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
     let corpus = Corpus::new(s.seed);
     train(&model, &vars, &corpus, &s, &dir, &mut |p| {
         eprint!(
-            "\r[{:>3}%] step {}/{}  loss {:.3}  {:.0} tokens/s  {:.0} min left   ",
+            "\r[{:>3}%] step {}/{}  loss {:.3}  {:.0} tokens/s  about {} left   ",
             p.step * 100 / p.steps.max(1),
             p.step,
             p.steps,
             p.loss,
             p.tokens_per_second,
-            p.seconds_left / 60.0
+            progress::duration(p.seconds_left)
         );
         let _ = std::io::stderr().flush();
     })?;

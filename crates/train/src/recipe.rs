@@ -12,7 +12,7 @@ use candle_core::Device;
 use candle_nn::VarMap;
 use ponder_core::arithmetic::task::{split_attempt, PROBLEM_PREFIX};
 use ponder_core::arithmetic::{ArithmeticTask, Level, Problem, TrainingGenerator};
-use ponder_core::{DrawKey, Task};
+use ponder_core::{progress, DrawKey, Task};
 use ponder_model::prm::QUESTION;
 use ponder_model::{Engine, LanguageModel};
 
@@ -82,17 +82,10 @@ fn problems(per_level: u64, stream: u64) -> anyhow::Result<Vec<Problem>> {
 
 fn bar(what: &str, started: Instant) -> impl FnMut(usize, usize) + '_ {
     move |done, total| {
-        let elapsed = started.elapsed().as_secs_f64();
-        let left = if done > 0 {
-            elapsed / done as f64 * (total - done) as f64
-        } else {
-            0.0
-        };
         eprint!(
-            "\r{what}: {done}/{total} ({:>3}%)  {:.0} s elapsed, {:.0} s left   ",
+            "\r{what}: {done}/{total} ({:>3}%)  {}   ",
             done * 100 / total.max(1),
-            elapsed,
-            left
+            progress::timing(started.elapsed().as_secs_f64(), done as u64, total as u64)
         );
         let _ = std::io::stderr().flush();
     }

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context as _;
+use ponder_core::progress;
 
 use crate::run::{builtin_dir, chosen_problems, engine};
 use record::{Models, Part, Record};
@@ -230,21 +231,12 @@ fn measure_all(
         let mut generations = 0u64;
         let mut tick = |g: u64| {
             generations += g;
-            let elapsed = started.elapsed().as_secs_f64();
-            let left = if done == 0 {
-                String::from("estimating")
-            } else {
-                format!(
-                    "about {:.0} min left",
-                    elapsed / done as f64 * (total - done) as f64 / 60.0
-                )
-            };
             eprint!(
-                "\r{} [{}/{}] seed {seed}, problem {i} (level {level}): {generations} generations; {:.0} min elapsed, {left}   ",
+                "\r{} [{}/{}] seed {seed}, problem {i} (level {level}): {generations} generations; {}   ",
                 part.name(),
                 n + 1,
                 todo.len(),
-                elapsed / 60.0
+                progress::timing(started.elapsed().as_secs_f64(), done, total)
             );
             let _ = std::io::stderr().flush();
         };
