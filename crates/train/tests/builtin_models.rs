@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use ponder_train::report::{pinned, read_pinned, ReportSettings};
+use ponder_train::report::{pinned, read_pinned, ReportSettings, TrainingRecord};
 
 #[test]
 fn the_built_in_models_reproduce_the_pinned_figures_of_their_report() {
@@ -33,4 +33,27 @@ fn the_built_in_models_reproduce_the_pinned_figures_of_their_report() {
         measured.prm_step_auroc,
         recorded.prm_step_auroc
     );
+}
+
+/// The README's training commands are the ones `training.json` records for the shipped
+/// files, so a reader who reruns them gets these files, not an older recipe.
+#[test]
+fn the_readme_gives_the_command_that_made_each_built_in_model() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let json = std::fs::read(root.join("public/models/training.json")).expect("training.json");
+    let records: Vec<TrainingRecord> = serde_json::from_slice(&json).expect("training.json parses");
+    assert_eq!(records.len(), 4, "one record per built-in file");
+    for record in &records {
+        let args = record
+            .command
+            .strip_prefix("ponder-train ")
+            .unwrap_or_else(|| panic!("{}: command {:?}", record.file, record.command));
+        let line = format!("cargo run --release -p ponder-train -- {args}");
+        assert!(
+            readme.lines().any(|l| l.trim() == line),
+            "README.md lacks the command of {}: {line}",
+            record.file
+        );
+    }
 }
