@@ -1,8 +1,9 @@
 //! How long a job has run and how long it has left, said the same way by every progress
 //! line of the command-line tool and the trainer.
 //!
-//! The time left is extrapolated at the rate so far. The callers weigh their units of
-//! work (a hard problem counts for more than an easy one) so that the rate is steady.
+//! The time left is extrapolated at the rate so far, so it is only as good as the units of
+//! work are even; `sweep` and `figures` weigh theirs (a hard problem counts for more than
+//! an easy one).
 //! Times come in as seconds, not `Instant`s: this crate also runs in the browser, where
 //! `std::time::Instant` is not available.
 

@@ -44,6 +44,17 @@ pub struct TrainingRecord {
     pub note: Option<String>,
 }
 
+impl TrainingRecord {
+    /// The records of `dir/training.json`.
+    pub fn read_all(dir: &Path) -> anyhow::Result<Vec<TrainingRecord>> {
+        let path = dir.join("training.json");
+        let bytes = std::fs::read(&path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| anyhow::anyhow!("{} is not valid: {e}", path.display()))
+    }
+}
+
 /// The report's sampling budgets.
 #[derive(Clone, Debug)]
 pub struct ReportSettings {
@@ -114,13 +125,7 @@ pub fn report(
     let problems: Vec<Problem> = test.problems().map_err(|e| anyhow::anyhow!("{e}"))?;
     let levels: Vec<Level> = test.problems.iter().map(|p| p.level).collect();
     let levelled: Vec<(Level, Problem)> = levels.iter().copied().zip(problems.clone()).collect();
-    let records: Vec<TrainingRecord> = {
-        let path = dir.join("training.json");
-        let bytes = std::fs::read(&path)
-            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| anyhow::anyhow!("{} is not valid: {e}", path.display()))?
-    };
+    let records = TrainingRecord::read_all(dir)?;
     let mut md = String::new();
     writeln!(md, "# The built-in models\n")?;
     writeln!(

@@ -16,6 +16,7 @@ use std::time::Instant;
 
 use candle_core::{Device, Tensor, Var};
 use candle_nn::VarMap;
+use ponder_core::progress;
 
 use crate::data::Corpus;
 use crate::model::Model;
@@ -192,13 +193,18 @@ pub fn train_with(
             )?;
         }
         let elapsed = started.elapsed().as_secs_f64();
-        let done = (step - first_step) as f64;
         progress(&Progress {
             step,
             steps: settings.steps,
             loss: loss_value,
             tokens_per_second: tokens_seen as f64 / elapsed,
-            seconds_left: elapsed / done * (settings.steps - step) as f64,
+            // At least this step is done, so there is a rate.
+            seconds_left: progress::time_left(
+                elapsed,
+                step - first_step,
+                settings.steps - first_step,
+            )
+            .unwrap_or_default(),
         });
     }
     Ok(losses)

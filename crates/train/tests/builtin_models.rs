@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use ponder_train::report::{pinned, read_pinned, ReportSettings, TrainingRecord};
+use ponder_train::report::{pinned, read_pinned, ReportSettings, TrainingRecord, FILES};
 
 #[test]
 fn the_built_in_models_reproduce_the_pinned_figures_of_their_report() {
@@ -41,9 +41,8 @@ fn the_built_in_models_reproduce_the_pinned_figures_of_their_report() {
 fn the_readme_gives_the_command_that_made_each_built_in_model() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
-    let json = std::fs::read(root.join("public/models/training.json")).expect("training.json");
-    let records: Vec<TrainingRecord> = serde_json::from_slice(&json).expect("training.json parses");
-    assert_eq!(records.len(), 4, "one record per built-in file");
+    let records = TrainingRecord::read_all(&root.join("public/models")).expect("training.json");
+    assert_eq!(records.len(), FILES.len(), "one record per built-in file");
     for record in &records {
         let args = record
             .command
