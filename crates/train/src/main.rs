@@ -30,7 +30,7 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: ponder-train eval MODEL.gguf [test|validation]\n       ponder-train chains MODEL.gguf [test|validation]\n       ponder-train report [--models DIR] [--out FILE.md] [--samples N]\n       ponder-train revision|prm --from S.gguf --out FILE.gguf [--backbone S_OR_L.gguf (prm)] [--extra-layers N | --likelihood (prm)] [--problems N] [--samples N] [--rollouts N] [--temperature T] [--keep PERCENT] [--steps N] [--batch N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR]\n       ponder-train export small|large CHECKPOINT_DIR OUT.gguf\n       ponder-train base --size small|large [--grow-from S.gguf] [--steps N] [--batch N] [--seq N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR] --out FILE.gguf";
+const USAGE: &str = "usage: ponder-train eval MODEL.gguf [test|validation]\n       ponder-train chains MODEL.gguf [test|validation]\n       ponder-train report [--models DIR] [--out FILE.md] [--samples N]\n       ponder-train revision|prm --from S.gguf --out FILE.gguf [--backbone S_OR_L.gguf (prm)] [--extra-layers N | --likelihood (prm)] [--problems N] [--samples N] [--rollouts N] [--temperature T] [--keep PERCENT | --earlier wrong|sampled (revision)] [--steps N] [--batch N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR]\n       ponder-train export small|large|revision CHECKPOINT_DIR OUT.gguf\n       ponder-train base --size small|large [--grow-from S.gguf] [--steps N] [--batch N] [--seq N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR] --out FILE.gguf";
 
 fn run(args: Vec<String>) -> anyhow::Result<()> {
     if args.first().map(String::as_str) == Some("eval") {
@@ -173,7 +173,7 @@ fn eval(args: &[String]) -> anyhow::Result<()> {
 }
 
 /// `ponder-train export SIZE DIR OUT`: the weights of a checkpoint (for example of a run
-/// still in progress) as a Q8_0 GGUF.
+/// still in progress) as a Q8_0 GGUF. `revision` is S's size with R's longer context.
 fn export(args: &[String]) -> anyhow::Result<()> {
     let [size, dir, out] = args else {
         anyhow::bail!("{USAGE}");
@@ -181,7 +181,12 @@ fn export(args: &[String]) -> anyhow::Result<()> {
     let config = match size.as_str() {
         "small" => Config::small(),
         "large" => Config::large(),
-        other => anyhow::bail!("the size is small or large, not {other}"),
+        // R is S's size with room for its earlier attempts.
+        "revision" => Config {
+            context: ponder_train::recipe::REVISION_CONTEXT,
+            ..Config::small()
+        },
+        other => anyhow::bail!("the size is small, large or revision, not {other}"),
     };
     let mut vars = VarMap::new();
     let model = Model::new(config, &vars, &Device::Cpu)?;
@@ -208,6 +213,7 @@ fn export(args: &[String]) -> anyhow::Result<()> {
 /// or the PRM, made from S by `ponder_train::recipe`.
 fn fine_tune(which: &str, args: &[String]) -> anyhow::Result<()> {
     use ponder_train::recipe::{process_reward_model, revision_model, Recipe};
+    use ponder_train::revision::Earlier;
     let mut from = None;
     let mut backbone = None;
     let mut out = None;
@@ -218,6 +224,7 @@ fn fine_tune(which: &str, args: &[String]) -> anyhow::Result<()> {
         rollouts: 4,
         temperature: 1.0,
         keep_percent: 0,
+        earlier: Earlier::Wrong,
         extra_layers: 0,
         likelihood: false,
         batch: 16,
@@ -280,6 +287,15 @@ fn fine_tune(which: &str, args: &[String]) -> anyhow::Result<()> {
                     .ok()
                     .filter(|p: &u64| *p <= 100)
                     .context("--keep takes a percentage, 0 to 100")?
+            }
+            "--earlier" if which == "revision" => {
+                r.earlier = match value()?.as_str() {
+                    "wrong" => Earlier::Wrong,
+                    "sampled" => Earlier::AsSampled,
+                    other => anyhow::bail!(
+                        "--earlier takes wrong (the paper's recipe) or sampled (S's other samples, right or wrong), not {other:?}"
+                    ),
+                }
             }
             "--batch" => r.batch = value()?.parse().context("--batch takes a whole number")?,
             "--lr" => r.settings.lr = value()?.parse().context("--lr takes a number")?,

@@ -20,7 +20,7 @@ use crate::attempts::{at_temperature, sample, Job};
 use crate::export::{to_gguf, Precision};
 use crate::model::{Config, Model};
 use crate::prm::{bce_loss, joint_loss, LikelihoodHead, PrmExample, StepFeatures, ValueHead};
-use crate::revision::{examples_for, masked_loss, MaskedExample};
+use crate::revision::{examples_for, masked_loss, Earlier, MaskedExample};
 use crate::trainer::{train_with, Settings};
 
 /// How much data to make and how to train on it.
@@ -36,6 +36,8 @@ pub struct Recipe {
     /// The reviser's share of examples (percent) that end on a right attempt and keep it
     /// (see [`crate::revision`]); 0 is the paper's recipe.
     pub keep_percent: u64,
+    /// Which of S's samples the reviser's examples show as earlier attempts.
+    pub earlier: Earlier,
     /// Identity blocks the PRM adds on top of its backbone's before training (0: the
     /// backbone as it is).
     pub extra_layers: usize,
@@ -195,6 +197,7 @@ pub fn revision_model(
                 s,
                 4,
                 REVISION_CONTEXT,
+                recipe.earlier,
                 recipe.keep_percent,
                 &mut draw,
             ));
