@@ -181,11 +181,7 @@ fn export(args: &[String]) -> anyhow::Result<()> {
     let config = match size.as_str() {
         "small" => Config::small(),
         "large" => Config::large(),
-        // R is S's size with room for its earlier attempts.
-        "revision" => Config {
-            context: ponder_train::recipe::REVISION_CONTEXT,
-            ..Config::small()
-        },
+        "revision" => ponder_train::recipe::revision_config(),
         other => anyhow::bail!("the size is small, large or revision, not {other}"),
     };
     let mut vars = VarMap::new();

@@ -60,6 +60,14 @@ impl Recipe {
 
 /// The revision model's context: five attempts of the hardest level fit.
 pub const REVISION_CONTEXT: usize = 1024;
+
+/// R's shape: S's, with [`REVISION_CONTEXT`] for its earlier attempts.
+pub fn revision_config() -> Config {
+    Config {
+        context: REVISION_CONTEXT,
+        ..Config::small()
+    }
+}
 /// Attempts stop after this many lines (the hardest level needs 8).
 const MAX_LINES: usize = 16;
 /// Sequences decoded together while sampling.
@@ -221,12 +229,8 @@ pub fn revision_model(
         "{} revision examples; by earlier attempts in context 0..4: {by_k:?}",
         examples.len()
     );
-    let config = Config {
-        context: REVISION_CONTEXT,
-        ..Config::small()
-    };
     let vars = VarMap::new();
-    let model = Model::new(config, &vars, &Device::Cpu)?;
+    let model = Model::new(revision_config(), &vars, &Device::Cpu)?;
     model.load_gguf(s_model)?;
     let seed = recipe.settings.seed;
     train_with(

@@ -223,6 +223,11 @@ pub fn masked_loss(model: &Model, examples: &[&MaskedExample]) -> anyhow::Result
 mod tests {
     use super::*;
 
+    /// An example's tokens as text, token by token.
+    fn text(e: &MaskedExample) -> String {
+        e.tokens.iter().map(|&t| vocab::decode(&[t])).collect()
+    }
+
     #[test]
     fn edit_distance_counts_single_character_edits() {
         assert_eq!(edit_distance("", "abc"), 3);
@@ -245,7 +250,7 @@ mod tests {
         });
         assert_eq!(examples.len(), 1);
         let e = &examples[0];
-        let text: String = e.tokens.iter().map(|&t| vocab::decode(&[t])).collect();
+        let text = text(e);
         let prompt = ArithmeticTask.revision_prompt(&p, &[far.as_str(), near.as_str()]);
         assert!(text.starts_with(&prompt), "{text}");
         assert_eq!(e.target_from, prompt.len());
@@ -265,11 +270,7 @@ mod tests {
         });
         assert_eq!(examples.len(), 1);
         assert!(examples[0].tokens.len() <= 75);
-        let text: String = examples[0]
-            .tokens
-            .iter()
-            .map(|&t| vocab::decode(&[t]))
-            .collect();
+        let text = text(&examples[0]);
         assert!(text.contains("Attempt 1:"), "{text}");
         assert!(!text.contains("Attempt 4:"), "{text}");
     }
@@ -299,11 +300,7 @@ mod tests {
         let examples = examples_for(&p, &samples, 4, 1024, Earlier::Wrong, 50, &mut || {
             draws.next().unwrap_or(0)
         });
-        let text: String = examples[0]
-            .tokens
-            .iter()
-            .map(|&t| vocab::decode(&[t]))
-            .collect();
+        let text = text(&examples[0]);
         assert_eq!(text.matches("Answer: 3").count(), 1, "{text}");
     }
 
@@ -322,9 +319,6 @@ mod tests {
         });
         assert_eq!(examples.len(), 2);
         let prompt = |earlier: &[&str]| ArithmeticTask.revision_prompt(&p, earlier);
-        let text = |e: &MaskedExample| -> String {
-            e.tokens.iter().map(|&t| vocab::decode(&[t])).collect()
-        };
         let first = prompt(&[also_right.as_str(), wrong.as_str()]);
         assert!(
             text(&examples[0]).starts_with(&first),
