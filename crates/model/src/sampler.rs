@@ -56,8 +56,13 @@ fn mix(mut z: u64) -> u64 {
 /// caller (Ponder derives them from problem, strategy and path), positions are token
 /// positions in the sequence.
 pub fn uniform(seed: u64, stream: u64, position: u64) -> f64 {
-    let h = mix(mix(mix(seed ^ 0x9e37_79b9_7f4a_7c15) ^ stream) ^ position);
-    (h >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    (draw_bits(seed, stream, position) >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// The 64 bits `h` behind [`uniform`]: for callers that draw an index (`h % n`) rather
+/// than a fraction. Every bit depends on all of seed, stream and position.
+pub fn draw_bits(seed: u64, stream: u64, position: u64) -> u64 {
+    mix(mix(mix(seed ^ 0x9e37_79b9_7f4a_7c15) ^ stream) ^ position)
 }
 
 /// Chooses a token from `logits` with the uniform number `u` (ignored when greedy).

@@ -389,7 +389,24 @@ fn chains(args: &[String]) -> anyhow::Result<()> {
         let counts: Vec<usize> = (0..=settings.revisions)
             .map(|t| idx.iter().filter(|&&i| right[i][t]).count())
             .collect();
-        println!("  level {level} (of {}): {counts:?}", idx.len());
+        // What each revision did to the attempt before it: the paper's chains both fix
+        // wrong answers and turn right ones wrong, and the net is what pass@1 shows.
+        let turned = |from: bool| -> Vec<usize> {
+            (1..=settings.revisions)
+                .map(|t| {
+                    idx.iter()
+                        .filter(|&&i| right[i][t - 1] == from && right[i][t] != from)
+                        .count()
+                })
+                .collect()
+        };
+        println!(
+            "  level {level} (of {}): {counts:?}; revisions 1..{} turned right to wrong {:?}, wrong to right {:?}",
+            idx.len(),
+            settings.revisions,
+            turned(true),
+            turned(false)
+        );
     }
     Ok(())
 }
