@@ -70,14 +70,15 @@ fn a_revision_chain_sees_numbered_earlier_attempts() {
         .expect("runs");
     assert_eq!(out.answer.as_deref(), Some("481"));
     let wrong_attempt = "37+48=85\n85*6=500\n500-29=471\nAnswer: 471\n";
+    let problem = "Problem: (37+48)*6-29\n";
     assert_eq!(
         policy.started,
         [
             "Problem: (37+48)*6-29\n".to_string(),
-            format!("Problem: (37+48)*6-29\nAttempt 1:\n{wrong_attempt}Attempt 2:\n"),
+            format!("{problem}Attempt 1:\n{wrong_attempt}{problem}Attempt 2:\n"),
             format!(
-                "Problem: (37+48)*6-29\nAttempt 1:\n{wrong_attempt}Attempt 2:\n{wrong_attempt}\
-                 Attempt 3:\n"
+                "{problem}Attempt 1:\n{wrong_attempt}Attempt 2:\n{wrong_attempt}\
+                 {problem}Attempt 3:\n"
             ),
         ]
     );

@@ -265,11 +265,11 @@ mod tests {
         let mut samples = wrong.clone();
         samples.push(right);
         let mut draws = [4u64, 0, 0, 0, 0].into_iter();
-        let examples = examples_for(&p, &samples, 4, 75, Earlier::Wrong, 0, &mut || {
+        let examples = examples_for(&p, &samples, 4, 90, Earlier::Wrong, 0, &mut || {
             draws.next().unwrap_or(0)
         });
         assert_eq!(examples.len(), 1);
-        assert!(examples[0].tokens.len() <= 75);
+        assert!(examples[0].tokens.len() <= 90);
         let text = text(&examples[0]);
         assert!(text.contains("Attempt 1:"), "{text}");
         assert!(!text.contains("Attempt 4:"), "{text}");

@@ -12,8 +12,8 @@
 //! ```
 //!
 //! A revision's prompt (Snell et al. 2024 §6) shows the earlier attempts, oldest first,
-//! each under a numbered header, and opens the next one; the model writes the new attempt
-//! in the same format as a first one:
+//! each under a numbered header, restates the problem and opens the next attempt; the
+//! model writes the new attempt in the same format as a first one:
 //!
 //! ```text
 //! Problem: (37+48)*6-29
@@ -22,8 +22,16 @@
 //! 85*6=500
 //! 500-29=471
 //! Answer: 471
+//! Problem: (37+48)*6-29
 //! Attempt 2:
 //! ```
+//!
+//! The restated problem keeps the expression a new attempt reads its numbers from a few
+//! tokens back, as in a first attempt. Stated once at the top, it lay hundreds of tokens
+//! back behind long attempts, farther than anything in the base model's 128-token
+//! training rows: a reviser trained on that shape turned 11 of 15 right level-3 attempts
+//! wrong at its first revision and fixed 3 of 85 wrong ones; trained the same way on this
+//! shape, it turned 5 of 20 wrong and fixed 5 of 80 (test set, `ponder-train chains`).
 //!
 //! Why this shape: a person can read every line aloud (the classroom view shows them as
 //! they are), each step is checkable on its own ([`super::check`]), and the numbered
@@ -137,6 +145,7 @@ impl Task for ArithmeticTask {
                 prompt.push('\n');
             }
         }
+        prompt.push_str(&self.prompt(problem));
         prompt.push_str(&attempt_header(previous_attempts.len() + 1));
         prompt
     }
@@ -207,6 +216,7 @@ mod tests {
             "Problem: (37+48)*6-29\n\
              Attempt 1:\n37+48=85\n85*6=500\n500-29=471\nAnswer: 471\n\
              Attempt 2:\n37+48=85\nAnswer: 85\n\
+             Problem: (37+48)*6-29\n\
              Attempt 3:\n"
         );
     }
