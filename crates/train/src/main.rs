@@ -373,7 +373,7 @@ fn report(args: &[String]) -> anyhow::Result<()> {
 /// `ponder-train chains MODEL [test|validation]`: right attempts per level at each step of
 /// one revision chain per problem (as the report measures R).
 fn chains(args: &[String]) -> anyhow::Result<()> {
-    use ponder_train::report::{revision_chains, ReportSettings};
+    use ponder_train::report::{revision_chains, turned, ReportSettings};
     let (mut engine, set, which) = model_and_set(args)?;
     let problems = set.problems().map_err(|e| anyhow::anyhow!("{e}"))?;
     let settings = ReportSettings::default();
@@ -391,21 +391,13 @@ fn chains(args: &[String]) -> anyhow::Result<()> {
             .collect();
         // What each revision did to the attempt before it: the paper's chains both fix
         // wrong answers and turn right ones wrong, and the net is what pass@1 shows.
-        let turned = |from: bool| -> Vec<usize> {
-            (1..=settings.revisions)
-                .map(|t| {
-                    idx.iter()
-                        .filter(|&&i| right[i][t - 1] == from && right[i][t] != from)
-                        .count()
-                })
-                .collect()
-        };
+        let steps = settings.revisions + 1;
         println!(
             "  level {level} (of {}): {counts:?}; revisions 1..{} turned right to wrong {:?}, wrong to right {:?}",
             idx.len(),
             settings.revisions,
-            turned(true),
-            turned(false)
+            turned(&right, &idx, steps, true),
+            turned(&right, &idx, steps, false)
         );
     }
     Ok(())

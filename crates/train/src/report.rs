@@ -408,13 +408,8 @@ pub fn report(
         for c in (0..steps).map(|t| idx.iter().filter(|&&i| right[i][t]).count()) {
             write!(md, " {} |", pct(c as f64 / idx.len().max(1) as f64))?;
         }
-        let (mut rw, mut wr) = (0, 0);
-        for &i in &idx {
-            for t in 1..steps {
-                rw += usize::from(right[i][t - 1] && !right[i][t]);
-                wr += usize::from(!right[i][t - 1] && right[i][t]);
-            }
-        }
+        let rw: usize = turned(&right, &idx, steps, true).iter().sum();
+        let wr: usize = turned(&right, &idx, steps, false).iter().sum();
         writeln!(md, " {rw} | {wr} |")?;
     }
     writeln!(md)?;
@@ -555,6 +550,18 @@ pub fn revision_chains(
     Ok((0..problems.len())
         .map(|i| by_step.iter().map(|step| step[i]).collect())
         .collect())
+}
+
+/// For each revision 1..`steps` of the chains `idx` (rows of [`revision_chains`]), how many
+/// turned an attempt that was right (`from` true) or wrong (`from` false) into the other.
+pub fn turned(right: &[Vec<bool>], idx: &[usize], steps: usize, from: bool) -> Vec<usize> {
+    (1..steps)
+        .map(|t| {
+            idx.iter()
+                .filter(|&&i| right[i][t - 1] == from && right[i][t] != from)
+                .count()
+        })
+        .collect()
 }
 
 /// Figures small enough to recompute in a test, on the validation set: greedy solves
@@ -791,6 +798,18 @@ pub fn read_pinned(report: &str) -> Option<Pinned> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn turned_counts_each_revision_that_changed_an_attempt() {
+        // Chain 0: right, wrong, right. Chain 1: wrong, wrong, right. Chain 2 is left out.
+        let right = vec![
+            vec![true, false, true],
+            vec![false, false, true],
+            vec![true, false, false],
+        ];
+        assert_eq!(turned(&right, &[0, 1], 3, true), [1, 0]);
+        assert_eq!(turned(&right, &[0, 1], 3, false), [0, 2]);
+    }
 
     #[test]
     fn pass_at_k_matches_counting_subsets() {
