@@ -371,21 +371,29 @@ fn report(args: &[String]) -> anyhow::Result<()> {
 }
 
 /// `ponder-train chains MODEL [test|validation]`: right attempts per level at each step of
-/// one revision chain per problem (as the report measures R).
+/// the revision chains, as many per problem as the report runs (as the report measures R).
 fn chains(args: &[String]) -> anyhow::Result<()> {
-    use ponder_train::report::{revision_chains, turned, ReportSettings};
+    use ponder_train::report::{chain_rows, revision_chains, turned, ReportSettings};
     let (mut engine, set, which) = model_and_set(args)?;
     let problems = set.problems().map_err(|e| anyhow::anyhow!("{e}"))?;
     let settings = ReportSettings::default();
-    let right = revision_chains(&mut engine, &problems, settings.revisions + 1, &settings)?;
+    let per = settings.revision_chains;
+    let right = revision_chains(
+        &mut engine,
+        &problems,
+        settings.revisions + 1,
+        per,
+        &settings,
+    )?;
     println!(
-        "right attempts at revision steps 0..{} on the {which} set",
+        "right attempts at revision steps 0..{} on the {which} set, {per} chains per problem",
         settings.revisions
     );
     for level in 1..=5u8 {
-        let idx: Vec<usize> = (0..problems.len())
+        let problems_at: Vec<usize> = (0..problems.len())
             .filter(|&i| set.problems[i].level.number() == level)
             .collect();
+        let idx = chain_rows(&problems_at, per);
         let counts: Vec<usize> = (0..=settings.revisions)
             .map(|t| idx.iter().filter(|&&i| right[i][t]).count())
             .collect();
@@ -393,7 +401,7 @@ fn chains(args: &[String]) -> anyhow::Result<()> {
         // wrong answers and turn right ones wrong, and the net is what pass@1 shows.
         let steps = settings.revisions + 1;
         println!(
-            "  level {level} (of {}): {counts:?}; revisions 1..{} turned right to wrong {:?}, wrong to right {:?}",
+            "  level {level} (of {} chains): {counts:?}; revisions 1..{} turned right to wrong {:?}, wrong to right {:?}",
             idx.len(),
             settings.revisions,
             turned(&right, &idx, steps, true),
