@@ -30,7 +30,7 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: ponder-train eval MODEL.gguf [test|validation]\n       ponder-train chains MODEL.gguf [test|validation]\n       ponder-train report [--models DIR] [--out FILE.md] [--samples N]\n       ponder-train revision|prm --from S.gguf --out FILE.gguf [--backbone S_OR_L.gguf (prm)] [--extra-layers N | --likelihood (prm)] [--problems N] [--samples N] [--rollouts N] [--temperature T] [--keep PERCENT | --earlier wrong|sampled (revision)] [--steps N] [--batch N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR]\n       ponder-train export small|large|revision CHECKPOINT_DIR OUT.gguf\n       ponder-train base --size small|large [--grow-from S.gguf] [--steps N] [--batch N] [--seq N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR] --out FILE.gguf";
+const USAGE: &str = "usage: ponder-train eval MODEL.gguf [test|validation]\n       ponder-train chains MODEL.gguf [test|validation] [--chains N] [--context N]\n       ponder-train report [--models DIR] [--out FILE.md] [--samples N]\n       ponder-train revision|prm --from S.gguf --out FILE.gguf [--backbone S_OR_L.gguf (prm)] [--extra-layers N | --likelihood (prm)] [--problems N] [--samples N] [--rollouts N] [--temperature T] [--keep PERCENT | --earlier wrong|sampled (revision)] [--steps N] [--batch N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR]\n       ponder-train export small|large|revision CHECKPOINT_DIR OUT.gguf\n       ponder-train base --size small|large [--grow-from S.gguf] [--steps N] [--batch N] [--seq N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR] --out FILE.gguf";
 
 fn run(args: Vec<String>) -> anyhow::Result<()> {
     if args.first().map(String::as_str) == Some("eval") {
@@ -370,13 +370,31 @@ fn report(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `ponder-train chains MODEL [test|validation]`: right attempts per level at each step of
-/// the revision chains, as many per problem as the report runs (as the report measures R).
+/// `ponder-train chains MODEL [test|validation] [--chains N] [--context N]`: right attempts
+/// per level at each step of the revision chains, measured as the report measures R (by
+/// default as many chains per problem, each revision seeing as many earlier attempts).
 fn chains(args: &[String]) -> anyhow::Result<()> {
     use ponder_train::report::{chain_rows, revision_chains, turned, ReportSettings};
-    let (mut engine, set, which) = model_and_set(args)?;
+    let mut settings = ReportSettings::default();
+    let mut positional = Vec::new();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| -> anyhow::Result<usize> {
+            it.next()
+                .with_context(|| format!("{name} needs a value\n{USAGE}"))?
+                .parse()
+                .with_context(|| format!("{name} takes a whole number"))
+        };
+        match arg.as_str() {
+            "--chains" => settings.revision_chains = value("--chains")?,
+            "--context" => settings.revision_context = value("--context")?,
+            flag if flag.starts_with("--") => anyhow::bail!("unknown option {flag}\n{USAGE}"),
+            _ => positional.push(arg.clone()),
+        }
+    }
+    anyhow::ensure!(settings.revision_chains > 0, "--chains must be at least 1");
+    let (mut engine, set, which) = model_and_set(&positional)?;
     let problems = set.problems().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let settings = ReportSettings::default();
     let per = settings.revision_chains;
     let right = revision_chains(
         &mut engine,
@@ -386,8 +404,9 @@ fn chains(args: &[String]) -> anyhow::Result<()> {
         &settings,
     )?;
     println!(
-        "right attempts at revision steps 0..{} on the {which} set, {per} chains per problem",
-        settings.revisions
+        "right attempts at revision steps 0..{} on the {which} set, {per} chains per problem, \
+         each revision seeing up to {} earlier attempts",
+        settings.revisions, settings.revision_context
     );
     for level in 1..=5u8 {
         let problems_at: Vec<usize> = (0..problems.len())

@@ -68,6 +68,8 @@ pub struct ReportSettings {
     /// at each step with a standard error of about 4 points on 100 problems, as large as
     /// the effect measured; four halve it.
     pub revision_chains: usize,
+    /// Earlier attempts a revision sees, the most recent ones (the paper's 4).
+    pub revision_context: usize,
     pub temperature: f32,
     pub seed: u64,
 }
@@ -79,6 +81,7 @@ impl Default for ReportSettings {
             vote_n: 16,
             revisions: 8,
             revision_chains: 4,
+            revision_context: MAX_EARLIER,
             // What the strategies sample at (search-and-learn's T = 0.8).
             temperature: ponder_core::strategy::DEFAULT_SAMPLING.temperature,
             seed: 1,
@@ -394,10 +397,11 @@ pub fn report(
     writeln!(
         md,
         "{per} chains per problem, each sampled with its own draws: attempt 0 from the problem \
-         alone, then each revision sees the {MAX_EARLIER} most recent attempts of its chain. \
+         alone, then each revision sees the {} most recent attempts of its chain. \
          pass@1 at a step is the share of chains whose attempt at that step is right. The last \
          columns count how often a revision turned a right answer wrong, and a wrong one \
-         right, over all steps and chains.\n"
+         right, over all steps and chains.\n",
+        settings.revision_context
     )?;
     write!(md, "| level |")?;
     for t in 0..steps {
@@ -508,7 +512,7 @@ pub fn report(
 /// `per_problem` revision chains for each problem, `steps` attempts long: whether each
 /// attempt is right, one row per chain, problem by problem (problem `i`'s chains are rows
 /// `i * per_problem ..` of the result; [`chain_rows`] lists them). Attempt 0 sees the
-/// problem alone; each revision sees the `MAX_EARLIER` most recent. Chain 0 of a problem
+/// problem alone; each revision sees the `settings.revision_context` most recent. Chain 0 of a problem
 /// draws from the stream `(20, problem, step)`, chain `c > 0` from `(20, problem, step, c)`,
 /// so a one-chain measurement is the first chain of a longer one.
 pub fn revision_chains(
@@ -531,7 +535,7 @@ pub fn revision_chains(
             .zip(&chains)
             .map(|(&(i, c), chain)| {
                 let p = &problems[i];
-                let from = chain.len().saturating_sub(MAX_EARLIER);
+                let from = chain.len().saturating_sub(settings.revision_context);
                 let mut earlier: Vec<&str> = chain[from..].iter().map(String::as_str).collect();
                 // Long wrong attempts may not all fit: drop the oldest until the prompt
                 // leaves room for a step (as the training examples were cut).
