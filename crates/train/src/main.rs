@@ -396,13 +396,7 @@ fn chains(args: &[String]) -> anyhow::Result<()> {
     let (mut engine, set, which) = model_and_set(&positional)?;
     let problems = set.problems().map_err(|e| anyhow::anyhow!("{e}"))?;
     let per = settings.revision_chains;
-    let right = revision_chains(
-        &mut engine,
-        &problems,
-        settings.revisions + 1,
-        per,
-        &settings,
-    )?;
+    let right = revision_chains(&mut engine, &problems, settings.revisions + 1, &settings)?;
     println!(
         "right attempts at revision steps 0..{} on the {which} set, {per} chains per problem, \
          each revision seeing up to {} earlier attempts",

@@ -392,7 +392,7 @@ pub fn report(
     progress("R: revision chains");
     let steps = settings.revisions + 1;
     let per = settings.revision_chains;
-    let right = revision_chains(r, &problems, steps, per, settings)?;
+    let right = revision_chains(r, &problems, steps, settings)?;
     writeln!(md, "## R: pass@1 at each revision step\n")?;
     writeln!(
         md,
@@ -509,20 +509,21 @@ pub fn report(
     Ok(md)
 }
 
-/// `per_problem` revision chains for each problem, `steps` attempts long: whether each
-/// attempt is right, one row per chain, problem by problem (problem `i`'s chains are rows
-/// `i * per_problem ..` of the result; [`chain_rows`] lists them). Attempt 0 sees the
-/// problem alone; each revision sees the `settings.revision_context` most recent. Chain 0 of a problem
-/// draws from the stream `(20, problem, step)`, chain `c > 0` from `(20, problem, step, c)`,
-/// so a one-chain measurement is the first chain of a longer one.
+/// `settings.revision_chains` revision chains for each problem, `steps` attempts long:
+/// whether each attempt is right, one row per chain, problem by problem (problem `i`'s
+/// chains are rows `i * revision_chains ..` of the result; [`chain_rows`] lists them).
+/// Attempt 0 sees the problem alone; each revision sees the `settings.revision_context`
+/// most recent. Chain 0 of a problem draws from the stream `(20, problem, step)`, chain
+/// `c > 0` from `(20, problem, step, c)`, so a one-chain measurement is the first chain of
+/// a longer one.
 pub fn revision_chains(
     r: &mut Engine,
     problems: &[Problem],
     steps: usize,
-    per_problem: usize,
     settings: &ReportSettings,
 ) -> anyhow::Result<Vec<Vec<bool>>> {
     let task = ArithmeticTask;
+    let per_problem = settings.revision_chains;
     let rows: Vec<(usize, u64)> = (0..problems.len())
         .flat_map(|i| (0..per_problem as u64).map(move |c| (i, c)))
         .collect();
@@ -631,12 +632,16 @@ pub fn pinned(dir: &Path, settings: &ReportSettings) -> anyhow::Result<Pinned> {
     };
     let s_greedy = solved(&mut load(dir, FILES[0].1)?)?;
     let l_greedy = solved(&mut load(dir, FILES[1].1)?)?;
+    // The test recomputes these, so one chain per problem keeps it quick.
+    let one_chain = ReportSettings {
+        revision_chains: 1,
+        ..settings.clone()
+    };
     let right = revision_chains(
         &mut load(dir, FILES[2].1)?,
         &problems,
         settings.revisions + 1,
-        1,
-        settings,
+        &one_chain,
     )?;
     let r_right_by_step = (0..=settings.revisions)
         .map(|t| right.iter().filter(|r| r[t]).count())
