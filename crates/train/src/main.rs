@@ -374,7 +374,7 @@ fn report(args: &[String]) -> anyhow::Result<()> {
 /// per level at each step of the revision chains, measured as the report measures R (by
 /// default as many chains per problem, each revision seeing as many earlier attempts).
 fn chains(args: &[String]) -> anyhow::Result<()> {
-    use ponder_train::report::{chain_rows, revision_chains, turned, ReportSettings};
+    use ponder_train::report::{chain_rows, revision_chains, right_at, turned, ReportSettings};
     let mut settings = ReportSettings::default();
     let mut positional = Vec::new();
     let mut it = args.iter();
@@ -407,12 +407,10 @@ fn chains(args: &[String]) -> anyhow::Result<()> {
             .filter(|&i| set.problems[i].level.number() == level)
             .collect();
         let idx = chain_rows(&problems_at, per);
-        let counts: Vec<usize> = (0..=settings.revisions)
-            .map(|t| idx.iter().filter(|&&i| right[i][t]).count())
-            .collect();
+        let steps = settings.revisions + 1;
+        let counts = right_at(&right, &idx, steps);
         // What each revision did to the attempt before it: the paper's chains both fix
         // wrong answers and turn right ones wrong, and the net is what pass@1 shows.
-        let steps = settings.revisions + 1;
         println!(
             "  level {level} (of {} chains): {counts:?}; revisions 1..{} turned right to wrong {:?}, wrong to right {:?}",
             idx.len(),

@@ -416,7 +416,7 @@ pub fn report(
             "| {} |",
             level.map_or("all".to_string(), |l| l.to_string())
         )?;
-        for c in (0..steps).map(|t| idx.iter().filter(|&&i| right[i][t]).count()) {
+        for c in right_at(&right, &idx, steps) {
             write!(md, " {} |", pct(c as f64 / idx.len().max(1) as f64))?;
         }
         let rw: usize = turned(&right, &idx, steps, true).iter().sum();
@@ -467,9 +467,7 @@ pub fn report(
     )?;
     for level in [1u8, 2, 3] {
         let idx = chain_rows(&by_level(Some(level)), per);
-        let curve: Vec<usize> = (0..steps.min(5))
-            .map(|t| idx.iter().filter(|&&i| right[i][t]).count())
-            .collect();
+        let curve = right_at(&right, &idx, steps.min(5));
         writeln!(
             md,
             "- R's pass@1 rises over the first 4 revisions on level {level}: right attempts at \
@@ -580,6 +578,14 @@ pub fn revision_chains(
 pub fn chain_rows(idx: &[usize], per_problem: usize) -> Vec<usize> {
     idx.iter()
         .flat_map(|&i| i * per_problem..(i + 1) * per_problem)
+        .collect()
+}
+
+/// For each revision step 0..`steps`, how many of the chains `idx` (rows of
+/// [`revision_chains`]) hold a right attempt there.
+pub fn right_at(right: &[Vec<bool>], idx: &[usize], steps: usize) -> Vec<usize> {
+    (0..steps)
+        .map(|t| idx.iter().filter(|&&i| right[i][t]).count())
         .collect()
 }
 
@@ -845,6 +851,18 @@ mod tests {
         ];
         assert_eq!(turned(&right, &[0, 1], 3, true), [1, 0]);
         assert_eq!(turned(&right, &[0, 1], 3, false), [0, 2]);
+    }
+
+    #[test]
+    fn right_at_counts_the_chosen_chains_right_at_each_step() {
+        let right = vec![
+            vec![true, false, true],
+            vec![false, false, true],
+            vec![true, true, false],
+        ];
+        assert_eq!(right_at(&right, &[0, 1], 3), [1, 0, 2]);
+        assert_eq!(right_at(&right, &[2], 2), [1, 1]);
+        assert_eq!(right_at(&right, &[0, 1, 2], 0), [0usize; 0]);
     }
 
     #[test]
