@@ -53,8 +53,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         bail!("--chat: this model has no chat template Ponder can apply (it may be a base model)");
     }
     engine.chat = args.chat;
-    let text = engine.format_prompt(&args.prompt)?;
-    let prompt_ids = engine.model.tokenizer.encode(&text, args.chat);
+    let prompt_ids = engine.encode_prompt(&args.prompt)?;
     let seq = engine.start_tokens(&prompt_ids);
     let params = SamplingParams {
         temperature: args.temperature,

@@ -1,7 +1,7 @@
 //! The shape of a model, read from GGUF metadata.
 
 use crate::error::{ModelError, Result};
-use crate::gguf::GgufFile;
+use crate::gguf::{GgufFile, MetadataValue};
 
 /// The transformer families Ponder runs. They differ only in a few switches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,22 +66,23 @@ impl ModelConfig {
                 .map(|v| v as usize)
                 .ok_or_else(|| ModelError::BadMetadata {
                     key,
-                    expected: "a positive integer".into(),
-                    found: format!("{value:?}"),
+                    expected: "a positive integer up to 16777216".into(),
+                    found: shown(value),
                 })
         };
         let float = |name: &str, default: f64| -> Result<f32> {
             let key = format!("{arch_name}.{name}");
             match file.metadata(&key) {
                 None => Ok(default as f32),
+                // Checked after the cast: a finite f64 such as 1e300 is infinite as f32.
                 Some(v) => v
                     .as_f64()
-                    .filter(|x| x.is_finite() && *x > 0.0)
                     .map(|x| x as f32)
+                    .filter(|x| x.is_finite() && *x > 0.0)
                     .ok_or_else(|| ModelError::BadMetadata {
                         key,
-                        expected: "a positive number".into(),
-                        found: format!("{v:?}"),
+                        expected: "a positive number within f32's range".into(),
+                        found: shown(v),
                     }),
             }
         };
@@ -125,8 +126,18 @@ impl ModelConfig {
         })
     }
 
-    /// Parameters of the transformer (embeddings counted once even when tied).
+    /// The width of one position's keys (or values): key/value heads × head size.
     pub fn kv_width(&self) -> usize {
         self.n_kv_heads * self.head_dim
+    }
+}
+
+/// A metadata value for an error message: scalars as they are, an array by its type and
+/// length (an array in a scalar's place may hold a whole vocabulary).
+fn shown(value: &MetadataValue) -> String {
+    match value {
+        MetadataValue::Array(items) => format!("an array of {} items", items.len()),
+        MetadataValue::String(s) if s.len() > 40 => format!("a string of {} bytes", s.len()),
+        other => format!("{other:?}"),
     }
 }

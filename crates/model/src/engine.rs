@@ -113,13 +113,20 @@ impl Engine {
         if !self.chat {
             return Ok(prompt.to_string());
         }
-        Ok(self.model.tokenizer.apply_chat_template(
-            &[ChatMessage {
-                role: "user".into(),
-                content: prompt.to_string(),
-            }],
-            true,
-        )?)
+        Ok(self
+            .model
+            .tokenizer
+            .apply_chat_template(&user_turn(prompt), true)?)
+    }
+
+    /// The tokens a prompt becomes. With the chat template, only the template's control
+    /// strings become special tokens; the prompt's own text never does.
+    pub fn encode_prompt(&self, prompt: &str) -> Result<Vec<u32>> {
+        let tokenizer = &self.model.tokenizer;
+        if !self.chat {
+            return Ok(tokenizer.encode(prompt, false));
+        }
+        Ok(tokenizer.encode_chat(&user_turn(prompt), true)?)
     }
 
     /// Runs every pending token of the given sequences; returns the last-position logits
@@ -152,9 +159,13 @@ impl Engine {
         let outputs = match result {
             Ok(o) => o,
             Err(e) => {
-                // Put the sequences back unchanged (their caches were only appended to if
-                // the pass completed).
-                for (id, s) in taken {
+                // Put the sequences back unchanged: a pass that stopped part way may have
+                // appended keys and values to its first layers, but a cache's length only
+                // moves when the pass completes, so cutting back to it undoes that.
+                let kv_width = self.model.transformer.config.kv_width();
+                for (id, mut s) in taken {
+                    let len = s.cache.len();
+                    s.cache.truncate(len, kv_width);
                     self.sequences.insert(id, s);
                 }
                 return Err(e);
@@ -282,8 +293,7 @@ impl Policy for Engine {
     type Error = ModelError;
 
     fn start(&mut self, prompt: &str) -> Result<SeqId> {
-        let text = self.format_prompt(prompt)?;
-        let tokens = self.model.tokenizer.encode(&text, self.chat);
+        let tokens = self.encode_prompt(prompt)?;
         Ok(self.start_tokens(&tokens))
     }
 
@@ -415,8 +425,7 @@ impl Policy for Engine {
     }
 
     fn room_after(&self, prompt: &str) -> Option<usize> {
-        let text = self.format_prompt(prompt).ok()?;
-        let used = self.model.tokenizer.encode(&text, self.chat).len();
+        let used = self.encode_prompt(prompt).ok()?.len();
         Some(self.context_length().saturating_sub(used))
     }
 }
@@ -572,6 +581,14 @@ fn with_context_limit(finish: Option<Finish>, len: usize, context: usize) -> Opt
         None | Some(Finish::StepEnd) if len >= context => Some(Finish::ContextFull),
         other => other,
     }
+}
+
+/// A one-message chat: the user's prompt.
+fn user_turn(prompt: &str) -> [ChatMessage; 1] {
+    [ChatMessage {
+        role: "user".into(),
+        content: prompt.to_string(),
+    }]
 }
 
 #[cfg(test)]

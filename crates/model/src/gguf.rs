@@ -18,6 +18,15 @@ const MAGIC: &[u8; 4] = b"GGUF";
 const DEFAULT_ALIGNMENT: u64 = 32;
 /// GGML tensors have at most four dimensions.
 const MAX_DIMS: u32 = 4;
+/// Metadata array items a file may hold in all. Each item is parsed into a
+/// [`MetadataValue`] of 16 to 32 bytes whatever its size in the file (one byte for a
+/// `u8`), so a count the file's bytes could hold can still ask for many times the file's
+/// size in memory. The largest real tokenizers (150k tokens, as many merges and token
+/// types) hold under half a million.
+const MAX_ARRAY_ITEMS: u64 = 1 << 23;
+/// Items reserved up front for one array: a larger array grows as its items are read, so
+/// memory follows what the file really holds.
+const ARRAY_RESERVE: u64 = 1 << 16;
 
 /// What can be wrong with a GGUF file.
 #[derive(Debug, Error, PartialEq)]
@@ -285,7 +294,11 @@ pub struct GgufFile {
 impl GgufFile {
     /// Reads the header of a GGUF file held in `bytes` and validates every tensor's range.
     pub fn read(bytes: &[u8]) -> Result<GgufFile, GgufError> {
-        let mut r = Reader { bytes, pos: 0 };
+        let mut r = Reader {
+            bytes,
+            pos: 0,
+            items_left: MAX_ARRAY_ITEMS,
+        };
         let magic = r.take(4, "the GGUF magic")?;
         if magic != MAGIC {
             return Err(GgufError::NotGguf {
@@ -311,7 +324,8 @@ impl GgufFile {
             metadata.insert(key, value);
         }
 
-        let mut raw = Vec::with_capacity(tensor_count as usize);
+        // Reserved for at most as many entries as real models have; a larger directory grows.
+        let mut raw = Vec::with_capacity(tensor_count.min(4096) as usize);
         for i in 0..tensor_count {
             let name = r.string(&format!("the name of tensor {i}"))?;
             let n_dims = r.u32(&format!("the rank of `{name}`"))?;
@@ -335,7 +349,7 @@ impl GgufFile {
                 Some(a) if a > 0 && a.is_power_of_two() && a <= 1 << 16 => a,
                 _ => {
                     return Err(GgufError::Corrupt(format!(
-                        "general.alignment is {v:?}; it must be a power of two"
+                        "general.alignment is {v:?}; it must be a power of two from 1 to 65536"
                     )))
                 }
             },
@@ -464,6 +478,8 @@ impl GgufFile {
 struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
+    /// Metadata array items still allowed ([`MAX_ARRAY_ITEMS`] at the start).
+    items_left: u64,
 }
 
 impl<'a> Reader<'a> {
@@ -568,7 +584,15 @@ impl<'a> Reader<'a> {
                     }
                 };
                 self.check_count(count, min_size, &format!("items in `{key}`"))?;
-                let mut items = Vec::with_capacity(count as usize);
+                if count > self.items_left {
+                    return Err(GgufError::Corrupt(format!(
+                        "`{key}` holds {count} array items, past the {MAX_ARRAY_ITEMS} that \
+                         Ponder reads from one file's metadata (real tokenizers hold under a \
+                         million)"
+                    )));
+                }
+                self.items_left -= count;
+                let mut items = Vec::with_capacity(count.min(ARRAY_RESERVE) as usize);
                 for _ in 0..count {
                     items.push(self.value(item_ty, key, depth + 1)?);
                 }
@@ -767,6 +791,32 @@ mod tests {
         bytes[16..24].copy_from_slice(&u64::MAX.to_le_bytes());
         let err = GgufFile::read(&bytes).unwrap_err();
         assert!(matches!(err, GgufError::Corrupt(_)), "{err}");
+    }
+
+    #[test]
+    fn arrays_past_the_item_budget_are_rejected_though_their_bytes_are_there() {
+        // A u8 array whose items the file really holds: each would still become a
+        // `MetadataValue` many times its byte, so the budget, not the file size, decides.
+        let n = MAX_ARRAY_ITEMS as usize + 1;
+        let mut w = GgufWriter::new();
+        w.metadata("junk", MetadataValue::Array(vec![MetadataValue::U8(7)]));
+        let mut bytes = w.to_bytes();
+        // The array's count sits after magic, version, counts, the key (8 + 4 bytes) and
+        // the value and item types.
+        let count_at = 4 + 4 + 8 + 8 + 8 + 4 + 4 + 4;
+        bytes[count_at..count_at + 8].copy_from_slice(&(n as u64).to_le_bytes());
+        bytes.truncate(count_at + 8);
+        bytes.resize(count_at + 8 + n, 7);
+        let err = GgufFile::read(&bytes).unwrap_err();
+        assert!(matches!(err, GgufError::Corrupt(_)), "{err}");
+        assert!(err.to_string().contains("`junk` holds"), "{err}");
+
+        // An array within the budget is read.
+        let n = 1000;
+        let mut w = GgufWriter::new();
+        w.metadata("fine", MetadataValue::Array(vec![MetadataValue::U8(7); n]));
+        let f = GgufFile::read(&w.to_bytes()).expect("a small array");
+        assert!(matches!(f.metadata("fine"), Some(MetadataValue::Array(a)) if a.len() == n));
     }
 
     #[test]

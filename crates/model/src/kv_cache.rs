@@ -42,9 +42,11 @@ impl KvCache {
         self.len = len;
     }
 
-    /// Forgets positions from `len` on (to roll back a speculative continuation).
+    /// Forgets positions from `len` on (to roll back a speculative continuation). With
+    /// `len` equal to [`Self::len`] it drops what a failed forward pass appended to some
+    /// layers before it stopped.
     pub fn truncate(&mut self, len: usize, kv_width: usize) {
-        if len < self.len {
+        if len <= self.len {
             for layer in self.keys.iter_mut().chain(self.values.iter_mut()) {
                 layer.truncate(len * kv_width);
             }

@@ -217,7 +217,8 @@ impl QMatrix {
         let n = x.len() / self.cols;
         let inputs: Vec<Q8Row> = x.chunks_exact(self.cols).map(quantize_row).collect();
         let mut y = vec![0f32; n * self.rows];
-        let threads = worker_count(self.rows * self.cols * n);
+        // Saturating: on wasm32 the product can pass usize (one thread there anyway).
+        let threads = worker_count(self.rows.saturating_mul(self.cols).saturating_mul(n));
         if threads <= 1 {
             self.rows_into(0, self.rows, &inputs, &mut y);
             return y;

@@ -12,8 +12,10 @@
 //! runs per sequence against its own cache. Hidden states after the final norm are returned
 //! at any requested position, which process reward models need at every step end.
 //!
-//! Matrix products use candle's quantized kernels (activations quantized to the weights'
-//! dot-product type, as llama.cpp does), so results track llama.cpp-family runtimes closely.
+//! Matrix products of Q4_0, Q4_1 and Q8_0 weights (SmolLM2's and Ponder's built-in models')
+//! use Ponder's own kernels ([`crate::qmatmul`]); the K-quants and Q5 types use candle's.
+//! Both quantize activations to 8 bits per block as llama.cpp does, so results track
+//! llama.cpp-family runtimes closely.
 
 use candle_core::quantized::{ggml_file::qtensor_from_ggml, GgmlDType, QMatMul, QTensor};
 use std::sync::Arc;
@@ -61,7 +63,8 @@ pub struct ItemOutput {
 
 /// A weight matrix and how it multiplies.
 ///
-/// Quantized matrices use candle's kernels, which quantize each input row on its own. Dense
+/// Quantized matrices use Ponder's kernels (Q4_0, Q4_1, Q8_0) or candle's (other types);
+/// both quantize each input row on its own. Dense
 /// (F32/F16) matrices use plain per-row dot products rather than a blocked matrix product:
 /// a blocked product's summation order depends on how many rows share the call, and Ponder
 /// promises that a sequence's result does not depend on what else is in the batch.
@@ -107,7 +110,8 @@ struct Layer {
 
 /// Token embeddings kept in their quantized form; rows are dequantized when looked up,
 /// so a 49k-token vocabulary costs its file size, not four bytes per weight. With tied
-/// embeddings the output projection shares the same matrix.
+/// embeddings the output projection shares the same matrix for Q4_0, Q4_1 and Q8_0; other
+/// types get a second copy in the form their kernel needs (for F16, f32 values).
 enum Embedding {
     Blocks(Arc<QMatrix>),
     Other {
@@ -282,7 +286,9 @@ impl Transformer {
         };
         let output_norm = l.vector("output_norm.weight", h)?;
 
-        let mut layers = Vec::with_capacity(config.n_layers);
+        // Not reserved by the block count: a crafted count must fail at its first missing
+        // tensor, not in an allocation.
+        let mut layers = Vec::new();
         for i in 0..config.n_layers {
             let p = format!("blk.{i}");
             let bias = if config.qkv_bias {
@@ -471,21 +477,24 @@ impl Transformer {
         rows: AttentionRows<'_>,
     ) {
         // Multiply-adds of each item: every new token against every position it sees.
-        let work: Vec<usize> = items
+        // In u64, saturating: on wasm32 a long prompt's count passes usize.
+        let work: Vec<u64> = items
             .iter()
             .map(|it| {
-                let n = it.tokens.len();
-                n * (2 * it.cache.len() + n + 1) / 2 * self.config.hidden * 2
+                let (n, seen) = (it.tokens.len() as u64, it.cache.len() as u64);
+                (n.saturating_mul(2 * seen + n + 1) / 2)
+                    .saturating_mul(self.config.hidden as u64 * 2)
             })
             .collect();
-        let total: usize = work.iter().sum();
-        if worker_count(total) < 2 || items.len() < 2 {
+        let total = work.iter().fold(0u64, |a, &w| a.saturating_add(w));
+        let total_usize = usize::try_from(total).unwrap_or(usize::MAX);
+        if worker_count(total_usize) < 2 || items.len() < 2 {
             return self.attend_run(layer, items, angles, rows);
         }
         // The first items up to about half the work go to a second thread.
         let mut split = 0;
         let mut acc = 0;
-        while split < items.len() - 1 && 2 * (acc + work[split]) <= total {
+        while split < items.len() - 1 && (acc + work[split]).saturating_mul(2) <= total {
             acc += work[split];
             split += 1;
         }

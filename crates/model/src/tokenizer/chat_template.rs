@@ -53,6 +53,24 @@ impl ChatTemplate {
         messages: &[ChatMessage],
         add_generation_prompt: bool,
     ) -> Result<String, TokenizerError> {
+        Ok(self
+            .pieces(messages, add_generation_prompt)?
+            .iter()
+            .map(|piece| match piece {
+                ChatPiece::Control(s) => *s,
+                ChatPiece::Text(t) => t.as_str(),
+            })
+            .collect())
+    }
+
+    /// The rendered chat as the template's own control strings and the text between
+    /// them, so that only the control strings are encoded as special tokens: a message
+    /// that contains `<|im_end|>` stays text and cannot end its turn.
+    pub fn pieces(
+        &self,
+        messages: &[ChatMessage],
+        add_generation_prompt: bool,
+    ) -> Result<Vec<ChatPiece>, TokenizerError> {
         let default_system = match self {
             ChatTemplate::ChatMl { default_system } => default_system.as_deref(),
             ChatTemplate::Missing => return Err(TokenizerError::NoChatTemplate),
@@ -60,7 +78,7 @@ impl ChatTemplate {
                 return Err(TokenizerError::UnsupportedChatTemplate(what.clone()))
             }
         };
-        let mut out = String::new();
+        let mut out = Vec::new();
         let starts_with_system = messages.first().is_some_and(|m| m.role == "system");
         if let (Some(system), false) = (default_system, starts_with_system) {
             push_turn(&mut out, "system", system);
@@ -69,20 +87,29 @@ impl ChatTemplate {
             push_turn(&mut out, &message.role, &message.content);
         }
         if add_generation_prompt {
-            out.push_str(IM_START);
-            out.push_str("assistant\n");
+            out.push(ChatPiece::Control(IM_START));
+            out.push(ChatPiece::Text("assistant\n".into()));
         }
         Ok(out)
     }
 }
 
-fn push_turn(out: &mut String, role: &str, content: &str) {
-    out.push_str(IM_START);
-    out.push_str(role);
-    out.push('\n');
-    out.push_str(content);
-    out.push_str(IM_END);
-    out.push('\n');
+/// A part of a rendered chat.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChatPiece {
+    /// One of the template's control strings (`<|im_start|>`, `<|im_end|>`).
+    Control(&'static str),
+    /// Text between them: a role line and a message's content, as they are.
+    Text(String),
+}
+
+/// A turn. The role, its newline and the content are one piece of text, as they are one
+/// stretch of text between control tokens in the whole rendered string.
+fn push_turn(out: &mut Vec<ChatPiece>, role: &str, content: &str) {
+    out.push(ChatPiece::Control(IM_START));
+    out.push(ChatPiece::Text(format!("{role}\n{content}")));
+    out.push(ChatPiece::Control(IM_END));
+    out.push(ChatPiece::Text("\n".into()));
 }
 
 /// A short description of an unsupported template for the error message: its start.
