@@ -5,8 +5,9 @@
 //! Majority voting, best-of-N and DVTS reuse one run at the largest budget for every
 //! smaller one (`ponder_core::strategy::subsample`: exact, the paper's practice; DVTS
 //! falls back to its own runs where the widths differ); the other strategies run once per
-//! budget. Every run is the spec `strategy=…&n=budget&seed=…`
-//! with defaults otherwise, so any row can be replayed with `ponder run`.
+//! budget. Every run is the spec `strategy=…&n=budget&seed=…` with defaults otherwise
+//! (lookahead's `n` is the budget over k+1, since each of its beams also spends k rollout
+//! steps), so any row can be replayed with `ponder run`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -16,7 +17,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use ponder_core::progress;
-use ponder_core::spec::{ExperimentSpec, StrategyKind};
+use ponder_core::spec::{ExperimentSpec, StrategyKind, MAX_BUDGET};
 use ponder_core::strategy::subsample::{dvts_prefix, dvts_reuses, prefix_compute, select_prefix};
 use ponder_core::strategy::Selection;
 use ponder_core::Compute;
@@ -25,6 +26,7 @@ use serde_json::json;
 
 use crate::chart::{line_chart, Point, Series};
 use crate::run::{builtin_engines, chosen_problems, run_spec};
+use crate::strategy_bench::spec_at_budget;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -86,10 +88,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         "--budgets needs at least one budget"
     );
     anyhow::ensure!(!args.seeds.is_empty(), "--seeds needs at least one seed");
-    anyhow::ensure!(
-        args.budgets.iter().all(|&b| b >= 1),
-        "budgets are at least 1 generation"
-    );
+    if let Some(b) = args.budgets.iter().find(|&&b| b == 0 || b > MAX_BUDGET) {
+        anyhow::bail!("--budgets: {b} is not a budget from 1 to {MAX_BUDGET} generations");
+    }
     let (set, problems, chosen) = chosen_problems(&args.set, &args.levels, args.per_level)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
@@ -158,7 +159,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                     &mut policy,
                     &mut reviser,
                     &mut verifier,
-                )?;
+                );
                 for &kind in &parallel {
                     for &budget in &args.budgets {
                         let selection = if kind == StrategyKind::Majority {
@@ -166,21 +167,29 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                         } else {
                             spec.select
                         };
-                        let chosen_answer =
-                            select_prefix(&outcome, budget as usize, spec.agg, selection).answer;
-                        let compute = prefix_compute(&outcome, budget as usize, selection);
+                        // A failed run counts as unsolved at every budget, as the other
+                        // strategies' failures do, and the sweep goes on.
+                        let result = match &outcome {
+                            Ok(outcome) => {
+                                let chosen_answer =
+                                    select_prefix(outcome, budget as usize, spec.agg, selection)
+                                        .answer;
+                                Measured {
+                                    correct: chosen_answer.as_deref() == Some(truth.as_str()),
+                                    compute: prefix_compute(outcome, budget as usize, selection),
+                                    skipped: None,
+                                    error: None,
+                                }
+                            }
+                            Err(e) => Measured::failed(e),
+                        };
                         rows.push(Row {
                             seed,
                             strategy: kind,
                             budget,
                             problem: i,
                             level,
-                            result: Measured {
-                                correct: chosen_answer.as_deref() == Some(truth.as_str()),
-                                compute,
-                                skipped: None,
-                                error: None,
-                            },
+                            result,
                         });
                     }
                 }
@@ -235,15 +244,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                     let (measured, work) = match reuse {
                         Some(done) => done,
                         None => {
-                            let spec = ExperimentSpec {
-                                seed,
-                                problem: i as u64,
-                                strategy: kind,
-                                n: budget,
-                                ..ExperimentSpec::default()
-                            };
                             let engines = (&mut policy, &mut reviser, &mut verifier);
-                            let measured = Measured::run(spec, &problems[i], &truth, engines);
+                            let measured = match spec_for_budget(kind, budget, seed, i) {
+                                Ok(spec) => Measured::run(spec, &problems[i], &truth, engines),
+                                Err(why) => Measured::skipped(why),
+                            };
                             (measured, u64::from(budget))
                         }
                     };
@@ -274,7 +279,39 @@ struct Measured {
     error: Option<String>,
 }
 
+/// The spec that spends `budget` generations: `bench --strategies`' spec at that nominal
+/// budget (lookahead gets N = budget / (k+1) beams, since each also spends k rollout
+/// steps), kept only when its own generation count is the budget, so that no point of the
+/// chart stands at a budget its run did not spend.
+fn spec_for_budget(
+    kind: StrategyKind,
+    budget: u32,
+    seed: u64,
+    problem: usize,
+) -> Result<ExperimentSpec, String> {
+    let spec = spec_at_budget(kind, budget, seed, problem);
+    match spec.strategy().generations() {
+        Ok(g) if g == u64::from(budget) => Ok(spec),
+        Ok(g) => Err(format!(
+            "{} spends {g} generations at n={}, not {budget}",
+            kind.name(),
+            spec.n
+        )),
+        // Specs the strategy refuses are reported by their run, as before.
+        Err(_) => Ok(spec),
+    }
+}
+
 impl Measured {
+    fn skipped(why: String) -> Measured {
+        Measured {
+            correct: false,
+            compute: Compute::default(),
+            skipped: Some(why),
+            error: None,
+        }
+    }
+
     /// A run that cannot finish (for example a revision prompt past the model's context)
     /// counts as unsolved, and says why.
     fn failed(e: &anyhow::Error) -> Measured {
@@ -297,12 +334,7 @@ impl Measured {
         let warnings = spec.sanitize();
         if spec.n != budget {
             let why: Vec<String> = warnings.iter().map(ToString::to_string).collect();
-            return Measured {
-                correct: false,
-                compute: Compute::default(),
-                skipped: Some(why.join("; ")),
-                error: None,
-            };
+            return Measured::skipped(why.join("; "));
         }
         match run_spec(&spec, problem, policy, reviser, verifier) {
             Ok(outcome) => Measured {
@@ -458,4 +490,26 @@ fn write_outputs(
         args.out.display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kept_spec_spends_exactly_its_budget() {
+        // Lookahead with the default k = 1: N = budget / 2 beams.
+        let s = spec_for_budget(StrategyKind::Lookahead, 16, 1, 0).expect("divides");
+        assert_eq!((s.n, s.k), (8, 1));
+        let why = spec_for_budget(StrategyKind::Lookahead, 3, 1, 0).unwrap_err();
+        assert!(why.contains("not 3"), "{why}");
+        for kind in [
+            StrategyKind::Beam,
+            StrategyKind::Dvts,
+            StrategyKind::Revisions,
+        ] {
+            let s = spec_for_budget(kind, 16, 1, 0).expect("any budget");
+            assert_eq!(s.strategy().generations().ok(), Some(16), "{kind:?}");
+        }
+    }
 }

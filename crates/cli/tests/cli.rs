@@ -190,6 +190,26 @@ fn run_replays_a_share_link_with_the_same_answers_every_time() {
 }
 
 #[test]
+fn a_last_round_runs_to_the_end_of_the_attempt_not_one_steps_tokens() {
+    // One round: the whole attempt is the last round's step, run to the end. A level-5
+    // attempt (problem 450 of the test set) is over 100 tokens, past one step's limit.
+    let (ok, out, err) = ponder(&[
+        "run",
+        "--json",
+        "v=1&strategy=best-of-n&seed=1&n=4&rounds=1&problem=450",
+    ]);
+    assert!(ok, "{err}");
+    let row = json(&out);
+    let candidates = row["outcome"]["candidates"].as_array().expect("candidates");
+    assert_eq!(candidates.len(), 4, "{row}");
+    for c in candidates {
+        assert_eq!(c["finish"], "answer_end", "{c}");
+        assert!(c["answer"].is_string(), "{c}");
+        assert!(c["step_tokens"][0].as_u64().unwrap_or(0) > 64, "{c}");
+    }
+}
+
+#[test]
 fn run_rejects_a_problem_past_the_end_of_the_set() {
     let (ok, _, err) = ponder(&[
         "run",

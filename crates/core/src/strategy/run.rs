@@ -14,6 +14,10 @@ use super::aggregate::StepAggregation;
 use super::vote::{self, Ballot, Selected, Selection};
 use super::{root_key, Candidate, Context, StrategyError};
 
+/// Steps' worth of tokens a step run to the end of its attempt may take: twice the lines
+/// of the longest attempt the arithmetic levels need (7 steps and the answer).
+pub const TO_END_STEPS: usize = 16;
+
 /// One sequence to continue by a step.
 pub(crate) struct StepItem<'p> {
     pub seq: SeqId,
@@ -106,7 +110,8 @@ impl<'r, 'a, P: Policy, V: Verifier, T: Task> Run<'r, 'a, P, V, T> {
         self.ctx.policy.release(seq);
     }
 
-    /// Continues each item by one step (or, with `to_end`, to the end of its attempt),
+    /// Continues each item by one step (or, with `to_end`, to the end of its attempt, up
+    /// to [`TO_END_STEPS`] steps' worth of tokens),
     /// in chunks of at most `max_batch` sequences. Outputs come back in item order, and
     /// events are emitted after all chunks, so neither depends on the chunking. With
     /// `report` false no `StepSampled` events are sent (lookahead rollouts report
@@ -120,7 +125,10 @@ impl<'r, 'a, P: Policy, V: Verifier, T: Task> Run<'r, 'a, P, V, T> {
     ) -> Result<Vec<StepOutput>, StrategyError> {
         let mut stop = self.stop.clone();
         if to_end {
+            // The task's token limit is per step; the rest of an attempt may hold many
+            // steps (the policy still stops at its context's end).
             stop.at_newline = false;
+            stop.max_tokens = stop.max_tokens.saturating_mul(TO_END_STEPS);
         }
         let mut outputs = Vec::with_capacity(items.len());
         if !items.is_empty() {
