@@ -39,7 +39,12 @@ pub fn App() -> impl IntoView {
     };
 
     view! {
-        <a class="skip-link" href="#main">"Skip to content"</a>
+        // The page's <base> makes a bare `#main` resolve to the site's root, which would
+        // load it afresh and drop the link's state, so the jump is done here.
+        <a class="skip-link" href="#main" on:click=move |ev: leptos::ev::MouseEvent| {
+            ev.prevent_default();
+            focus_main();
+        }>"Skip to content"</a>
         <header class="app-header">
             <a class="brand" href="?view=compare" on:click=move |ev: leptos::ev::MouseEvent| {
                 if ev.button() == 0 && !ev.ctrl_key() && !ev.meta_key() && !ev.shift_key() {
@@ -73,5 +78,17 @@ pub fn App() -> impl IntoView {
                 View::About => view! { <AboutView/> }.into_any(),
             }}
         </main>
+    }
+}
+
+/// Moves the keyboard focus to the view (`main` has `tabindex="-1"` for this).
+fn focus_main() {
+    use wasm_bindgen::JsCast;
+    let main = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("main"))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(main) = main {
+        let _ = main.focus();
     }
 }

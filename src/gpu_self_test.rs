@@ -126,9 +126,16 @@ pub async fn run_matvec(device: &GpuDevice) -> Result<Vec<f32>, String> {
 
     // Validation errors (a shader the browser rejects, a bad binding) surface here.
     let scope: js_sys::Promise = device.pop_error_scope().unchecked_into();
-    let error = wasm_bindgen_futures::JsFuture::from(scope)
-        .await
-        .map_err(|e| format!("popErrorScope failed: {}", describe_js_error(&e)))?;
+    let error = match with_timeout(scope, READBACK_TIMEOUT_MS).await {
+        Ok(Some(error)) => error,
+        Ok(None) => {
+            return Err(format!(
+                "the GPU did not report whether the self-test kernel was valid within {} s",
+                READBACK_TIMEOUT_MS / 1000
+            ))
+        }
+        Err(e) => return Err(format!("popErrorScope failed: {}", describe_js_error(&e))),
+    };
     if !error.is_null() && !error.is_undefined() {
         let message = js_sys::Reflect::get(&error, &"message".into())
             .ok()

@@ -165,8 +165,13 @@ pub fn decode_component(text: &str) -> String {
                 i += 1;
             }
             b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
-                    .ok()
+                // Two hex digits exactly: `from_str_radix` alone would also take `+A`.
+                let digits = &bytes[i + 1..i + 3];
+                let hex = digits
+                    .iter()
+                    .all(u8::is_ascii_hexdigit)
+                    .then(|| std::str::from_utf8(digits).ok())
+                    .flatten()
                     .and_then(|h| u8::from_str_radix(h, 16).ok());
                 match hex {
                     Some(b) => {
@@ -251,6 +256,9 @@ mod tests {
         assert_eq!(decode_component("100%"), "100%");
         assert_eq!(decode_component("%4"), "%4");
         assert_eq!(decode_component("%zz1"), "%zz1");
+        // Not an escape: the `%` stays, and `+` is a space as everywhere else.
+        assert_eq!(decode_component("%+A"), "% A");
+        assert_eq!(decode_component("%-1"), "%-1");
         assert_eq!(decode_component("%41"), "A");
         assert_eq!(decode_component("%FF"), "\u{FFFD}");
     }

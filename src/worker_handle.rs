@@ -26,11 +26,19 @@ thread_local! {
     static BRIDGE: RefCell<Option<WorkerBridge>> = const { RefCell::new(None) };
 }
 
+/// How long the page waits for the worker's report before it calls the worker broken.
+/// The worker's own probe gives up after at most four 10 s waits (adapter, device, the
+/// kernel's validation, its readback), so a longer silence means the worker never ran,
+/// for example because its wasm file failed to load, which the worker cannot report.
+pub const REPORT_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+
 #[derive(Clone, Copy)]
 pub struct WorkerHandle {
     pub status: RwSignal<BackendStatus>,
     /// The last error the worker reported about a request (not about the backend).
     pub last_error: RwSignal<Option<String>>,
+    /// Counts probes, so that a deadline only fails the probe it was set for.
+    probes: RwSignal<u64>,
 }
 
 impl WorkerHandle {
@@ -39,6 +47,7 @@ impl WorkerHandle {
         let handle = WorkerHandle {
             status: RwSignal::new(BackendStatus::Probing),
             last_error: RwSignal::new(None),
+            probes: RwSignal::new(0),
         };
         provide_context(handle);
         handle.start();
@@ -62,9 +71,33 @@ impl WorkerHandle {
             }
         });
         match started {
-            Ok(bridge) => BRIDGE.with(|b| *b.borrow_mut() = Some(bridge)),
+            Ok(bridge) => {
+                BRIDGE.with(|b| *b.borrow_mut() = Some(bridge));
+                self.await_report();
+            }
             Err(message) => self.status.set(BackendStatus::Failed(message)),
         }
+    }
+
+    /// Fails the current probe if no report has come by [`REPORT_DEADLINE`], so the page
+    /// never waits without end and "Probe again" (which restarts a failed worker) works.
+    fn await_report(self) {
+        let probe = self.probes.get_untracked() + 1;
+        self.probes.set(probe);
+        set_timeout(
+            move || {
+                let current = self.probes.get_untracked() == probe;
+                if current && self.status.get_untracked() == BackendStatus::Probing {
+                    self.status.set(BackendStatus::Failed(format!(
+                        "the inference worker sent no report within {} s: its files may be \
+                         missing from this site or blocked by the browser (the console says \
+                         which). Probe again to restart it.",
+                        REPORT_DEADLINE.as_secs()
+                    )));
+                }
+            },
+            REPORT_DEADLINE,
+        );
     }
 
     /// Asks the worker to probe WebGPU again; restarts the worker if it had failed.
@@ -80,8 +113,9 @@ impl WorkerHandle {
             Some(bridge) => bridge.send(&ToWorker::Probe),
             None => Err("the inference worker is not running".to_string()),
         });
-        if let Err(message) = sent {
-            self.status.set(BackendStatus::Failed(message));
+        match sent {
+            Ok(()) => self.await_report(),
+            Err(message) => self.status.set(BackendStatus::Failed(message)),
         }
     }
 }

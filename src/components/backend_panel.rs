@@ -17,8 +17,10 @@ pub fn BackendPanel() -> impl IntoView {
     };
     view! {
         <section class="backend-panel" data-testid="backend-panel" data-state=state_attr
-            aria-labelledby="backend-panel-title" aria-live="polite">
+            aria-labelledby="backend-panel-title">
             <h2 id="backend-panel-title">"Backend"</h2>
+            // Only the status is announced when it changes, not the heading and button.
+            <div aria-live="polite">
             {move || match status.get() {
                 BackendStatus::Probing => view! {
                     <p class="probing" data-testid="backend-summary">
@@ -33,12 +35,25 @@ pub fn BackendPanel() -> impl IntoView {
                 }.into_any(),
                 BackendStatus::Failed(message) => view! {
                     <p data-testid="backend-summary"><strong>"Inference worker failed"</strong></p>
-                    <p class="reason error" role="alert" data-testid="backend-reason">{message}</p>
+                    <p class="reason error" data-testid="backend-reason">{message}</p>
                 }.into_any(),
             }}
+            {move || worker.last_error.get().map(|message| view! {
+                <p class="reason error" data-testid="worker-error">
+                    "The inference worker reported an error: " {message}
+                </p>
+            })}
+            </div>
+            // aria-disabled rather than disabled: a disabled button drops the keyboard
+            // focus of whoever just pressed it.
             <button type="button" class="secondary" data-testid="backend-reprobe"
-                disabled=move || status.get() == BackendStatus::Probing
-                on:click=move |_| worker.reprobe()>
+                aria-disabled=move || (status.get() == BackendStatus::Probing).to_string()
+                on:click=move |_| {
+                    if status.get_untracked() != BackendStatus::Probing {
+                        worker.last_error.set(None);
+                        worker.reprobe();
+                    }
+                }>
                 "Probe again"
             </button>
         </section>

@@ -21,8 +21,10 @@ pub fn AboutView() -> impl IntoView {
                 "can match best-of-N with about four times less compute."
             </p>
             <p>
-                "Everything runs in this browser tab: the models, the verifier and the search. "
-                "Every experiment is described by its link, so opening a link replays it exactly."
+                "Ponder is built to run everything in this browser tab: the models, the verifier and "
+                "the search, with every experiment described by its link so that opening a link "
+                "replays it exactly. This build has the page's shell; the experiments run today in "
+                "the `ponder` command-line tool, on the same models and links."
             </p>
         </section>
     }

@@ -11,8 +11,9 @@ pub fn ModelsView() -> impl IntoView {
         <section class="view" data-testid="view-models" aria-labelledby="view-title">
             <h1 id="view-title">"Models"</h1>
             <p class="lede">
-                "Ponder runs a small policy model and a process reward model in this tab, "
-                "on WebGPU where the browser offers it and on the CPU otherwise."
+                "Ponder will run a small policy model and a process reward model in this tab, "
+                "on WebGPU where the browser offers it and on the CPU otherwise. Below is what "
+                "this browser offers; the models themselves do not run in this build yet."
             </p>
             <BackendPanel/>
         </section>

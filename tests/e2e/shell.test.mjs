@@ -100,6 +100,34 @@ test('navigation keeps the URL in sync, and Back, reload and links restore the v
   await page.close();
 });
 
+test('the skip link moves the focus to the view and keeps the link', async () => {
+  const { page, problems } = await open(browser.context, '?view=about&seed=5');
+  await page.getByTestId('view-about').waitFor();
+  const before = page.url();
+  // The skip link is the first thing the keyboard reaches.
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.className), 'skip-link');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'main');
+  assert.equal(page.url(), before, 'no navigation: the link and its state stay');
+  await page.getByTestId('view-about').waitFor();
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('probing again from the keyboard keeps the focus on the button', async () => {
+  const { page, problems } = await open(browser.context, '?view=models');
+  await page.waitForSelector('[data-testid="backend-panel"]:not([data-state="probing"])', { timeout: 60_000 });
+  const button = page.getByTestId('backend-reprobe');
+  await button.focus();
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('[data-testid="backend-panel"]:not([data-state="probing"])', { timeout: 60_000 });
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'backend-reprobe');
+  assert.equal(await button.getAttribute('aria-disabled'), 'false');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('a link to an unknown view opens the default view and says why', async () => {
   const { page, problems } = await open(browser.context, '?view=nonsense&seed=3');
   await page.getByTestId('view-compare').waitFor();
