@@ -463,10 +463,11 @@ impl Figures {
             let m = FlopsMatch::new(scale, r).map_err(|e| anyhow::anyhow!("{e}"))?;
             multiplier.push((r, m.equivalent_budget(1.0)));
         }
+        // Only with the full oracle bins: `larger` is read in those same five bins.
         let oracle = |family: &str| {
-            optimal
-                .iter()
-                .find(|o| o.family == family && o.source == DifficultySource::Oracle)
+            optimal.iter().find(|o| {
+                o.family == family && o.source == DifficultySource::Oracle && o.bins == BINS
+            })
         };
         let mut exchange = Vec::new();
         for bin in 1..=BINS as u8 {
@@ -585,8 +586,12 @@ fn compute_optimal(
         chosen: BTreeMap::new(),
         errors: Vec::new(),
     };
-    for (s, records) in per_seed.iter().enumerate() {
-        let table = ResultsTable {
+    // Every seed is analysed with the same number of bins, so that a bin means the same
+    // quantile in every seed's row: the most that every seed's ties allow (ties can leave
+    // a bin with a single problem).
+    let tables: Vec<ResultsTable> = per_seed
+        .iter()
+        .map(|records| ResultsTable {
             configs: configs.to_vec(),
             budgets: budgets.iter().map(|&b| Budget(b)).collect(),
             problems: records
@@ -609,35 +614,53 @@ fn compute_optimal(
                         .collect(),
                 })
                 .collect(),
-        };
-        // Fewer bins when ties leave a bin with a single problem.
-        let mut report: Option<ComputeOptimalReport> = None;
-        for bins in (1..=BINS).rev() {
-            let analysis = ComputeOptimal {
-                bins,
-                source,
-                seed: s as u64,
-            };
-            match analysis.analyse(&table) {
-                Ok(r) => {
-                    if bins < BINS {
-                        g.errors.push(format!(
-                            "seed {}: {BINS} bins left one with a single problem; used {bins}",
-                            records.first().map_or(0, |r| r.seed)
-                        ));
-                    }
-                    g.bins = g.bins.min(bins);
-                    report = Some(r);
-                    break;
+        })
+        .collect();
+    let analysis = |bins: usize, s: usize| ComputeOptimal {
+        bins,
+        source,
+        seed: s as u64,
+    };
+    let mut fewer = Vec::new();
+    let mut failed = Vec::new();
+    let mut common = BINS;
+    for (s, table) in tables.iter().enumerate() {
+        let seed = per_seed[s].first().map_or(0, |r| r.seed);
+        match (1..=common)
+            .rev()
+            .find(|&bins| analysis(bins, s).analyse(table).is_ok())
+        {
+            Some(bins) if bins < BINS => {
+                fewer.push(seed.to_string());
+                common = bins;
+            }
+            Some(_) => {}
+            None => {
+                if let Err(e) = analysis(1, s).analyse(table) {
+                    g.errors.push(format!("seed {seed}: {e}"));
                 }
-                Err(e) => {
-                    if bins == 1 {
-                        g.errors.push(format!("{e}"));
-                    }
-                }
+                failed.push(s);
             }
         }
-        let Some(report) = report else { continue };
+    }
+    if common < BINS {
+        g.errors.push(format!(
+            "{BINS} bins left one with a single problem (seed {}); every seed used {common}",
+            fewer.join(", ")
+        ));
+    }
+    g.bins = common;
+    for (s, table) in tables.iter().enumerate() {
+        let report = match analysis(common, s).analyse(table) {
+            Ok(report) => report,
+            Err(e) => {
+                if !failed.contains(&s) {
+                    let seed = per_seed[s].first().map_or(0, |r| r.seed);
+                    g.errors.push(format!("seed {seed}, {common} bins: {e}"));
+                }
+                continue;
+            }
+        };
         for (i, a) in report.accuracy.iter().enumerate() {
             g.overall[i].push(*a);
         }
@@ -796,5 +819,39 @@ pub(super) mod tests {
         // L solves problems 6..10: bins 4 and 5, the hardest (lowest pass@1).
         assert_eq!(f.exchange[0].larger.mean, 0.0);
         assert_eq!(f.exchange[4].larger.mean, 1.0);
+    }
+
+    #[test]
+    fn every_seed_is_binned_alike_when_ties_force_fewer_bins() {
+        let mut records = synthetic(&[1, 2]);
+        // Seed 2's problems tie in two groups of 5 and 4 around one problem alone, which
+        // its five quintiles would leave in a bin of its own.
+        for r in records.iter_mut().filter(|r| r.seed == 2) {
+            r.pass_at_1 = match r.problem {
+                0..5 => 1.0,
+                5 => 0.5,
+                _ => 0.0,
+            };
+        }
+        let f = Figures::compute(&records, &[1, 2], &sizes()).expect("figures");
+        let search = f
+            .optimal
+            .iter()
+            .find(|o| o.family == "search" && o.source == DifficultySource::Oracle)
+            .expect("search");
+        assert!(search.bins < BINS);
+        // Both seeds' rows use the same bins: none past the common count.
+        assert!(search.by_bin.keys().all(|&b| usize::from(b) <= search.bins));
+        assert!(
+            search.errors.iter().any(|e| e.contains("(seed 2)")
+                && e.contains(&format!("every seed used {}", search.bins))),
+            "{:?}",
+            search.errors
+        );
+        // The exchange reads its bins beside L's five oracle bins, so it is left out.
+        assert!(f
+            .exchange
+            .iter()
+            .all(|e| e.at.iter().all(|a| a.2.is_none() && a.3.is_none())));
     }
 }
