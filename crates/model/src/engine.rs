@@ -123,10 +123,13 @@ impl Engine {
     /// strings become special tokens; the prompt's own text never does.
     pub fn encode_prompt(&self, prompt: &str) -> Result<Vec<u32>> {
         let tokenizer = &self.model.tokenizer;
-        if !self.chat {
-            return Ok(tokenizer.encode(prompt, false));
+        let mut ids: Vec<u32> = tokenizer.prompt_start().into_iter().collect();
+        if self.chat {
+            ids.extend(tokenizer.encode_chat(&user_turn(prompt), true)?);
+        } else {
+            ids.extend(tokenizer.encode(prompt, false));
         }
-        Ok(tokenizer.encode_chat(&user_turn(prompt), true)?)
+        Ok(ids)
     }
 
     /// Runs every pending token of the given sequences; returns the last-position logits
@@ -448,7 +451,8 @@ impl Verifier for Engine {
         if !prefix_text.ends_with(&head.separator) {
             prefix_text.push_str(&head.separator);
         }
-        let prefix = tokenizer.encode(&prefix_text, false);
+        let mut prefix: Vec<u32> = tokenizer.prompt_start().into_iter().collect();
+        prefix.extend(tokenizer.encode(&prefix_text, false));
         // Steps are tokenized one by one, so a step boundary is always a token boundary.
         let mut inputs: Vec<(Vec<u32>, Vec<usize>)> = Vec::with_capacity(candidates.len());
         for steps in candidates {

@@ -321,6 +321,13 @@ impl GgufFile {
             let key = r.string("a metadata key")?;
             let ty = r.u32(&format!("the type of `{key}`"))?;
             let value = r.value(ty, &key, 0)?;
+            // Which of two values a reader keeps is anyone's guess, so neither is kept
+            // (llama.cpp refuses such files too).
+            if metadata.contains_key(&key) {
+                return Err(GgufError::Corrupt(format!(
+                    "the metadata key `{key}` appears twice"
+                )));
+            }
             metadata.insert(key, value);
         }
 
@@ -817,6 +824,18 @@ mod tests {
         w.metadata("fine", MetadataValue::Array(vec![MetadataValue::U8(7); n]));
         let f = GgufFile::read(&w.to_bytes()).expect("a small array");
         assert!(matches!(f.metadata("fine"), Some(MetadataValue::Array(a)) if a.len() == n));
+    }
+
+    #[test]
+    fn a_metadata_key_given_twice_is_corrupt() {
+        let mut w = GgufWriter::new();
+        w.metadata("general.alignment", MetadataValue::U32(32))
+            .metadata("general.alignment", MetadataValue::U32(64));
+        let err = GgufFile::read(&w.to_bytes()).unwrap_err();
+        assert_eq!(
+            err,
+            GgufError::Corrupt("the metadata key `general.alignment` appears twice".into())
+        );
     }
 
     #[test]

@@ -280,7 +280,7 @@ impl Tokenizer {
 
     /// Encodes `text`. With `parse_special`, special-token text such as `<|im_end|>`
     /// becomes that token; without it, it is encoded as the characters it is made of.
-    /// Never adds BOS: the caller decides, see [`Tokenizer::add_bos`].
+    /// Never adds BOS: prompts get it from their caller, see [`Tokenizer::prompt_start`].
     pub fn encode(&self, text: &str, parse_special: bool) -> Vec<u32> {
         let mut out = Vec::with_capacity(text.len() / 3 + 1);
         if !parse_special || self.specials.is_empty() {
@@ -390,6 +390,12 @@ impl Tokenizer {
     /// Whether the model expects BOS before a prompt (`tokenizer.ggml.add_bos_token`).
     pub fn add_bos(&self) -> bool {
         self.add_bos
+    }
+
+    /// The token a prompt starts with: BOS where the model asks for it and has one, as
+    /// llama.cpp starts prompts (SmolLM2, Qwen2 and Ponder's built-in models ask for none).
+    pub fn prompt_start(&self) -> Option<u32> {
+        self.bos_id.filter(|_| self.add_bos)
     }
 
     pub fn pre_tokenizer(&self) -> PreTokenizer {
@@ -829,6 +835,15 @@ mod tests {
         assert_eq!(tok.eos_id(), tok.token_id("<|im_end|>"));
         assert_eq!(tok.bos_id(), tok.token_id("<|endoftext|>"));
         assert!(!tok.add_bos());
+        assert_eq!(
+            tok.prompt_start(),
+            None,
+            "BOS only where the model asks for it"
+        );
+        let mut p = parts("gpt2");
+        p.add_bos = true;
+        let with_bos = Tokenizer::from_parts(p).unwrap();
+        assert_eq!(with_bos.prompt_start(), with_bos.token_id("<|endoftext|>"));
         assert!(!tok.is_instruct());
         assert!(matches!(
             tok.apply_chat_template(&[], true),
