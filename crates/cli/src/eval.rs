@@ -5,6 +5,8 @@
 use std::io::Write;
 use std::time::Instant;
 
+use anyhow::Context as _;
+
 use ponder_core::progress;
 use ponder_core::spec::ExperimentSpec;
 use serde_json::json;
@@ -45,7 +47,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     for (done, &i) in chosen.iter().enumerate() {
         let mut s = spec;
         s.problem = i as u64;
-        let outcome = run_spec(&s, &problems[i], &mut policy, &mut reviser, &mut verifier)?;
+        let outcome = run_spec(&s, &problems[i], &mut policy, &mut reviser, &mut verifier)
+            .with_context(|| format!("problem {i} of the {} set", args.set))?;
         let right = outcome.answer.as_deref() == Some(problems[i].answer().to_string().as_str());
         let entry = by_level
             .entry(set.problems[i].level.number())

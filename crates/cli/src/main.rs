@@ -11,7 +11,8 @@
 //! - `ponder eval LINK`: one experiment over a whole problem set, accuracy per level;
 //! - `ponder sweep`: problem set × budgets × strategies × seeds, CSV, JSON and SVG out.
 //!
-//! Every command takes `--json` for machine-readable output.
+//! Every command but `sweep` and `figures` (which write their own files) takes `--json`
+//! for machine-readable output.
 
 mod bench;
 mod chart;

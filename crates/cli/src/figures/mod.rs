@@ -39,7 +39,7 @@ pub struct Args {
     /// Where the measured records are kept (and resumed from).
     #[arg(long, default_value = "target/figures")]
     data: PathBuf,
-    /// The results file; its charts go to a `results` folder beside it under `docs/`.
+    /// The results file; it links to the charts in `--charts`.
     #[arg(long, default_value = "RESULTS.md")]
     out: PathBuf,
     /// The folder of the charts.

@@ -3,7 +3,7 @@
 //! built-in models agree, decided from the same numbers.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use ponder_core::strategy::compute_optimal::DifficultySource;
@@ -63,14 +63,44 @@ fn mean_at(curve: &[(u32, Spread, f64)], budget: u32) -> Option<f64> {
     curve.iter().find(|p| p.0 == budget).map(|p| p.1.mean)
 }
 
+/// `to` as seen from the folder `from`, for a link in a Markdown file there: relative
+/// paths are taken from the working folder, and `..` climbs out of `from` where needed.
+fn relative_to(from: &Path, to: &Path) -> PathBuf {
+    use std::ffi::OsString;
+    use std::path::Component;
+    let here = std::env::current_dir().unwrap_or_default();
+    // The folder names from the root down, with `.` and `..` resolved.
+    let names = |p: &Path| -> Vec<OsString> {
+        let mut out = Vec::new();
+        for c in here.join(p).components() {
+            match c {
+                Component::Normal(n) => out.push(n.to_os_string()),
+                Component::ParentDir => {
+                    out.pop();
+                }
+                Component::CurDir | Component::RootDir | Component::Prefix(_) => {}
+            }
+        }
+        out
+    };
+    let (from, to) = (names(from), names(to));
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut out = PathBuf::new();
+    for _ in common..from.len() {
+        out.push("..");
+    }
+    for name in &to[common..] {
+        out.push(name);
+    }
+    out
+}
+
 pub fn write(args: &Args, f: &Figures, records: &[Record], missing: usize) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.charts)
         .with_context(|| format!("cannot create {}", args.charts.display()))?;
     let chart_link = |name: &str| -> String {
         let from = args.out.parent().unwrap_or(Path::new(""));
-        let path = args.charts.join(name);
-        path.strip_prefix(from)
-            .unwrap_or(&path)
+        relative_to(from, &args.charts.join(name))
             .display()
             .to_string()
     };
@@ -771,4 +801,36 @@ fn summarise(names: &[String]) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chart_links_are_relative_to_the_results_file() {
+        let link = |from: &str, to: &str| relative_to(Path::new(from), Path::new(to));
+        // The defaults: RESULTS.md at the top, charts in docs/results.
+        assert_eq!(
+            link("", "docs/results/a.svg"),
+            Path::new("docs/results/a.svg")
+        );
+        assert_eq!(
+            link("./", "./docs/results/a.svg"),
+            Path::new("docs/results/a.svg")
+        );
+        // A results file elsewhere climbs out of its folder.
+        assert_eq!(
+            link("reports", "docs/results/a.svg"),
+            Path::new("../docs/results/a.svg")
+        );
+        assert_eq!(
+            link("docs", "docs/results/a.svg"),
+            Path::new("results/a.svg")
+        );
+        assert_eq!(
+            link("/tmp/out", "/tmp/charts/a.svg"),
+            Path::new("../charts/a.svg")
+        );
+    }
 }

@@ -11,8 +11,10 @@
 //!   chains' winners, each winner weighted by its summed score within its chain.
 //!
 //! The paper's verifier here is an ORM trained on revision outputs with the history in
-//! its context; Ponder's [`Verifier`] scores each attempt on its own, which the paper
-//! found slightly worse (Fig. 15b) but still usable.
+//! its context. Ponder's [`Verifier`] scores each attempt on its own (which the paper
+//! found slightly worse, Fig. 15b), and the built-in one is the PRM trained on S's
+//! samples, not on R's: the paper found such a base-policy PRM to transfer poorly to
+//! revision outputs (Fig. 15a), so `verifier` selection here is weaker than the paper's.
 
 use serde::{Deserialize, Serialize};
 
