@@ -70,14 +70,24 @@ fn current_query() -> String {
         .unwrap_or_default()
 }
 
+/// The address with `query` on the current path. A bare `?…` would resolve against the
+/// page's `<base>` (the site's folder) and turn `…/index.html?…` into `…/?…`, which some
+/// hosts do not serve on reload.
+fn on_this_path(query: &str) -> String {
+    let path = web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .unwrap_or_default();
+    format!("{path}{query}")
+}
+
 fn push_query(query: &str) {
     if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
-        let _ = history.push_state_with_url(&JsValue::NULL, "", Some(query));
+        let _ = history.push_state_with_url(&JsValue::NULL, "", Some(&on_this_path(query)));
     }
 }
 
 fn replace_query(query: &str) {
     if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
-        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(query));
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&on_this_path(query)));
     }
 }

@@ -66,7 +66,8 @@ pub struct UrlState {
     pub view: View,
     /// Every key other than `view`, in the order it appeared.
     pub params: Vec<(String, String)>,
-    /// Human-readable notes about values that were replaced by defaults.
+    /// Human-readable notes about the link: values replaced by defaults, keys given twice,
+    /// an experiment this build cannot run.
     pub warnings: Vec<String>,
 }
 
@@ -85,14 +86,30 @@ impl UrlState {
                 match View::from_slug(&value) {
                     Some(view) => state.view = view,
                     None => state.warnings.push(format!(
-                        "unknown view \"{value}\" in the link; showing {} instead",
+                        "unknown view \"{}\" in the link; showing {} instead",
+                        shortened(&value),
                         View::default().title()
                     )),
                 }
             } else {
+                let before = state.params.len();
                 state.params.retain(|(k, _)| k != &key);
+                if state.params.len() < before {
+                    state.warnings.push(format!(
+                        "the link gives \"{}\" more than once; the last value, \"{}\", is used",
+                        shortened(&key),
+                        shortened(&value)
+                    ));
+                }
                 state.params.push((key, value));
             }
+        }
+        if let Some((_, strategy)) = state.params.iter().find(|(k, _)| k == "strategy") {
+            state.warnings.push(format!(
+                "this link describes an experiment (strategy \"{}\"), which this build of \
+                 the page cannot run yet; `ponder run` replays it on the command line",
+                shortened(strategy)
+            ));
         }
         state
     }
@@ -152,6 +169,16 @@ pub fn encode_component(text: &str) -> String {
     out
 }
 
+/// A value as a warning quotes it: at most 40 characters, so a long link cannot flood the
+/// page.
+fn shortened(value: &str) -> String {
+    const SHOWN: usize = 40;
+    match value.char_indices().nth(SHOWN) {
+        Some((at, _)) => format!("{}…", &value[..at]),
+        None => value.to_string(),
+    }
+}
+
 /// Decodes `%XX` escapes and `+` as space. Malformed escapes are kept literally and
 /// invalid UTF-8 is replaced, so a mangled link still opens.
 pub fn decode_component(text: &str) -> String {
@@ -196,6 +223,32 @@ pub fn decode_component(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn links_are_told_what_the_page_did_with_them() {
+        // A key given twice: the last value wins, and the page says so.
+        let s = UrlState::parse("seed=1&seed=2");
+        assert_eq!(s.get("seed"), Some("2"));
+        assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
+        assert!(
+            s.warnings[0].contains("\"seed\" more than once"),
+            "{:?}",
+            s.warnings
+        );
+        // An experiment link opens the page and says it cannot run here yet.
+        let s = UrlState::parse("v=1&strategy=beam&seed=7&n=16&problem=3");
+        assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
+        assert!(
+            s.warnings[0].contains("strategy \"beam\""),
+            "{:?}",
+            s.warnings
+        );
+        assert!(s.warnings[0].contains("ponder run"), "{:?}", s.warnings);
+        // A long value is cut in the message, not in the state.
+        let long = "x".repeat(500);
+        let s = UrlState::parse(&format!("view={long}"));
+        assert!(s.warnings[0].chars().count() < 120, "{}", s.warnings[0]);
+    }
 
     #[test]
     fn empty_query_is_the_default_view() {

@@ -100,6 +100,20 @@ test('navigation keeps the URL in sync, and Back, reload and links restore the v
   await page.close();
 });
 
+test('a link through index.html keeps its path, and an experiment link says where it runs', async () => {
+  const { page, problems } = await open(browser.context, 'index.html?view=about&strategy=beam&seed=7');
+  await page.getByTestId('view-about').waitFor();
+  assert.ok(new URL(page.url()).pathname.endsWith('/index.html'), page.url());
+  assert.match(await page.getByTestId('url-warnings').textContent(), /strategy "beam".*ponder run/);
+  await page.locator('nav a[data-view="models"]').click();
+  await page.getByTestId('view-models').waitFor();
+  const url = new URL(page.url());
+  assert.ok(url.pathname.endsWith('/index.html'), page.url());
+  assert.equal(url.searchParams.get('strategy'), 'beam');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('the skip link moves the focus to the view and keeps the link', async () => {
   const { page, problems } = await open(browser.context, '?view=about&seed=5');
   await page.getByTestId('view-about').waitFor();
