@@ -7,8 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use ponder_core::strategy::compute_optimal::{
-    difficulty_bins, ComputeOptimal, ComputeOptimalReport, DifficultyBin, DifficultySource,
-    ProblemResults, ResultsTable,
+    difficulty_bins, ComputeOptimal, DifficultyBin, DifficultySource, ProblemResults, ResultsTable,
 };
 use ponder_core::{Budget, FlopsMatch};
 
