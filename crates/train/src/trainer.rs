@@ -6,9 +6,12 @@
 //! A checkpoint is three files in one folder: `model.safetensors` (weights by name),
 //! `adam.safetensors` (both moments per weight) and `step` (the next step number), with
 //! `seconds` and `tokens` beside them (training time and tokens read so far, padding
-//! included, for the report); they
-//! are written to temporary names and renamed, so an interrupted save leaves the previous
-//! checkpoint intact.
+//! included, for the report). A save is a two-phase commit: every file is written and
+//! synced under a temporary name, then a `ready` marker says the set is complete, then the
+//! files are renamed into place and the marker removed. A save interrupted before the
+//! marker leaves the previous checkpoint as it was (its temporary files are discarded on
+//! resume); one interrupted after it is finished on resume. Either way weights, moments and
+//! step always come from the same step.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -182,15 +185,11 @@ pub fn train_with(
         losses.push(loss_value);
         step += 1;
         if step % settings.checkpoint_every == 0 || step == end {
-            save(vars, &names, &adam, step, dir)?;
-            std::fs::write(
-                dir.join("seconds"),
-                format!("{:.0}", earlier_seconds + started.elapsed().as_secs_f64()),
-            )?;
-            std::fs::write(
-                dir.join("tokens"),
-                (earlier_tokens + tokens_seen as u64).to_string(),
-            )?;
+            let totals = Totals {
+                seconds: earlier_seconds + started.elapsed().as_secs_f64(),
+                tokens: earlier_tokens + tokens_seen as u64,
+            };
+            save(vars, &names, &adam, step, totals, dir)?;
         }
         let elapsed = started.elapsed().as_secs_f64();
         progress(&Progress {
@@ -265,6 +264,7 @@ fn resume(
                 .collect::<candle_core::Result<_>>()?,
         })
     };
+    recover(dir)?;
     let step_file = dir.join("step");
     if !step_file.is_file() {
         return Ok((0, zeros()?));
@@ -304,7 +304,64 @@ fn resume(
     Ok((step, adam))
 }
 
-fn save(vars: &VarMap, names: &[String], adam: &Adam, step: u64, dir: &Path) -> anyhow::Result<()> {
+/// Ties a checkpoint folder to the command that fills it. The first run writes
+/// `made-by` (the settings and the digests of the input files that decide what the folder
+/// holds, `--stop-at` aside); a later run that would differ is refused, where it would
+/// otherwise resume another command's weights or reuse its examples without a word.
+pub fn claim_folder(dir: &Path, made_by: &str) -> anyhow::Result<()> {
+    let path = dir.join("made-by");
+    match std::fs::read_to_string(&path) {
+        Ok(existing) if existing == made_by => Ok(()),
+        Ok(existing) => anyhow::bail!(
+            "{} holds the work of another command:\n  that one: {existing}\n  this one: \
+             {made_by}\nDelete the folder to start over, or give this command its own \
+             --checkpoints DIR",
+            dir.display()
+        ),
+        Err(_) => {
+            std::fs::create_dir_all(dir)?;
+            std::fs::write(&path, made_by)?;
+            Ok(())
+        }
+    }
+}
+
+/// A digest of an input file for [`claim_folder`] (FNV-1a, 64 bits: it tells files apart,
+/// it is not a defence against anyone).
+pub fn digest(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// Training time and tokens read so far, saved with each checkpoint.
+struct Totals {
+    seconds: f64,
+    tokens: u64,
+}
+
+/// The files of a checkpoint, each written as `NAME.tmp` first.
+const CHECKPOINT_FILES: [&str; 5] = [
+    "model.safetensors",
+    "adam.safetensors",
+    "step",
+    "seconds",
+    "tokens",
+];
+/// Present while a complete set of `.tmp` files waits to be renamed into place.
+const READY: &str = "ready";
+
+fn save(
+    vars: &VarMap,
+    names: &[String],
+    adam: &Adam,
+    step: u64,
+    totals: Totals,
+    dir: &Path,
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
     let tmp = |name: &str| dir.join(format!("{name}.tmp"));
     vars.save(tmp("model.safetensors"))?;
@@ -315,9 +372,117 @@ fn save(vars: &VarMap, names: &[String], adam: &Adam, step: u64, dir: &Path) -> 
     }
     candle_core::safetensors::save(&moments, tmp("adam.safetensors"))?;
     std::fs::write(tmp("step"), step.to_string())?;
-    // The step file is renamed last: a checkpoint counts only once all of it is in place.
-    std::fs::rename(tmp("model.safetensors"), dir.join("model.safetensors"))?;
-    std::fs::rename(tmp("adam.safetensors"), dir.join("adam.safetensors"))?;
-    std::fs::rename(tmp("step"), dir.join("step"))?;
+    std::fs::write(tmp("seconds"), format!("{:.0}", totals.seconds))?;
+    std::fs::write(tmp("tokens"), totals.tokens.to_string())?;
+    for name in CHECKPOINT_FILES {
+        std::fs::File::open(tmp(name))?.sync_all()?;
+    }
+    // The commit point: from here on the new set is complete and wins.
+    std::fs::write(tmp(READY), "")?;
+    std::fs::File::open(tmp(READY))?.sync_all()?;
+    std::fs::rename(tmp(READY), dir.join(READY))?;
+    finish_commit(dir)
+}
+
+/// Renames a committed set of `.tmp` files into place and removes the marker.
+fn finish_commit(dir: &Path) -> anyhow::Result<()> {
+    for name in CHECKPOINT_FILES {
+        let from = dir.join(format!("{name}.tmp"));
+        if from.is_file() {
+            std::fs::rename(&from, dir.join(name))?;
+        }
+    }
+    std::fs::remove_file(dir.join(READY))?;
     Ok(())
+}
+
+/// Brings a checkpoint folder whose last save was interrupted to a consistent state: a
+/// committed save is finished, an uncommitted one discarded.
+fn recover(dir: &Path) -> anyhow::Result<()> {
+    if dir.join(READY).is_file() {
+        return finish_commit(dir).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot finish the interrupted save in {}: {e} (delete the folder to start over)",
+                dir.display()
+            )
+        });
+    }
+    for name in CHECKPOINT_FILES.iter().chain(&[READY]) {
+        let partial = dir.join(format!("{name}.tmp"));
+        if partial.is_file() {
+            std::fs::remove_file(&partial)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A folder holding a checkpoint of step 5 and a save of step 7 cut short after its
+    /// `.tmp` files (and, with `committed`, its marker) were written.
+    fn interrupted(committed: bool) -> std::path::PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("ponder-ckpt-{}-{committed}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        for name in CHECKPOINT_FILES {
+            std::fs::write(dir.join(name), "5").expect("old file");
+        }
+        // Cut after the first rename: the new weights are in place, the rest is not.
+        for name in &CHECKPOINT_FILES[1..] {
+            std::fs::write(dir.join(format!("{name}.tmp")), "7").expect("new file");
+        }
+        std::fs::write(dir.join("model.safetensors"), "7").expect("renamed");
+        if committed {
+            std::fs::write(dir.join(READY), "").expect("marker");
+        }
+        dir
+    }
+
+    fn read(dir: &Path, name: &str) -> String {
+        std::fs::read_to_string(dir.join(name)).expect("file")
+    }
+
+    #[test]
+    fn a_folder_serves_only_the_command_that_made_it() {
+        let dir = std::env::temp_dir().join(format!("ponder-claim-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        claim_folder(&dir, "prm steps 300; S 01").expect("first claim");
+        claim_folder(&dir, "prm steps 300; S 01").expect("the same command resumes");
+        let err = claim_folder(&dir, "prm steps 600; S 01")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("another command") && err.contains("steps 600"),
+            "{err}"
+        );
+        assert_ne!(digest(b"a"), digest(b"b"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_committed_save_is_finished_on_resume() {
+        let dir = interrupted(true);
+        recover(&dir).expect("recovers");
+        for name in CHECKPOINT_FILES {
+            assert_eq!(read(&dir, name), "7", "{name}");
+        }
+        assert!(!dir.join(READY).exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_uncommitted_save_is_discarded_on_resume() {
+        // Before the marker no file is renamed, so the old set is whole.
+        let dir = interrupted(false);
+        std::fs::write(dir.join("model.safetensors"), "5").expect("old weights");
+        recover(&dir).expect("recovers");
+        for name in CHECKPOINT_FILES {
+            assert_eq!(read(&dir, name), "5", "{name}");
+            assert!(!dir.join(format!("{name}.tmp")).exists(), "{name}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
