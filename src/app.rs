@@ -25,6 +25,16 @@ pub fn App() -> impl IntoView {
         }
     });
 
+    // A new view takes the keyboard focus, as a new page would: a keyboard or screen-reader
+    // user lands at its start instead of on the link that led there (not on first load).
+    Effect::new(move |previous: Option<View>| {
+        let view = router.state.with(|s| s.view);
+        if previous.is_some_and(|p| p != view) {
+            focus_main();
+        }
+        view
+    });
+
     let warnings = move || router.state.with(|s| s.warnings.clone());
     let backend_label = move || match worker.status.get() {
         BackendStatus::Probing => "probing…".to_string(),

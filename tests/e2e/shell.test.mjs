@@ -91,11 +91,12 @@ test('navigation keeps the URL in sync, and Back, reload and links restore the v
   await page.reload();
   await page.getByTestId('view-about').waitFor();
 
-  // The keyboard reaches the navigation and follows links.
+  // The keyboard reaches the navigation and follows links, and the new view takes the focus.
   await page.locator('nav a[data-view="experiment"]').focus();
   await page.keyboard.press('Enter');
   await page.getByTestId('view-experiment').waitFor();
   assert.equal(new URL(page.url()).searchParams.get('view'), 'experiment');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'main');
   assert.deepEqual(problems, []);
   await page.close();
 });

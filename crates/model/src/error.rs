@@ -39,6 +39,8 @@ pub enum ModelError {
     DuplicateSequence(u64),
     #[error("this model has no process-reward head (metadata `ponder.prm.head` is missing)")]
     NotAPrm,
+    #[error("the caller asked for {0}")]
+    BadRequest(String),
     #[error("numeric backend error: {0}")]
     Backend(String),
 }

@@ -355,8 +355,8 @@ impl Transformer {
             }
             for &i in item.wanted.logits.iter().chain(&item.wanted.hidden) {
                 if i >= item.tokens.len() {
-                    return Err(ModelError::Backend(format!(
-                        "output requested at token {i} of a {}-token input",
+                    return Err(ModelError::BadRequest(format!(
+                        "an output at token {i} of a {}-token input",
                         item.tokens.len()
                     )));
                 }
