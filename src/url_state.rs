@@ -77,12 +77,19 @@ impl UrlState {
     pub fn parse(query: &str) -> UrlState {
         let query = query.strip_prefix('?').unwrap_or(query);
         let mut state = UrlState::default();
+        let mut view_given = false;
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (key, value) = match pair.split_once('=') {
                 Some((k, v)) => (decode_component(k), decode_component(v)),
                 None => (decode_component(pair), String::new()),
             };
-            if key == "view" {
+            if key == "view" && view_given {
+                state.warnings.push(format!(
+                    "the link gives \"view\" more than once; the first, \"{}\", is used",
+                    state.view.slug()
+                ));
+            } else if key == "view" {
+                view_given = true;
                 match View::from_slug(&value) {
                     Some(view) => state.view = view,
                     None => state.warnings.push(format!(
@@ -91,16 +98,15 @@ impl UrlState {
                         View::default().title()
                     )),
                 }
+            } else if let Some((_, kept)) = state.params.iter().find(|(k, _)| k == &key) {
+                // The first value wins, as in the experiment codec (`ponder_core::spec`),
+                // so the page and `ponder run` read a link alike.
+                state.warnings.push(format!(
+                    "the link gives \"{}\" more than once; the first value, \"{}\", is used",
+                    shortened(&key),
+                    shortened(kept)
+                ));
             } else {
-                let before = state.params.len();
-                state.params.retain(|(k, _)| k != &key);
-                if state.params.len() < before {
-                    state.warnings.push(format!(
-                        "the link gives \"{}\" more than once; the last value, \"{}\", is used",
-                        shortened(&key),
-                        shortened(&value)
-                    ));
-                }
                 state.params.push((key, value));
             }
         }
@@ -226,9 +232,12 @@ mod tests {
 
     #[test]
     fn links_are_told_what_the_page_did_with_them() {
-        // A key given twice: the last value wins, and the page says so.
+        // A key given twice: the first value wins, as in `ponder run`, and the page says so.
         let s = UrlState::parse("seed=1&seed=2");
-        assert_eq!(s.get("seed"), Some("2"));
+        assert_eq!(s.get("seed"), Some("1"));
+        let twice = UrlState::parse("view=about&view=models");
+        assert_eq!(twice.view, View::About);
+        assert_eq!(twice.warnings.len(), 1, "{:?}", twice.warnings);
         assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
         assert!(
             s.warnings[0].contains("\"seed\" more than once"),

@@ -133,6 +133,30 @@ fn repeated_keys_keep_the_first_value() {
 }
 
 #[test]
+fn a_known_key_in_other_case_or_with_spaces_is_reported_not_read() {
+    let (spec, warnings) = decode("v=1&seed=1&Strategy=beam&%20n=8");
+    assert_eq!(spec.strategy, ExperimentSpec::default().strategy);
+    assert_eq!(spec.n, ExperimentSpec::default().n);
+    assert_eq!(
+        warnings,
+        [
+            SpecWarning::MisspelledKey {
+                key: "Strategy".into(),
+                known: "strategy".into()
+            },
+            SpecWarning::MisspelledKey {
+                key: " n".into(),
+                known: "n".into()
+            }
+        ]
+    );
+    assert!(warnings[0].to_string().contains("did you mean strategy?"));
+    // Keys that are no slip of a known one (the page's own, a newer version's) pass quietly.
+    let (_, warnings) = decode("v=1&seed=1&view=compare&future_knob=3");
+    assert_eq!(warnings, []);
+}
+
+#[test]
 fn version_0_links_are_migrated() {
     let d = ExperimentSpec::from_query("strategy=bon&samples=8&aggregation=min&seed=3");
     assert_eq!(d.migrated_from, Some(0));

@@ -71,6 +71,8 @@ pub enum SpecWarning {
         reason: String,
         used: String,
     },
+    #[error("{key:?} is not a key of experiment links (did you mean {known}?); it is ignored")]
+    MisspelledKey { key: String, known: String },
 }
 
 /// A decoded link.
@@ -324,6 +326,14 @@ pub(crate) fn decode(query: &str) -> Decoded {
     let mut seen: Vec<&str> = Vec::new();
     for (key, value) in &pairs {
         let Some(&known) = KEYS.iter().find(|k| **k == key.as_str()) else {
+            // Other keys belong to the page (`view`) or to newer versions and are left
+            // alone, but a known key in other case or with spaces is surely a slip.
+            if let Some(&known) = KEYS.iter().find(|k| k.eq_ignore_ascii_case(key.trim())) {
+                warnings.push(SpecWarning::MisspelledKey {
+                    key: key.clone(),
+                    known: known.to_string(),
+                });
+            }
             continue;
         };
         if known == "v" {
