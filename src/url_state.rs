@@ -98,24 +98,26 @@ impl UrlState {
                         View::default().title()
                     )),
                 }
-            } else if let Some((_, kept)) = state.params.iter().find(|(k, _)| k == &key) {
+            } else if let Some(kept) = state.get(&key) {
                 // The first value wins, as in the experiment codec (`ponder_core::spec`),
                 // so the page and `ponder run` read a link alike.
-                state.warnings.push(format!(
+                let note = format!(
                     "the link gives \"{}\" more than once; the first value, \"{}\", is used",
                     shortened(&key),
                     shortened(kept)
-                ));
+                );
+                state.warnings.push(note);
             } else {
                 state.params.push((key, value));
             }
         }
-        if let Some((_, strategy)) = state.params.iter().find(|(k, _)| k == "strategy") {
-            state.warnings.push(format!(
+        if let Some(strategy) = state.get("strategy") {
+            let note = format!(
                 "this link describes an experiment (strategy \"{}\"), which this build of \
                  the page cannot run yet; `ponder run` replays it on the command line",
                 shortened(strategy)
-            ));
+            );
+            state.warnings.push(note);
         }
         state
     }

@@ -15,20 +15,27 @@ impl DrawKey {
     /// combined with FNV-1a over their little-endian bytes: stable, order-sensitive, and
     /// the same on every platform.
     pub fn new(seed: u64, parts: &[u64]) -> DrawKey {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for part in parts {
-            for byte in part.to_le_bytes() {
-                h ^= u64::from(byte);
-                h = h.wrapping_mul(0x0000_0100_0000_01b3);
-            }
+        DrawKey {
+            seed,
+            stream: fnv1a(parts.iter().flat_map(|part| part.to_le_bytes())),
         }
-        DrawKey { seed, stream: h }
     }
 
     /// The key of a child path: this stream extended by `index`.
     pub fn child(&self, index: u64) -> DrawKey {
         DrawKey::new(self.seed, &[self.stream, index])
     }
+}
+
+/// FNV-1a (64 bits) of `bytes`: a stable, platform-independent hash, not a defence
+/// against anyone.
+pub fn fnv1a(bytes: impl IntoIterator<Item = u8>) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in bytes {
+        h ^= u64::from(byte);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
 }
 
 #[cfg(test)]

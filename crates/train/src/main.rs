@@ -99,14 +99,12 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
     let out = out.with_context(|| format!("--out is required\n{USAGE}"))?;
     let dir = checkpoints.unwrap_or_else(|| PathBuf::from("target/train").join(&size));
 
-    let grown_from = match &grow_from {
-        Some(small) => {
-            let bytes =
-                std::fs::read(small).with_context(|| format!("cannot read {}", small.display()))?;
-            Some(bytes)
-        }
-        None => None,
-    };
+    let grown_from = grow_from
+        .as_ref()
+        .map(|small| {
+            std::fs::read(small).with_context(|| format!("cannot read {}", small.display()))
+        })
+        .transpose()?;
     let mut decisive = s.clone();
     decisive.stop_at = None;
     claim_folder(
@@ -329,13 +327,13 @@ fn fine_tune(which: &str, args: &[String]) -> anyhow::Result<()> {
     let s_model =
         std::fs::read(&from).with_context(|| format!("cannot read S from {}", from.display()))?;
     r.settings.batch = r.batch;
-    let backbone = match &backbone {
-        Some(path) => Some(
+    let backbone = backbone
+        .as_ref()
+        .map(|path| {
             std::fs::read(path)
-                .with_context(|| format!("cannot read the backbone {}", path.display()))?,
-        ),
-        None => None,
-    };
+                .with_context(|| format!("cannot read the backbone {}", path.display()))
+        })
+        .transpose()?;
     let mut decisive = r.clone();
     decisive.settings.stop_at = None;
     claim_folder(

@@ -326,15 +326,9 @@ pub fn claim_folder(dir: &Path, made_by: &str) -> anyhow::Result<()> {
     }
 }
 
-/// A digest of an input file for [`claim_folder`] (FNV-1a, 64 bits: it tells files apart,
-/// it is not a defence against anyone).
+/// A digest of an input file for [`claim_folder`]: it tells files apart.
 pub fn digest(bytes: &[u8]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("{h:016x}")
+    format!("{:016x}", ponder_core::draw::fnv1a(bytes.iter().copied()))
 }
 
 /// Training time and tokens read so far, saved with each checkpoint.

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use ponder_core::strategy::compute_optimal::{
-    difficulty_bins, ComputeOptimal, DifficultyBin, DifficultySource, ProblemResults, ResultsTable,
+    difficulty_bins, ComputeOptimal, ComputeOptimalReport, DifficultyBin, DifficultySource,
+    ProblemResults, ResultsTable,
 };
 use ponder_core::{Budget, FlopsMatch};
 
@@ -623,24 +624,35 @@ fn compute_optimal(
     let mut fewer = Vec::new();
     let mut failed = Vec::new();
     let mut common = BINS;
+    // Each seed's report at the most bins it allows, kept for the pass below.
+    let mut found: Vec<Option<(usize, ComputeOptimalReport)>> = Vec::new();
     for (s, table) in tables.iter().enumerate() {
         let seed = per_seed[s].first().map_or(0, |r| r.seed);
-        match (1..=common)
-            .rev()
-            .find(|&bins| analysis(bins, s).analyse(table).is_ok())
-        {
-            Some(bins) if bins < BINS => {
-                fewer.push(seed.to_string());
-                common = bins;
+        let mut got = None;
+        let mut last_error = None;
+        for bins in (1..=common).rev() {
+            match analysis(bins, s).analyse(table) {
+                Ok(report) => {
+                    got = Some((bins, report));
+                    break;
+                }
+                Err(e) => last_error = Some(e),
             }
-            Some(_) => {}
-            None => {
-                if let Err(e) = analysis(1, s).analyse(table) {
+        }
+        match (&got, last_error) {
+            (Some((bins, _)), _) if *bins < BINS => {
+                fewer.push(seed.to_string());
+                common = *bins;
+            }
+            (Some(_), _) => {}
+            (None, e) => {
+                if let Some(e) = e {
                     g.errors.push(format!("seed {seed}: {e}"));
                 }
                 failed.push(s);
             }
         }
+        found.push(got);
     }
     if common < BINS {
         g.errors.push(format!(
@@ -649,8 +661,12 @@ fn compute_optimal(
         ));
     }
     g.bins = common;
-    for (s, table) in tables.iter().enumerate() {
-        let report = match analysis(common, s).analyse(table) {
+    for ((s, table), got) in tables.iter().enumerate().zip(found) {
+        let at_common = match got {
+            Some((bins, report)) if bins == common => Ok(report),
+            _ => analysis(common, s).analyse(table),
+        };
+        let report = match at_common {
             Ok(report) => report,
             Err(e) => {
                 if !failed.contains(&s) {
