@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use crate::backend::BackendReport;
 use crate::components::nav_bar::NavBar;
+use crate::race_controller::RaceController;
 use crate::router::Router;
 use crate::url_state::View;
 use crate::views::{
@@ -16,6 +17,8 @@ use crate::worker_handle::{BackendStatus, WorkerHandle};
 pub fn App() -> impl IntoView {
     let router = Router::provide();
     let worker = WorkerHandle::provide();
+    // The race outlives the Compare view, so leaving it and coming back loses nothing.
+    RaceController::provide();
 
     // The tab title names the view, so history entries and bookmarks are told apart.
     Effect::new(move |_| {

@@ -5,9 +5,17 @@
 
 pub mod app;
 pub mod backend;
+pub mod column_state;
 pub mod components;
 pub mod gpu_self_test;
+pub mod inference;
+pub mod model_fetch;
+pub mod problem_bank;
+pub mod race;
+pub mod race_controller;
+pub mod race_summary;
 pub mod router;
+pub mod strategy_names;
 pub mod url_state;
 pub mod views;
 pub mod worker_bridge;

@@ -7,6 +7,9 @@
 
 use std::fmt;
 
+use ponder_core::spec::comparison::{self, Comparison};
+use ponder_core::spec::query::KEYS;
+
 /// The views of the app, each reachable from the navigation bar.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum View {
@@ -67,7 +70,7 @@ pub struct UrlState {
     /// Every key other than `view`, in the order it appeared.
     pub params: Vec<(String, String)>,
     /// Human-readable notes about the link: values replaced by defaults, keys given twice,
-    /// an experiment this build cannot run.
+    /// what the experiment codec could not use.
     pub warnings: Vec<String>,
 }
 
@@ -98,6 +101,8 @@ impl UrlState {
                         View::default().title()
                     )),
                 }
+            } else if state.get(&key).is_some() && is_experiment_key(&key) {
+                // The experiment codec reports it below, in its own words.
             } else if let Some(kept) = state.get(&key) {
                 // The first value wins, as in the experiment codec (`ponder_core::spec`),
                 // so the page and `ponder run` read a link alike.
@@ -111,13 +116,15 @@ impl UrlState {
                 state.params.push((key, value));
             }
         }
-        if let Some(strategy) = state.get("strategy") {
-            let note = format!(
-                "this link describes an experiment (strategy \"{}\"), which this build of \
-                 the page cannot run yet; `ponder run` replays it on the command line",
-                shortened(strategy)
+        if state.has_experiment() {
+            // What the experiment codec could not use, in its words (the Compare view
+            // runs the link; `ponder run` reads it the same way).
+            let (_, notes) = Comparison::from_query(query);
+            state.warnings.extend(
+                notes
+                    .iter()
+                    .map(|n| format!("This link: {}", shortened_long(n))),
             );
-            state.warnings.push(note);
         }
         state
     }
@@ -141,6 +148,23 @@ impl UrlState {
             params: self.params.clone(),
             warnings: Vec::new(),
         }
+    }
+
+    /// Whether the query names an experiment (any key of the experiment codec).
+    pub fn has_experiment(&self) -> bool {
+        self.params.iter().any(|(k, _)| is_experiment_key(k))
+    }
+
+    /// Replaces the experiment's keys with those of `query` (a comparison's link text),
+    /// keeping every other key; clears the notes about the old link.
+    pub fn set_experiment(&mut self, query: &str) {
+        self.params.retain(|(k, _)| !is_experiment_key(k));
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            self.params
+                .push((decode_component(key), decode_component(value)));
+        }
+        self.warnings.clear();
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
@@ -175,6 +199,23 @@ pub fn encode_component(text: &str) -> String {
         }
     }
     out
+}
+
+/// Whether `key` belongs to the experiment codec (`strategy`, `left.width`, `q`, …).
+pub fn is_experiment_key(key: &str) -> bool {
+    let bare = key
+        .strip_prefix(comparison::LEFT)
+        .or_else(|| key.strip_prefix(comparison::RIGHT))
+        .unwrap_or(key);
+    bare != key || KEYS.contains(&bare) || bare == comparison::CUSTOM_PROBLEM_KEY
+}
+
+/// A codec note as the page shows it: at most 200 characters.
+fn shortened_long(note: &str) -> String {
+    match note.char_indices().nth(200) {
+        Some((at, _)) => format!("{}…", &note[..at]),
+        None => note.to_string(),
+    }
 }
 
 /// A value as a warning quotes it: at most 40 characters, so a long link cannot flood the
@@ -242,19 +283,17 @@ mod tests {
         assert_eq!(twice.warnings.len(), 1, "{:?}", twice.warnings);
         assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
         assert!(
-            s.warnings[0].contains("\"seed\" more than once"),
+            s.warnings[0].contains("seed appears more than once"),
             "{:?}",
             s.warnings
         );
-        // An experiment link opens the page and says it cannot run here yet.
+        // An experiment link is read by the experiment codec, whose notes are shown.
         let s = UrlState::parse("v=1&strategy=beam&seed=7&n=16&problem=3");
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+        assert!(s.has_experiment());
+        let s = UrlState::parse("v=1&strategy=beam&seed=7&n=0");
         assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
-        assert!(
-            s.warnings[0].contains("strategy \"beam\""),
-            "{:?}",
-            s.warnings
-        );
-        assert!(s.warnings[0].contains("ponder run"), "{:?}", s.warnings);
+        assert!(s.warnings[0].contains("n=\"0\""), "{:?}", s.warnings);
         // A long value is cut in the message, not in the state.
         let long = "x".repeat(500);
         let s = UrlState::parse(&format!("view={long}"));

@@ -60,6 +60,16 @@ impl WorkerHandle {
 
     fn start(self) {
         let started = WorkerBridge::start(move |message| match message {
+            // The worker listens now; a request sent earlier could have been lost.
+            FromWorker::Ready => {
+                let sent = BRIDGE.with(|b| match b.borrow().as_ref() {
+                    Some(bridge) => bridge.send(&ToWorker::Probe),
+                    None => Ok(()),
+                });
+                if let Err(message) = sent {
+                    self.status.set(BackendStatus::Failed(message));
+                }
+            }
             FromWorker::Backend { report } => self.status.set(BackendStatus::Ready(report)),
             FromWorker::Error { message } => {
                 // Before the first report, an error means the worker itself is broken.
@@ -69,6 +79,8 @@ impl WorkerHandle {
                     self.last_error.set(Some(message));
                 }
             }
+            // This worker only probes; runs go to the Compare view's column workers.
+            _ => {}
         });
         match started {
             Ok(bridge) => {

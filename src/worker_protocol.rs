@@ -1,9 +1,13 @@
-//! Messages between the page and the inference worker.
+//! Messages between the page and the inference workers.
 //!
 //! Both sides are Rust, so the messages are one serde enum per direction sent as JSON
-//! text through `postMessage`. Inference requests and streamed events join these enums
-//! when the engine moves into the worker.
+//! text through `postMessage`. Experiment specs travel as their link text, never as
+//! serde floats, so the worker runs exactly the spec the link names (a float parsed back
+//! from JSON may be one ulp off, and a temperature one ulp off draws other samples).
 
+use ponder_core::accounting::Compute;
+use ponder_core::event::Event;
+use ponder_core::strategy::Outcome;
 use serde::{Deserialize, Serialize};
 
 use crate::backend::BackendReport;
@@ -12,27 +16,115 @@ use crate::backend::BackendReport;
 /// against the document's base URL, so the site works under any sub-path.
 pub const WORKER_SCRIPT: &str = "worker_loader.js";
 
-/// From the page to the worker.
+/// Which built-in model a file holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelRole {
+    /// The base policy S.
+    Policy,
+    /// The revision model R.
+    Reviser,
+    /// The process reward model.
+    Verifier,
+}
+
+impl ModelRole {
+    pub const ALL: [ModelRole; 3] = [ModelRole::Policy, ModelRole::Reviser, ModelRole::Verifier];
+
+    /// The built-in file, relative to the site's root.
+    pub fn builtin_path(self) -> &'static str {
+        match self {
+            ModelRole::Policy => "models/ponder-s.gguf",
+            ModelRole::Reviser => "models/ponder-r.gguf",
+            ModelRole::Verifier => "models/ponder-prm.gguf",
+        }
+    }
+
+    /// What the page calls it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ModelRole::Policy => "policy S",
+            ModelRole::Reviser => "reviser R",
+            ModelRole::Verifier => "verifier (PRM)",
+        }
+    }
+}
+
+/// A model file to fetch and load.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelFile {
+    pub role: ModelRole,
+    /// An absolute URL (the page resolves the site's relative paths).
+    pub url: String,
+}
+
+/// From the page to a worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ToWorker {
     /// Probe WebGPU again (for example after the user enabled it or a device was lost).
     Probe,
+    /// Fetch and load these models (a role already loaded from the same URL is kept).
+    Load { models: Vec<ModelFile> },
+    /// Run one experiment on the loaded models and stream its events.
+    Run {
+        /// The page's number for this run; every reply about it carries it.
+        run: u64,
+        /// The spec as link text (`ExperimentSpec::to_query`).
+        spec: String,
+        /// The problem's text (the task's parser reads it).
+        problem: String,
+    },
 }
 
-/// From the worker to the page.
+/// From a worker to the page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FromWorker {
+    /// The worker listens: requests sent before this could be lost.
+    Ready,
     /// The result of a WebGPU probe done inside the worker.
     Backend { report: BackendReport },
+    /// Bytes of a model file received so far (`total` when the server said it).
+    Download {
+        role: ModelRole,
+        loaded: u64,
+        total: Option<u64>,
+    },
+    /// A model file is loaded and ready.
+    Loaded {
+        role: ModelRole,
+        bytes: u64,
+        parameters: u64,
+    },
+    /// A model file could not be fetched or read; the message says what to do.
+    LoadFailed {
+        role: ModelRole,
+        url: String,
+        message: String,
+    },
+    /// Events of a run, in order, and the run's compute once they had happened.
+    Events {
+        run: u64,
+        compute: Compute,
+        events: Vec<Event>,
+    },
+    /// A run ended; its outcome is what `ponder run` prints for the same spec.
+    Finished {
+        run: u64,
+        outcome: Box<Outcome>,
+        seconds: f64,
+    },
+    /// A run could not start or stopped on an error.
+    RunFailed { run: u64, message: String },
     /// The worker could not understand or carry out a request.
     Error { message: String },
 }
 
 /// Encodes a message for `postMessage`.
 pub fn encode<T: Serialize>(message: &T) -> String {
-    // These enums hold only strings, numbers and booleans, which always serialize.
+    // Non-finite floats are the one thing that cannot be JSON; the strategies refuse
+    // non-finite scores, so this fallback reports a bug rather than hiding one.
     serde_json::to_string(message).unwrap_or_else(|e| {
         format!(r#"{{"type":"error","message":"could not encode a worker message: {e}"}}"#)
     })
@@ -40,7 +132,10 @@ pub fn encode<T: Serialize>(message: &T) -> String {
 
 /// Decodes a message received through `postMessage`, with a readable error.
 pub fn decode<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, String> {
-    serde_json::from_str(text).map_err(|e| format!("unreadable worker message ({e}): {text}"))
+    serde_json::from_str(text).map_err(|e| {
+        let shown: String = text.chars().take(200).collect();
+        format!("unreadable worker message ({e}): {shown}")
+    })
 }
 
 #[cfg(test)]
@@ -59,6 +154,36 @@ mod tests {
             decode::<ToWorker>(&encode(&ToWorker::Probe)),
             Ok(ToWorker::Probe)
         );
+        let run = ToWorker::Run {
+            run: 3,
+            spec: "v=1&strategy=beam&seed=7&n=16".into(),
+            problem: "23+28-33".into(),
+        };
+        assert_eq!(decode::<ToWorker>(&encode(&run)), Ok(run));
+        let load = ToWorker::Load {
+            models: vec![ModelFile {
+                role: ModelRole::Verifier,
+                url: "http://127.0.0.1/models/ponder-prm.gguf".into(),
+            }],
+        };
+        assert_eq!(decode::<ToWorker>(&encode(&load)), Ok(load));
+    }
+
+    #[test]
+    fn events_travel_intact() {
+        let events = FromWorker::Events {
+            run: 1,
+            compute: Compute {
+                policy_tokens: 12,
+                ..Compute::default()
+            },
+            events: vec![Event::StepScored {
+                path: ponder_core::Path(vec![2]),
+                scores: vec![0.25, 0.5],
+                value: 0.5,
+            }],
+        };
+        assert_eq!(decode::<FromWorker>(&encode(&events)), Ok(events));
     }
 
     #[test]

@@ -1,12 +1,23 @@
-//! The inference worker: a dedicated Web Worker that owns the GPU device and (in later
-//! versions) the models, so that long computations never freeze the page.
+//! The inference worker: a dedicated Web Worker that owns the GPU probe and the models,
+//! so that long computations never freeze the page.
 //!
-//! Today it probes WebGPU when it starts and whenever the page asks, and reports back.
+//! Requests are handled one at a time in the order they came (a run waits for the loads
+//! sent before it). The worker says `Ready` once it listens; the page sends nothing before.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
 
 use ponder::backend;
+use ponder::inference::{self, Models};
 use ponder::worker_protocol::{decode, encode, FromWorker, ToWorker};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+
+thread_local! {
+    static QUEUE: RefCell<VecDeque<ToWorker>> = const { RefCell::new(VecDeque::new()) };
+    static BUSY: RefCell<bool> = const { RefCell::new(false) };
+    static MODELS: RefCell<Models> = RefCell::new(Models::default());
+}
 
 fn main() {
     console_error_panic_hook::set_once();
@@ -23,25 +34,69 @@ fn main() {
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
             let text = event.data().as_string().unwrap_or_default();
             match decode::<ToWorker>(&text) {
-                Ok(ToWorker::Probe) => wasm_bindgen_futures::spawn_local(report_backend()),
-                Err(message) => post(&FromWorker::Error { message }),
+                Ok(request) => {
+                    QUEUE.with(|q| q.borrow_mut().push_back(request));
+                    if !BUSY.with(|b| b.replace(true)) {
+                        wasm_bindgen_futures::spawn_local(drain());
+                    }
+                }
+                Err(message) => post(FromWorker::Error { message }),
             }
         });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     // The handler lives as long as the worker does.
     on_message.forget();
-
-    wasm_bindgen_futures::spawn_local(report_backend());
+    post(FromWorker::Ready);
 }
 
-async fn report_backend() {
-    let report = backend::probe().await;
-    post(&FromWorker::Backend { report });
+/// Handles queued requests until none is left.
+async fn drain() {
+    while let Some(request) = QUEUE.with(|q| q.borrow_mut().pop_front()) {
+        handle(request).await;
+    }
+    BUSY.with(|b| *b.borrow_mut() = false);
 }
 
-fn post(message: &FromWorker) {
+async fn handle(request: ToWorker) {
+    match request {
+        ToWorker::Probe => {
+            let report = backend::probe().await;
+            post(FromWorker::Backend { report });
+        }
+        ToWorker::Load { models } => {
+            for file in models {
+                if MODELS.with(|m| m.borrow().has(file.role, &file.url)) {
+                    post(FromWorker::Loaded {
+                        role: file.role,
+                        bytes: 0,
+                        parameters: 0,
+                    });
+                    continue;
+                }
+                match inference::load(&file, &mut post).await {
+                    Ok(engine) => {
+                        MODELS.with(|m| m.borrow_mut().insert(file.role, file.url, engine))
+                    }
+                    Err(message) => post(FromWorker::LoadFailed {
+                        role: file.role,
+                        url: file.url,
+                        message,
+                    }),
+                }
+            }
+        }
+        ToWorker::Run { run, spec, problem } => {
+            let result = MODELS.with(|m| m.borrow_mut().run(run, &spec, &problem, &mut post));
+            if let Err(message) = result {
+                post(FromWorker::RunFailed { run, message });
+            }
+        }
+    }
+}
+
+fn post(message: FromWorker) {
     let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-    if let Err(e) = scope.post_message(&JsValue::from_str(&encode(message))) {
+    if let Err(e) = scope.post_message(&JsValue::from_str(&encode(&message))) {
         web_sys::console::error_2(&"the Ponder worker could not post a message:".into(), &e);
     }
 }

@@ -2,3 +2,5 @@
 
 pub mod backend_panel;
 pub mod nav_bar;
+pub mod problem_picker;
+pub mod race_column;

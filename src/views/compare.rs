@@ -1,33 +1,394 @@
-//! Compare: one problem, two ways of spending test-time compute, side by side at an equal
-//! budget. The live columns arrive with the strategies engine; until then the view says so.
+//! Compare: one problem, two ways of spending test-time compute, raced side by side at an
+//! equal budget. Every setting lives in the link (the core's two-column codec), so a
+//! copied link replays the same run here and in `ponder run`.
 
 use leptos::prelude::*;
+use ponder_core::arithmetic::Problem;
+use ponder_core::spec::comparison::{Comparison, ProblemChoice};
+use ponder_core::spec::{ExperimentSpec, StrategyKind, MAX_BUDGET};
+use ponder_core::strategy::{BeamWidth, RevisionSelection, Selection, StepAggregation};
+
+use crate::components::problem_picker::ProblemPicker;
+use crate::components::race_column::RaceColumn;
+use crate::problem_bank;
+use crate::race_controller::{RaceController, RaceProblem};
+use crate::race_summary::{verdict, ColumnResult};
+use crate::router::Router;
+use crate::strategy_names::short_name;
+use crate::url_state::UrlState;
+
+/// The budgets offered (the paper's powers of two up to 256).
+pub const BUDGETS: [u32; 9] = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+
+/// The comparison a page state names; the default race where it names none.
+pub fn comparison_of(state: &UrlState) -> Comparison {
+    if state.has_experiment() {
+        Comparison::from_query(&state.to_query()).0
+    } else {
+        let mut c = Comparison::default_race();
+        let index = problem_bank::default_index();
+        c.left.problem = index;
+        if let Some(right) = c.right.as_mut() {
+            right.problem = index;
+        }
+        c
+    }
+}
+
+/// The problem a comparison runs, or why it cannot run.
+pub fn resolve(c: &Comparison) -> Result<RaceProblem, String> {
+    match c.problem() {
+        ProblemChoice::Set(index) => problem_bank::problem(index)
+            .map(|p| RaceProblem {
+                text: p.text,
+                truth: p.answer,
+            })
+            .ok_or_else(|| {
+                format!(
+                    "problem={index} is past the end of the test set ({} problems, numbered \
+                     from 0)",
+                    problem_bank::len()
+                )
+            }),
+        ProblemChoice::Custom(text) => Problem::parse(&text)
+            .map(|p| RaceProblem {
+                text: p.text().to_string(),
+                truth: p.answer(),
+            })
+            .map_err(|e| e.to_string()),
+    }
+}
 
 #[component]
 pub fn CompareView() -> impl IntoView {
+    let router = Router::use_context();
+    let race = RaceController::use_context();
+    let comparison = Memo::new(move |_| router.state.with(comparison_of));
+    let problem = Memo::new(move |_| resolve(&comparison.get()));
+
+    // A comparison not run yet starts as soon as it is shown: on opening a link, and on
+    // every change of a setting (the new run supersedes the old).
+    Effect::new(move |_| {
+        let c = comparison.get();
+        if race.comparison.get_untracked().as_ref() == Some(&c) {
+            return;
+        }
+        if let Ok(p) = problem.get_untracked() {
+            race.start(c, p);
+        }
+    });
+
+    let set = move |next: Comparison| {
+        let mut state = router.state.get_untracked();
+        state.set_experiment(&next.to_query());
+        router.navigate(state);
+    };
+    let rerun = Callback::new(move |()| {
+        if let Ok(p) = problem.get_untracked() {
+            race.start(comparison.get_untracked(), p);
+        }
+    });
+    let copied = RwSignal::new(None::<String>);
+
     view! {
-        <section class="view" data-testid="view-compare" aria-labelledby="view-title">
+        <section class="view compare" data-testid="view-compare" aria-labelledby="view-title">
             <h1 id="view-title">"Compare"</h1>
             <p class="lede">
                 "One problem, two ways of thinking longer, at the same budget: "
                 <strong>"parallel sampling"</strong>
                 " (many independent attempts, one chosen by vote or by a process reward model) against "
                 <strong>"sequential revision"</strong>
-                " (one model rewriting its own earlier attempts)."
+                " (a model rewriting its own earlier attempts). Both run in your browser; the race is drawn at equal compute."
             </p>
-            <div class="columns">
-                <article class="column">
-                    <h2>"Parallel"</h2>
-                    <p>"Best-of-N, weighted voting and beam search against the PRM."</p>
-                </article>
-                <article class="column">
-                    <h2>"Sequential"</h2>
-                    <p>"A chain of revisions, each seeing the last four attempts."</p>
-                </article>
+            <form class="race-controls" on:submit=|ev| ev.prevent_default() aria-label="Race settings">
+                <ProblemPicker comparison on_change=Callback::new(set)/>
+                <div class="control-row">
+                    <label>
+                        "Budget "
+                        <select data-testid="budget" on:change=move |ev| {
+                            if let Ok(n) = event_target_value(&ev).parse::<u32>() {
+                                let mut c = comparison.get_untracked();
+                                c.left.n = n;
+                                if let Some(r) = c.right.as_mut() {
+                                    r.n = n;
+                                    fit_chains(r);
+                                }
+                                set(c);
+                            }
+                        }>
+                            {move || {
+                                let n = comparison.with(|c| c.left.n);
+                                let mut options: Vec<u32> = BUDGETS.to_vec();
+                                if !options.contains(&n) && n <= MAX_BUDGET {
+                                    options.push(n);
+                                    options.sort_unstable();
+                                }
+                                options.into_iter().map(|b| view! {
+                                    <option value=b.to_string() selected=b == n>{b}</option>
+                                }).collect_view()
+                            }}
+                        </select>
+                        " generations for each column"
+                    </label>
+                </div>
+                <div class="columns strategy-panels">
+                    <StrategyPanel col=0 comparison on_change=Callback::new(set)/>
+                    <StrategyPanel col=1 comparison on_change=Callback::new(set)/>
+                </div>
+                <details class="more">
+                    <summary>"More: seed, temperature, step aggregation"</summary>
+                    <MoreSettings comparison on_change=Callback::new(set)/>
+                </details>
+                <div class="control-row actions">
+                    <button type="button" data-testid="run" on:click=move |_| rerun.run(())>
+                        "Run again"
+                    </button>
+                    <button type="button" class="secondary" data-testid="cancel"
+                        aria-disabled=move || (!race.running.get()).to_string()
+                        on:click=move |_| if race.running.get_untracked() { race.cancel() }>
+                        "Cancel"
+                    </button>
+                    <button type="button" class="secondary" data-testid="copy-link"
+                        on:click=move |_| {
+                            let link = share_link(&comparison.get_untracked());
+                            copy_to_clipboard(&link);
+                            copied.set(Some(link));
+                        }>
+                        "Copy link"
+                    </button>
+                    <span role="status" class="muted">
+                        {move || copied.get().map(|l| view! {
+                            "Copied: " <input class="copied-link" readonly value=l.clone()
+                                aria-label="The link to this race" data-testid="copied-link"/>
+                        })}
+                    </span>
+                </div>
+            </form>
+            {move || match problem.get() {
+                Ok(p) => view! {
+                    <p class="race-problem" data-testid="race-problem">
+                        "Problem: " <code>{p.text}</code>
+                    </p>
+                }.into_any(),
+                Err(message) => view! {
+                    <p class="reason error" role="alert" data-testid="problem-error">
+                        "This link's problem cannot run: " {message}
+                    </p>
+                }.into_any(),
+            }}
+            <div class="columns race">
+                <RaceColumn col=0 on_retry=rerun/>
+                <RaceColumn col=1 on_retry=rerun/>
             </div>
-            <p class="status-note" role="status">
-                "This build has no inference engine yet: the columns run once the models and the strategies land."
+            <p class="verdict" role="status" aria-live="polite" data-testid="verdict">
+                {move || {
+                    let truth = race.problem.with(|p| p.as_ref().map(|p| p.truth))?;
+                    let result = |col: usize| {
+                        let signals = race.columns[col];
+                        let spec = signals.spec.get()?;
+                        let (outcome, _) = signals.outcome.get()?;
+                        Some(ColumnResult {
+                            name: short_name(spec.strategy).to_string(),
+                            answer: outcome.answer,
+                            compute: outcome.compute,
+                        })
+                    };
+                    let (mut left, mut right) = (result(0)?, result(1)?);
+                    if !race.columns.iter().all(|c| c.phase.get() == crate::race_controller::Phase::Finished) {
+                        return None;
+                    }
+                    if left.name == right.name {
+                        left.name = format!("the left {}", left.name);
+                        right.name = format!("the right {}", right.name);
+                    }
+                    Some(verdict(&left, &right, truth))
+                }}
             </p>
         </section>
+    }
+}
+
+/// Keeps a revisions spec's chains dividing its budget (the codec would refuse it).
+fn fit_chains(spec: &mut ExperimentSpec) {
+    if spec.chains == 0 || spec.chains > spec.n || spec.n % spec.chains != 0 {
+        spec.chains = 1;
+    }
+}
+
+/// The page's address with `query` for the Compare view.
+fn share_link(c: &Comparison) -> String {
+    let location = web_sys::window().map(|w| w.location());
+    let base = location
+        .as_ref()
+        .and_then(|l| Some(format!("{}{}", l.origin().ok()?, l.pathname().ok()?)))
+        .unwrap_or_default();
+    format!("{base}?view=compare&{}", c.to_query())
+}
+
+fn copy_to_clipboard(text: &str) {
+    if let Some(window) = web_sys::window() {
+        // The promise may be refused (no permission, not a secure context); the link is
+        // shown beside the button either way, selectable, so a refusal is only awaited.
+        let promise = window.navigator().clipboard().write_text(text);
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+        });
+    }
+}
+
+/// A `<select>` of `(value, label)` options for one setting.
+fn choice(
+    label: &'static str,
+    testid: String,
+    options: Vec<(String, String)>,
+    current: impl Fn() -> String + Send + Sync + 'static,
+    on_change: impl Fn(String) + 'static,
+) -> impl IntoView {
+    view! {
+        <label>
+            {label} " "
+            <select data-testid=testid on:change=move |ev| on_change(event_target_value(&ev))>
+                {move || {
+                    let now = current();
+                    options.iter().map(|(value, text)| view! {
+                        <option value=value.clone() selected=*value == now>{text.clone()}</option>
+                    }).collect_view()
+                }}
+            </select>
+        </label>
+    }
+}
+
+fn opts(values: &[&str]) -> Vec<(String, String)> {
+    values
+        .iter()
+        .map(|v| (v.to_string(), v.to_string()))
+        .collect()
+}
+
+#[component]
+fn StrategyPanel(
+    col: usize,
+    comparison: Memo<Comparison>,
+    on_change: Callback<Comparison>,
+) -> impl IntoView {
+    let side = if col == 0 { "left" } else { "right" };
+    let spec = move || comparison.with(|c| c.columns()[col]);
+    let update = move |f: &dyn Fn(&mut ExperimentSpec)| {
+        let mut c = comparison.get_untracked();
+        let [mut left, mut right] = c.columns();
+        let target = if col == 0 { &mut left } else { &mut right };
+        f(target);
+        fit_chains(target);
+        c.left = left;
+        c.right = Some(right);
+        on_change.run(c);
+    };
+    let kinds: Vec<(String, String)> = StrategyKind::ALL
+        .iter()
+        .map(|k| (k.name().to_string(), short_name(*k).to_string()))
+        .collect();
+    let uses = move |f: fn(StrategyKind) -> bool| move || f(spec().strategy);
+    view! {
+        <fieldset class="column strategy-panel" data-testid=format!("strategy-{side}")>
+            <legend>{if col == 0 { "Left column" } else { "Right column" }}</legend>
+            {choice("Strategy", format!("{side}-strategy"), kinds,
+                move || spec().strategy.name().to_string(),
+                move |v| if let Some(k) = StrategyKind::from_name(&v) { update(&|s| s.strategy = k) })}
+            <Show when=uses(|k| matches!(k, StrategyKind::BestOfN | StrategyKind::Beam | StrategyKind::Lookahead | StrategyKind::Dvts))>
+                {choice("Vote", format!("{side}-select"),
+                    vec![("weighted".into(), "weighted by the PRM".into()), ("naive".into(), "highest PRM score".into())],
+                    move || spec().select.name().to_string(),
+                    move |v| if let Some(s) = Selection::from_name(&v) { update(&|x| x.select = s) })}
+            </Show>
+            <Show when=uses(|k| matches!(k, StrategyKind::Beam | StrategyKind::Lookahead | StrategyKind::Dvts))>
+                {choice("Beam width", format!("{side}-width"), opts(&["2", "4", "8", "16", "sqrt"]),
+                    move || match spec().width { BeamWidth::Fixed(m) => m.to_string(), BeamWidth::Sqrt => "sqrt".into() },
+                    move |v| {
+                        let w = if v == "sqrt" { Some(BeamWidth::Sqrt) } else { v.parse().ok().map(BeamWidth::Fixed) };
+                        if let Some(w) = w { update(&|x| x.width = w) }
+                    })}
+            </Show>
+            <Show when=uses(|k| k == StrategyKind::Lookahead)>
+                {choice("Lookahead steps k", format!("{side}-k"), opts(&["1", "2", "3", "4"]),
+                    move || spec().k.to_string(),
+                    move |v| if let Ok(k) = v.parse() { update(&|x| x.k = k) })}
+            </Show>
+            <Show when=uses(|k| k == StrategyKind::Revisions)>
+                {move || {
+                    let n = spec().n;
+                    let divisors: Vec<(String, String)> = (1..=n).filter(|d| n % d == 0)
+                        .map(|d| (d.to_string(), format!("{d} of {}", n / d))).collect();
+                    choice("Chains", format!("{side}-chains"), divisors,
+                        move || spec().chains.to_string(),
+                        move |v| if let Ok(c) = v.parse() { update(&|x| x.chains = c) })
+                }}
+            </Show>
+            <Show when=uses(|k| k == StrategyKind::Mix)>
+                {choice("Sequential:parallel", format!("{side}-ratio"),
+                    opts(&["0.0625", "0.25", "1", "4", "16"]),
+                    move || spec().ratio.to_string(),
+                    move |v| if let Ok(r) = v.parse() { update(&|x| x.ratio = r) })}
+            </Show>
+            <Show when=uses(|k| matches!(k, StrategyKind::Revisions | StrategyKind::Mix))>
+                {choice("Final answer", format!("{side}-final"),
+                    vec![("verifier".into(), "PRM-weighted vote".into()), ("majority".into(), "majority of all attempts".into()), ("last".into(), "each chain's last".into())],
+                    move || spec().final_answer.name().to_string(),
+                    move |v| if let Some(f) = RevisionSelection::from_name(&v) { update(&|x| x.final_answer = f) })}
+                {choice("Earlier attempts seen", format!("{side}-context"), opts(&["1", "2", "3", "4", "8"]),
+                    move || spec().context.to_string(),
+                    move |v| if let Ok(c) = v.parse() { update(&|x| x.context = c) })}
+            </Show>
+        </fieldset>
+    }
+}
+
+#[component]
+fn MoreSettings(comparison: Memo<Comparison>, on_change: Callback<Comparison>) -> impl IntoView {
+    let both = move |f: &dyn Fn(&mut ExperimentSpec)| {
+        let mut c = comparison.get_untracked();
+        let [mut left, mut right] = c.columns();
+        f(&mut left);
+        f(&mut right);
+        c.left = left;
+        c.right = Some(right);
+        on_change.run(c);
+    };
+    let error = RwSignal::new(None::<String>);
+    let on_seed = move |ev: leptos::ev::Event| match event_target_value(&ev).trim().parse::<u64>() {
+        Ok(seed) => {
+            error.set(None);
+            both(&|s| s.seed = seed)
+        }
+        Err(_) => error.set(Some("The seed is a whole number from 0.".into())),
+    };
+    let on_temperature =
+        move |ev: leptos::ev::Event| match event_target_value(&ev).trim().parse::<f32>() {
+            Ok(t) if (0.0..=4.0).contains(&t) => {
+                error.set(None);
+                both(&|s| s.temperature = t)
+            }
+            _ => error.set(Some("The temperature runs from 0 (greedy) to 4.".into())),
+        };
+    view! {
+        <div class="control-row">
+            <label>
+                "Seed "
+                <input type="number" min="0" step="1" data-testid="seed"
+                    prop:value=move || comparison.with(|c| c.left.seed.to_string())
+                    on:change=on_seed/>
+            </label>
+            <label>
+                "Temperature "
+                <input type="number" min="0" max="4" step="0.1" data-testid="temperature"
+                    prop:value=move || comparison.with(|c| c.left.temperature.to_string())
+                    on:change=on_temperature/>
+            </label>
+            {choice("Step aggregation", "aggregation".into(),
+                vec![("last".into(), "last step".into()), ("min".into(), "weakest step".into()), ("prod".into(), "product".into())],
+                move || comparison.with(|c| c.left.agg.name().to_string()),
+                move |v| if let Some(a) = StepAggregation::from_name(&v) { both(&|s| s.agg = a) })}
+            {move || error.get().map(|e| view! { <p class="reason error" role="alert">{e}</p> })}
+        </div>
     }
 }

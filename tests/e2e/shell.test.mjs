@@ -101,11 +101,11 @@ test('navigation keeps the URL in sync, and Back, reload and links restore the v
   await page.close();
 });
 
-test('a link through index.html keeps its path, and an experiment link says where it runs', async () => {
-  const { page, problems } = await open(browser.context, 'index.html?view=about&strategy=beam&seed=7');
+test('a link through index.html keeps its path, and a bad experiment value is reported', async () => {
+  const { page, problems } = await open(browser.context, 'index.html?view=about&strategy=beam&seed=7&n=0');
   await page.getByTestId('view-about').waitFor();
   assert.ok(new URL(page.url()).pathname.endsWith('/index.html'), page.url());
-  assert.match(await page.getByTestId('url-warnings').textContent(), /strategy "beam".*ponder run/);
+  assert.match(await page.getByTestId('url-warnings').textContent(), /n="0" is not valid.*budget/);
   await page.locator('nav a[data-view="models"]').click();
   await page.getByTestId('view-models').waitFor();
   const url = new URL(page.url());

@@ -36,6 +36,8 @@ pub fn run_all(root: &Path) -> Result<()> {
         .arg(out.join("strategies.json"))
         .current_dir(root))?;
 
+    compare(root, &target, &out)?;
+
     eprintln!("bench: building the wasm harness");
     run(Command::new("cargo")
         .args([
@@ -87,9 +89,103 @@ pub fn run_all(root: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The Compare view's default race in headless Chromium (cold and warm: navigation to
+/// the first step drawn and to both columns finished), and each column's computing time
+/// in its worker against `ponder run` natively on the same link. Writes
+/// `target/bench/compare.json` and prints a table.
+fn compare(root: &Path, target: &Path, out: &Path) -> Result<()> {
+    eprintln!("bench: the Compare view in the browser");
+    let dist = crate::site::build_release(root)?;
+    let server = static_server::start(&dist, 0, "/")?;
+    let browser = capture(
+        Command::new("node")
+            .arg(root.join("tests/e2e/bench/compare.mjs"))
+            .arg(server.url())
+            .arg("3")
+            .env("PONDER_CHROMIUM", setup::chromium_path()),
+    )?;
+    let browser: serde_json::Value =
+        serde_json::from_str(browser.trim()).context("reading compare.mjs's report")?;
+    let link = browser["link"]
+        .as_str()
+        .context("compare.mjs gave no link")?;
+    // Natively on one core (taskset), as each column has one worker's thread in the
+    // browser; the native engine would otherwise split large batches' attention in two.
+    let native = capture(
+        Command::new("taskset")
+            .args(["-c", "0"])
+            .arg(target.join("release/ponder"))
+            .args(["run", "--json", link])
+            .current_dir(root),
+    )?;
+    let native: Vec<serde_json::Value> = native
+        .lines()
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()
+        .context("reading ponder run's JSON")?;
+    let ms = |v: &serde_json::Value| v.as_f64().map_or("-".to_string(), |x| format!("{x:.0}"));
+    println!(
+        "
+Compare view, default race ({link})"
+    );
+    println!(
+        "{:<8} {:>18} {:>22}",
+        "", "first step (ms)", "both finished (ms)"
+    );
+    println!(
+        "{:<8} {:>18} {:>22}",
+        "cold",
+        ms(&browser["cold"]["first_step_ms"]),
+        ms(&browser["cold"]["finished_ms"])
+    );
+    for (i, warm) in browser["warm"].as_array().into_iter().flatten().enumerate() {
+        println!(
+            "{:<8} {:>18} {:>22}",
+            format!("warm {}", i + 1),
+            ms(&warm["first_step_ms"]),
+            ms(&warm["finished_ms"])
+        );
+    }
+    println!(
+        "
+{:<48} {:>12} {:>12} {:>8}",
+        "column (last warm run)", "browser s", "native s", "ratio"
+    );
+    let last = browser["warm"]
+        .as_array()
+        .and_then(|w| w.last())
+        .unwrap_or(&browser["cold"]);
+    let mut ratios = Vec::new();
+    for (i, column) in last["columns"].as_array().into_iter().flatten().enumerate() {
+        let web = column["seconds"].as_f64().unwrap_or(f64::NAN);
+        let here = native
+            .get(i)
+            .and_then(|r| r["seconds"].as_f64())
+            .unwrap_or(f64::NAN);
+        ratios.push(serde_json::json!({
+            "column": column["side"], "strategy": column["strategy"],
+            "browser_seconds": web, "native_seconds": here, "ratio": web / here,
+        }));
+        println!(
+            "{:<48} {:>12.3} {:>12.3} {:>8.2}",
+            column["strategy"].as_str().unwrap_or(""),
+            web,
+            here,
+            web / here
+        );
+    }
+    let report = serde_json::json!({ "link": link, "browser": browser, "per_problem": ratios });
+    std::fs::create_dir_all(out)?;
+    std::fs::write(
+        out.join("compare.json"),
+        serde_json::to_string_pretty(&report)?,
+    )?;
+    Ok(())
+}
+
 /// Where cargo puts its builds: `CARGO_TARGET_DIR` (relative to the workspace, where the
 /// commands run) when set, as on a CI machine with its cache outside the clone.
-fn target_dir(root: &Path) -> PathBuf {
+pub fn target_dir(root: &Path) -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) if !dir.is_empty() => root.join(dir),
         _ => root.join("target"),

@@ -124,6 +124,16 @@ fn browser(root: &Path) -> Result<Tally> {
 }
 
 fn end_to_end(root: &Path) -> Result<Tally> {
+    // The Compare tests check the page against `ponder run` on the same links. The
+    // test profile's build (the native layer made it) runs the same numbers.
+    crate::shell::run(
+        Command::new("cargo")
+            .args(["build", "--quiet", "--package", "ponder-cli"])
+            .current_dir(root),
+    )?;
+    let target = crate::bench::target_dir(root);
+    let cli = target.join("debug/ponder");
+    let artifacts = target.join("e2e-artifacts");
     let dist = site::build_release(root)?;
     let server = static_server::start(&dist, 0, E2E_PREFIX)?;
     eprintln!("serving the release build at {}", server.url());
@@ -132,7 +142,10 @@ fn end_to_end(root: &Path) -> Result<Tally> {
     cmd.args(["--test", "--test-reporter=tap", "--test-concurrency=1"])
         .current_dir(root.join("tests/e2e"))
         .env("PONDER_URL", server.url())
+        .env("PONDER_CLI", &cli)
+        .env("PONDER_ARTIFACTS", &artifacts)
         .env("PONDER_CHROMIUM", setup::chromium_path());
+    eprintln!("screenshots of the e2e tests go to {}", artifacts.display());
     counted(&mut cmd, tap_line)
 }
 

@@ -8,9 +8,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{bail, Context as _};
+use anyhow::Context as _;
 use ponder_core::arithmetic::{shipped_sets, ArithmeticTask, Problem, ProblemSet};
-use ponder_core::spec::{ExperimentSpec, StrategyKind};
+use ponder_core::spec::{Comparison, ExperimentSpec, PolicyRole, ProblemChoice};
 use ponder_core::strategy::{Context, Outcome};
 use ponder_model::{Engine, LanguageModel};
 use serde_json::json;
@@ -125,13 +125,31 @@ pub fn run_spec(
     verifier: &mut Engine,
 ) -> anyhow::Result<Outcome> {
     let task = ArithmeticTask;
-    let policy = if matches!(spec.strategy, StrategyKind::Revisions | StrategyKind::Mix) {
-        reviser
-    } else {
-        policy
+    let policy = match spec.policy_role() {
+        PolicyRole::Reviser => reviser,
+        PolicyRole::Base => policy,
     };
     let mut ctx = Context::new(policy, verifier, &task, problem).with_max_batch(64);
     spec.run(&mut ctx).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// The problem a link names: the set's problem at its index, or the link's own (`q=`).
+pub fn linked_problem(
+    choice: &ProblemChoice,
+    problems: &[Problem],
+    set: &str,
+) -> anyhow::Result<Problem> {
+    match choice {
+        ProblemChoice::Set(index) => problems.get(*index as usize).cloned().with_context(|| {
+            format!(
+                "problem={index} is past the end of the {set} set ({} problems, numbered from 0)",
+                problems.len()
+            )
+        }),
+        ProblemChoice::Custom(text) => {
+            Problem::parse(text).with_context(|| format!("the link's problem q={text:?}"))
+        }
+    }
 }
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
@@ -143,29 +161,26 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let (_, problems) = shipped_set(&args.set)?;
     let mut rows = Vec::new();
     for link in &args.links {
-        let decoded = ExperimentSpec::from_query(query_of(link));
-        for w in &decoded.warnings {
+        // A Compare view link holds two columns; any other link is one spec.
+        let (comparison, warnings) = Comparison::from_query(query_of(link));
+        for w in &warnings {
             eprintln!("warning: {link}: {w}");
         }
-        let spec = decoded.spec;
-        let Some(problem) = problems.get(spec.problem as usize) else {
-            bail!(
-                "{link}: problem={} is past the end of the {} set ({} problems, numbered from 0)",
-                spec.problem,
-                args.set,
-                problems.len()
-            );
+        let problem = linked_problem(&comparison.problem(), &problems, &args.set)
+            .with_context(|| link.clone())?;
+        let columns: Vec<(Option<&str>, ExperimentSpec)> = match comparison.right {
+            None => vec![(None, comparison.left)],
+            Some(right) => vec![(Some("left"), comparison.left), (Some("right"), right)],
         };
-        let started = Instant::now();
-        let outcome = run_spec(&spec, problem, &mut policy, &mut reviser, &mut verifier)
-            .with_context(|| format!("running {link}"))?;
-        let seconds = started.elapsed().as_secs_f64();
-        let truth = problem.answer().to_string();
-        let correct = outcome.answer.as_deref() == Some(truth.as_str());
-        if args.json {
-            println!(
-                "{}",
-                json!({
+        for (column, spec) in columns {
+            let started = Instant::now();
+            let outcome = run_spec(&spec, &problem, &mut policy, &mut reviser, &mut verifier)
+                .with_context(|| format!("running {link}"))?;
+            let seconds = started.elapsed().as_secs_f64();
+            let truth = problem.answer().to_string();
+            let correct = outcome.answer.as_deref() == Some(truth.as_str());
+            if args.json {
+                let mut row = json!({
                     "link": spec.to_query(),
                     "problem": spec.problem,
                     "problem_text": problem.text(),
@@ -177,17 +192,21 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                     "flops": outcome.compute.flops(),
                     "seconds": seconds,
                     "outcome": outcome,
-                })
-            );
+                });
+                if let Some(column) = column {
+                    row["column"] = json!(column);
+                }
+                println!("{row}");
+            }
+            rows.push((
+                spec,
+                problem.text().to_string(),
+                truth,
+                outcome,
+                correct,
+                seconds,
+            ));
         }
-        rows.push((
-            spec,
-            problem.text().to_string(),
-            truth,
-            outcome,
-            correct,
-            seconds,
-        ));
     }
     if !args.json {
         println!(

@@ -18,6 +18,10 @@ pub enum Event {
     /// A new sequence: a first attempt, a revision (whose prompt holds earlier attempts),
     /// or the root of a search.
     SequenceStarted { path: Path, prompt: String },
+    /// The earlier attempts of its chain that the revision at `path` sees in its prompt,
+    /// oldest first (a policy's context may hold fewer than the strategy asked for;
+    /// empty when not even the latest fits and the attempt starts afresh).
+    RevisionContext { path: Path, saw: Vec<Path> },
     /// One reasoning step of the sequence at `path` (`step` counts from 0 within it).
     StepSampled {
         path: Path,

@@ -12,6 +12,7 @@
 //! (serde_json parses floats exactly only with its `float_roundtrip` feature; without it
 //! a `ratio` can come back one ulp off. Links are always exact.)
 
+pub mod comparison;
 pub mod query;
 
 use std::fmt;
@@ -27,6 +28,7 @@ use crate::strategy::{
 use crate::task::Task;
 use crate::verifier::Verifier;
 
+pub use comparison::{Comparison, ProblemChoice};
 pub use query::{Decoded, SpecWarning};
 
 /// The spec version this code writes.
@@ -82,6 +84,16 @@ impl fmt::Display for StrategyKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
+}
+
+/// The model a spec samples from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyRole {
+    /// The base policy (the built-in S).
+    Base,
+    /// The revision model (the built-in R).
+    Reviser,
 }
 
 /// One experiment: a strategy, its settings, the sampling, the seed and the problem.
@@ -168,6 +180,16 @@ impl ExperimentSpec {
             temperature: self.temperature,
             top_k: self.top_k as usize,
             top_p: self.top_p,
+        }
+    }
+
+    /// Which policy runs this spec: revision strategies (`revisions`, `mix`) run the
+    /// revision model R, as the paper does; the others the base policy S. The page and
+    /// `ponder run` both ask here, so they load and run the same model for a link.
+    pub fn policy_role(&self) -> PolicyRole {
+        match self.strategy {
+            StrategyKind::Revisions | StrategyKind::Mix => PolicyRole::Reviser,
+            _ => PolicyRole::Base,
         }
     }
 

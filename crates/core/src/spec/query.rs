@@ -100,7 +100,7 @@ fn relevant(kind: StrategyKind, key: &str) -> bool {
 }
 
 /// A field's value as a link writes it.
-fn format_value(spec: &ExperimentSpec, key: &str) -> String {
+pub(crate) fn format_value(spec: &ExperimentSpec, key: &str) -> String {
     match key {
         "v" => spec.version.to_string(),
         "strategy" => spec.strategy.name().to_string(),

@@ -18,6 +18,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::event::Event;
 use crate::path::Path;
 use crate::policy::Policy;
 use crate::task::Task;
@@ -79,14 +80,16 @@ pub struct RevisionChain {
 /// The prompt of a chain's next attempt: the problem with the `most` most recent
 /// attempts. Where the policy has a context limit and the prompt would leave less room
 /// than the chain's first attempt took, the oldest attempts are dropped until it fits;
-/// if even the latest alone does not, the attempt starts afresh from the problem.
+/// if even the latest alone does not, the attempt starts afresh from the problem. Also
+/// returns where in the chain the attempts it shows begin (the chain's length when it
+/// shows none).
 fn revision_prompt<P: Policy, V: Verifier, T: Task>(
     run: &Run<'_, '_, P, V, T>,
     task: &T,
     problem: &T::Problem,
     chain: &[Candidate],
     most: usize,
-) -> String {
+) -> (String, usize) {
     let need = chain.first().map_or(1, |c| c.tokens().max(1));
     for from in chain.len().saturating_sub(most)..chain.len() {
         let texts: Vec<String> = chain[from..].iter().map(Candidate::text).collect();
@@ -98,10 +101,10 @@ fn revision_prompt<P: Policy, V: Verifier, T: Task>(
             .room_after(&prompt)
             .is_none_or(|room| room >= need)
         {
-            return prompt;
+            return (prompt, from);
         }
     }
-    task.prompt(problem)
+    (task.prompt(problem), chain.len())
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,13 +167,21 @@ impl SequentialRevisions {
             // because truncation changes the context, not just its end.
             let mut attempts = Vec::with_capacity(self.chains);
             for (c, chain) in by_chain.iter().enumerate() {
-                let prompt = if t == 0 {
-                    task.prompt(problem)
+                let (prompt, from) = if t == 0 {
+                    (task.prompt(problem), 0)
                 } else {
                     revision_prompt(&run, task, problem, chain, self.context_attempts)
                 };
                 let path = Path(vec![c as u32, t as u32]);
                 let seq = run.start(&path, &prompt)?;
+                if t > 0 {
+                    // What this revision really saw: the context may have dropped some.
+                    let saw = chain[from..].iter().map(|a| a.path.clone()).collect();
+                    run.emit(Event::RevisionContext {
+                        path: path.clone(),
+                        saw,
+                    });
+                }
                 attempts.push(Attempt {
                     seq,
                     candidate: Candidate::new(path),
