@@ -386,7 +386,7 @@ fn Attempts(
     view! {
         <section class="attempts" aria-label="Attempts">
             <h3>"Attempts"</h3>
-            <div class="attempt-list" class:grid=grid role="list" data-testid="attempts">
+            <ul class="attempt-list" class:grid=grid data-testid="attempts">
                 <For each=paths key=|p| p.clone() let:path>
                     {
                         let path_for_node = path.clone();
@@ -417,7 +417,7 @@ fn Attempts(
                         let select_hover = select.clone();
                         let select_focus = select.clone();
                         view! {
-                            <button type="button" role="listitem" class="attempt"
+                            <li><button type="button" class="attempt"
                                 class:selected=is_selected
                                 class:pruned=move || node().is_some_and(|(n, _)| n.pruned_in.is_some())
                                 class:chosen=move || node().is_some_and(|(n, _)| {
@@ -445,11 +445,11 @@ fn Attempts(
                                         None => "…".into(),
                                     })}
                                 </span>
-                            </button>
+                            </button></li>
                         }
                     }
                 </For>
-            </div>
+            </ul>
         </section>
     }
 }

@@ -215,8 +215,15 @@ fn fit_chains(spec: &mut ExperimentSpec) {
     }
 }
 
-/// The page's address with `query` for the Compare view.
+/// The page's address for the Compare view, with both columns written out (a one-column
+/// link gets the right column it was shown with), so the link replays what was shown.
 fn share_link(c: &Comparison) -> String {
+    let [left, right] = c.columns();
+    let c = Comparison {
+        left,
+        right: Some(right),
+        custom: c.custom.clone(),
+    };
     let location = web_sys::window().map(|w| w.location());
     let base = location
         .as_ref()
