@@ -32,7 +32,7 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: ponder-train eval MODEL.gguf [test|validation]\n       ponder-train chains MODEL.gguf [test|validation] [--chains N] [--context N]\n       ponder-train report [--models DIR] [--out FILE.md] [--samples N]\n       ponder-train revision|prm --from S.gguf --out FILE.gguf [--backbone S_OR_L.gguf (prm)] [--extra-layers N | --likelihood (prm)] [--problems N] [--samples N] [--rollouts N] [--temperature T] [--keep PERCENT | --earlier wrong|sampled (revision)] [--steps N] [--batch N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR]\n       ponder-train export small|large|revision CHECKPOINT_DIR OUT.gguf\n       ponder-train base --size small|large [--grow-from S.gguf] [--steps N] [--batch N] [--seq N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR] --out FILE.gguf";
+const USAGE: &str = "usage: ponder-train eval MODEL.gguf [test|validation]\n       ponder-train corpus --rows N [--first N] [--seq N] [--seed N] --out ROWS.bin\n       ponder-train import small|large OUT.gguf WEIGHTS.safetensors... [--name NAME]\n       ponder-train reference MODEL.gguf OUT.safetensors\n       ponder-train chains MODEL.gguf [test|validation] [--chains N] [--context N]\n       ponder-train report [--models DIR] [--out FILE.md] [--samples N]\n       ponder-train revision|prm --from S.gguf --out FILE.gguf [--backbone S_OR_L.gguf (prm)] [--extra-layers N | --likelihood (prm)] [--problems N] [--samples N] [--rollouts N] [--temperature T] [--keep PERCENT | --earlier wrong|sampled (revision)] [--steps N] [--batch N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR]\n       ponder-train export small|large|revision CHECKPOINT_DIR OUT.gguf\n       ponder-train base --size small|large [--grow-from S.gguf] [--steps N] [--batch N] [--seq N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR] --out FILE.gguf";
 
 fn run(args: Vec<String>) -> anyhow::Result<()> {
     if args.first().map(String::as_str) == Some("eval") {
@@ -40,6 +40,15 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
     }
     if args.first().map(String::as_str) == Some("export") {
         return export(&args[1..]);
+    }
+    if args.first().map(String::as_str) == Some("corpus") {
+        return corpus(&args[1..]);
+    }
+    if args.first().map(String::as_str) == Some("import") {
+        return import(&args[1..]);
+    }
+    if args.first().map(String::as_str) == Some("reference") {
+        return reference(&args[1..]);
     }
     if args.first().map(String::as_str) == Some("chains") {
         return chains(&args[1..]);
@@ -472,4 +481,109 @@ fn model_and_set(
         .find(|s| s.name == which)
         .with_context(|| format!("no shipped set named {which} (test or validation)"))?;
     Ok((engine, set, which))
+}
+
+/// `ponder-train corpus --rows N [--first N] [--seq N] [--seed N] --out FILE`: training rows
+/// for a trainer outside this crate, in `ponder_train::rows`'s format.
+fn corpus(args: &[String]) -> anyhow::Result<()> {
+    let (mut rows, mut first, mut seq, mut seed, mut out) = (None, 0u64, 256usize, 1u64, None);
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let value = it
+            .next()
+            .with_context(|| format!("{arg} needs a value\n{USAGE}"))?;
+        let whole = || format!("{arg} takes a whole number");
+        match arg.as_str() {
+            "--rows" => rows = Some(value.parse::<u64>().with_context(whole)?),
+            "--first" => first = value.parse().with_context(whole)?,
+            "--seq" => seq = value.parse().with_context(whole)?,
+            "--seed" => seed = value.parse().with_context(whole)?,
+            "--out" => out = Some(PathBuf::from(value)),
+            other => anyhow::bail!("unknown option {other}\n{USAGE}"),
+        }
+    }
+    let rows = rows.with_context(|| format!("--rows is required\n{USAGE}"))?;
+    let out = out.with_context(|| format!("--out is required\n{USAGE}"))?;
+    let file =
+        std::fs::File::create(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let mut writer = std::io::BufWriter::new(file);
+    let started = std::time::Instant::now();
+    let tokens = ponder_train::rows::write_rows(&Corpus::new(seed), first, rows, seq, &mut writer)?;
+    writer.flush()?;
+    eprintln!(
+        "wrote rows {first}..{} ({tokens} tokens) to {} in {:.1} s",
+        first + rows,
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `ponder-train import small|large OUT.gguf WEIGHTS.safetensors... [--name NAME]`: F32
+/// weights trained elsewhere, exported as this crate's Q8_0 GGUF.
+fn import(args: &[String]) -> anyhow::Result<()> {
+    let mut positional = Vec::new();
+    let mut name = None;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--name" => name = Some(it.next().with_context(|| USAGE.to_string())?.clone()),
+            flag if flag.starts_with("--") => anyhow::bail!("unknown option {flag}\n{USAGE}"),
+            _ => positional.push(arg.clone()),
+        }
+    }
+    let [size, out, files @ ..] = positional.as_slice() else {
+        anyhow::bail!("{USAGE}");
+    };
+    anyhow::ensure!(!files.is_empty(), "no weight files given\n{USAGE}");
+    let config = match size.as_str() {
+        "small" => Config::small(),
+        "large" => Config::large(),
+        other => anyhow::bail!("the size is small or large, not {other}"),
+    };
+    let paths: Vec<&std::path::Path> = files.iter().map(std::path::Path::new).collect();
+    let model = ponder_train::import::model_from_safetensors(config, &paths)?;
+    let name = name.unwrap_or_else(|| format!("Ponder {size}"));
+    let bytes = to_gguf(&model, &name, Precision::Q8_0, None)?;
+    std::fs::write(out, &bytes).with_context(|| format!("writing {out}"))?;
+    eprintln!("wrote {out} ({:.1} MB)", bytes.len() as f64 / 1e6);
+    Ok(())
+}
+
+/// `ponder-train reference MODEL.gguf OUT.safetensors`: the model's weights (dequantized,
+/// by variable name), two training rows (`check.tokens`) and this crate's logits for them
+/// (`check.logits`), so an outside trainer can check that its forward computes the same.
+fn reference(args: &[String]) -> anyhow::Result<()> {
+    let [model_path, out] = args else {
+        anyhow::bail!("{USAGE}");
+    };
+    let bytes = std::fs::read(model_path).with_context(|| format!("cannot read {model_path}"))?;
+    let config = Config::of_gguf(&bytes)?;
+    let vars = VarMap::new();
+    let model = Model::new(config, &vars, &Device::Cpu)?;
+    model.load_gguf(&bytes)?;
+    let corpus = Corpus::new(7);
+    let seq = config.context;
+    let mut ids = Vec::new();
+    for r in 0..2 {
+        ids.extend(
+            ponder_train::rows::row(&corpus, r, seq)[..seq]
+                .iter()
+                .map(|&t| i64::from(t)),
+        );
+    }
+    let tokens = candle_core::Tensor::from_vec(ids, (2, seq), &Device::Cpu)?;
+    let logits = model.forward(&tokens.to_dtype(candle_core::DType::U32)?)?;
+    let mut tensors: std::collections::HashMap<String, candle_core::Tensor> = vars
+        .data()
+        .lock()
+        .map_err(|_| anyhow::anyhow!("the variable map's lock is poisoned"))?
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
+        .collect();
+    tensors.insert("check.tokens".into(), tokens);
+    tensors.insert("check.logits".into(), logits);
+    candle_core::safetensors::save(&tensors, out).with_context(|| format!("writing {out}"))?;
+    eprintln!("wrote {out}: {config:?}, logits of 2 rows of {seq} tokens");
+    Ok(())
 }
