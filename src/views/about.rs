@@ -23,8 +23,9 @@ pub fn AboutView() -> impl IntoView {
             <p>
                 "Ponder is built to run everything in this browser tab: the models, the verifier and "
                 "the search, with every experiment described by its link so that opening a link "
-                "replays it exactly. This build has the page's shell; the experiments run today in "
-                "the `ponder` command-line tool, on the same models and links."
+                "replays it exactly. The Compare view races two strategies on one problem on the "
+                "CPU (wasm) in two workers; the `ponder` command-line tool replays the same links "
+                "and runs the paper's figures over whole problem sets."
             </p>
         </section>
     }

@@ -1,5 +1,5 @@
-//! Models: which backend runs inference here, and (with the model runtime) the built-in
-//! models and the visitor's own GGUF files.
+//! Models: which backend runs inference here; the built-in models and the visitor's own
+//! GGUF files join it with the Models view's issue.
 
 use leptos::prelude::*;
 
@@ -11,9 +11,9 @@ pub fn ModelsView() -> impl IntoView {
         <section class="view" data-testid="view-models" aria-labelledby="view-title">
             <h1 id="view-title">"Models"</h1>
             <p class="lede">
-                "Ponder will run a small policy model and a process reward model in this tab, "
-                "on WebGPU where the browser offers it and on the CPU otherwise. Below is what "
-                "this browser offers; the models themselves do not run in this build yet."
+                "Ponder runs a small policy model S, its revision model R and a process reward "
+                "model in this tab. The Compare view runs them on the CPU (wasm SIMD, one worker "
+                "per column); the WebGPU engine comes next. Below is what this browser offers."
             </p>
             <BackendPanel/>
         </section>

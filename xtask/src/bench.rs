@@ -89,6 +89,19 @@ pub fn run_all(root: &Path) -> Result<()> {
     Ok(())
 }
 
+/// `cargo xtask bench compare`: the Compare view's part alone.
+pub fn compare_only(root: &Path) -> Result<()> {
+    setup::test_tools(root)?;
+    let target = target_dir(root);
+    run(Command::new("cargo")
+        .args(["build", "--quiet", "--release", "--package", "ponder-cli"])
+        .current_dir(root))?;
+    let out = target.join("bench");
+    compare(root, &target, &out)?;
+    println!("\nwritten: {}", out.join("compare.json").display());
+    Ok(())
+}
+
 /// The Compare view's default race in headless Chromium (cold and warm: navigation to
 /// the first step drawn and to both columns finished), and each column's computing time
 /// in its worker against `ponder run` natively on the same link. Writes

@@ -3,7 +3,8 @@
 //! - `serve`: install what is missing, build the site in release mode, serve it on
 //!   http://127.0.0.1:8080/ (options: `--port N`, `--public-url /path/`);
 //! - `test`: install what is missing and run every test layer, ending with a summary line;
-//! - `bench`: the model runtime's speed and memory, natively and in the browser beside wllama.
+//! - `bench`: the model runtime's speed and memory, natively and in the browser beside wllama,
+//!   and the Compare view's race in the browser (`bench compare`: that part alone).
 
 mod bench;
 mod setup;
@@ -23,7 +24,9 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   serve [--port N] [--public-url /path/]   build the site and serve it on 127.0.0.1
   test                                     run every test layer (native, browser, end-to-end)
-  bench                                    measure the model runtime natively and in Chromium, beside wllama";
+  bench                                    measure the model runtime natively and in Chromium, beside wllama,
+                                           and the Compare view's race in Chromium
+  bench compare                            only the Compare view's race (cold, warm, against ponder run)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -42,7 +45,11 @@ fn dispatch(args: &[String]) -> Result<bool> {
     match args.first().map(String::as_str) {
         Some("serve") => serve(&root, &args[1..]).map(|_| true),
         Some("test") => test_layers::run_all(&root),
-        Some("bench") => bench::run_all(&root).map(|_| true),
+        Some("bench") => match args.get(1).map(String::as_str) {
+            None => bench::run_all(&root).map(|_| true),
+            Some("compare") => bench::compare_only(&root).map(|_| true),
+            Some(other) => bail!("unknown bench part `{other}`\n\n{USAGE}"),
+        },
         Some("help") | Some("--help") | Some("-h") | None => {
             println!("{USAGE}");
             Ok(true)
