@@ -296,7 +296,7 @@ fn SelectedAnswer(col: usize, show_check: RwSignal<bool>) -> impl IntoView {
                     </p>
                     <button type="button" class="secondary" aria-pressed=move || show_check.get().to_string()
                         on:click=move |_| show_check.update(|v| *v = !*v)>
-                        {move || if show_check.get() { "Hide the checker's verdicts" } else { "Show the first wrong step" }}
+                        {move || if show_check.get() { "Hide the checker's verdicts" } else { "Check the steps" }}
                     </button>
                 </div>
             })

@@ -17,7 +17,8 @@ use serde_json::json;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Share links, or their query strings (`v=1&strategy=beam&seed=7&n=16`).
+    /// Share links, or their query strings (`v=1&strategy=beam&seed=7&n=16`); a Compare
+    /// view link (`left.strategy=…&right.strategy=…`) runs both columns.
     #[arg(required = true)]
     links: Vec<String>,
     /// The problem set the links' `problem` index points into.

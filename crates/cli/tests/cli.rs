@@ -210,6 +210,47 @@ fn a_last_round_runs_to_the_end_of_the_attempt_not_one_steps_tokens() {
 }
 
 #[test]
+fn run_replays_both_columns_of_a_compare_link_as_their_own_links() {
+    let compare = "http://127.0.0.1:8080/?view=compare&v=1&seed=4&problem=120&n=4\
+                   &left.strategy=beam&left.width=2&right.strategy=revisions&right.chains=2";
+    let (ok, out, err) = ponder(&["run", "--json", compare]);
+    assert!(ok, "{err}");
+    let rows: Vec<serde_json::Value> = out.lines().map(json).collect();
+    assert_eq!(rows.len(), 2, "{out}");
+    assert_eq!(
+        (rows[0]["column"].as_str(), rows[1]["column"].as_str()),
+        (Some("left"), Some("right"))
+    );
+    // Each column is exactly the one-spec run its own link names.
+    for row in &rows {
+        let link = row["link"].as_str().expect("link");
+        let (ok, single, err) = ponder(&["run", "--json", link]);
+        assert!(ok, "{err}");
+        let single = json(&single);
+        assert_eq!(single["problem"], 120);
+        assert_eq!(single["answer"], row["answer"], "{link}");
+        assert_eq!(single["votes"], row["votes"], "{link}");
+        assert_eq!(single["compute"], row["compute"], "{link}");
+    }
+}
+
+#[test]
+fn run_takes_a_problem_typed_into_the_link_and_names_a_bad_one() {
+    let (ok, out, err) = ponder(&[
+        "run",
+        "--json",
+        "v=1&strategy=majority&seed=1&n=2&q=(2%2B3)*4",
+    ]);
+    assert!(ok, "{err}");
+    let row = json(&out);
+    assert_eq!(row["problem_text"], "(2+3)*4");
+    assert_eq!(row["truth"], "20");
+    let (ok, _, err) = ponder(&["run", "v=1&strategy=majority&seed=1&n=2&q=12%2B*3"]);
+    assert!(!ok);
+    assert!(err.contains("q=\"12+*3\""), "{err}");
+}
+
+#[test]
 fn run_rejects_a_problem_past_the_end_of_the_set() {
     let (ok, _, err) = ponder(&[
         "run",
