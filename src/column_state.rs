@@ -179,6 +179,18 @@ impl ColumnState {
         chain.into_iter().rev().flatten().collect()
     }
 
+    /// How many steps the ancestors of `path` hold (where its own steps start in its
+    /// attempt), without copying them.
+    pub fn steps_before(&self, path: &Path) -> usize {
+        let mut count = 0;
+        let mut at = path.parent();
+        while let Some(p) = at {
+            count += self.get(&p).map_or(0, |n| n.steps.len());
+            at = p.parent();
+        }
+        count
+    }
+
     /// The live vote: finished attempts that were not dropped, by answer, in order of
     /// first appearance, with their summed values.
     pub fn tally(&self) -> Vec<Tally> {
@@ -263,6 +275,8 @@ mod tests {
         let attempts: Vec<Path> = s.attempts().iter().map(|n| n.path.clone()).collect();
         assert_eq!(attempts, vec![p(&[1]), p(&[0, 0])]);
         assert_eq!(s.attempt_steps(&p(&[0, 0])), vec!["2*3=6\n", "1+6=7\n"]);
+        assert_eq!(s.steps_before(&p(&[0, 0])), 1);
+        assert_eq!(s.steps_before(&p(&[1])), 0);
         let tally = s.tally();
         assert_eq!(tally.len(), 1, "{tally:?}");
         assert_eq!((tally[0].answer.as_str(), tally[0].count), ("7", 1));

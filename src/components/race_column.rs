@@ -318,14 +318,20 @@ fn Rounds(col: usize) -> impl IntoView {
                     <h3>"Rounds"</h3>
                     <ol>
                         {s.rounds.iter().map(|r| {
-                            let kept_scores: Vec<String> = r.kept.iter()
+                            let kept: Vec<f32> = r.kept.iter()
                                 .filter_map(|p| s.get(p).and_then(|n| n.value))
-                                .map(short_score)
                                 .collect();
+                            let best = kept.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                            let worst = kept.iter().copied().fold(f32::INFINITY, f32::min);
+                            let kept_scores = match kept.len() {
+                                0 => String::new(),
+                                1 => format!(" (score {})", short_score(best)),
+                                _ => format!(" (scores {} to {})", short_score(worst), short_score(best)),
+                            };
                             view! {
                                 <li data-testid="round">
                                     "Round " {r.round} ": kept " {r.kept.len()}
-                                    {(!kept_scores.is_empty()).then(|| format!(" ({})", kept_scores.join(", ")))}
+                                    {kept_scores}
                                     ", pruned " {r.pruned.len()}
                                 </li>
                             }
@@ -353,6 +359,16 @@ fn score_chip(score: Option<f32>) -> impl IntoView {
     }
 }
 
+/// What an attempt's row draws.
+#[derive(Clone, Debug, PartialEq)]
+struct Row {
+    /// The scores of the node's own steps (`None` for a step not scored yet).
+    own: Vec<Option<f32>>,
+    value: Option<f32>,
+    answer: Option<Option<String>>,
+    pruned_in: Option<usize>,
+}
+
 /// The scores of the steps a node's own attempt ends with (a beam node's scores cover its
 /// ancestors' steps first).
 fn own_scores(node: &Node, steps_before: usize, own: usize) -> Vec<Option<f32>> {
@@ -369,15 +385,17 @@ fn Attempts(
 ) -> impl IntoView {
     let race = RaceController::use_context();
     let signals = race.columns[col];
+    let grid = move || signals.state.with(|s| s.attempts().len() > GRID_ABOVE);
+    // Rows for small budgets; a large one is drawn by `AttemptGrid` instead.
     let paths = move || {
         signals.state.with(|s| {
-            s.attempts()
-                .iter()
-                .map(|n| n.path.clone())
-                .collect::<Vec<_>>()
+            let attempts = s.attempts();
+            if attempts.len() > GRID_ABOVE {
+                return Vec::new();
+            }
+            attempts.iter().map(|n| n.path.clone()).collect::<Vec<_>>()
         })
     };
-    let grid = move || signals.state.with(|s| s.attempts().len() > GRID_ABOVE);
     let selected_answer = move || {
         signals
             .state
@@ -386,15 +404,21 @@ fn Attempts(
     view! {
         <section class="attempts" aria-label="Attempts">
             <h3>"Attempts"</h3>
-            <ul class="attempt-list" class:grid=grid data-testid="attempts">
+            <ul class="attempt-list" class:hidden=grid data-testid="attempts">
                 <For each=paths key=|p| p.clone() let:path>
                     {
                         let path_for_node = path.clone();
-                        // A memo: the row redraws only when its own attempt changed.
+                        // A memo of what the row draws: it redraws only when that changed,
+                        // and copies no step text.
                         let node = Memo::new(move |_| signals.state.with(|s| {
-                            let node = s.get(&path_for_node)?.clone();
-                            let all = s.attempt_steps(&path_for_node);
-                            Some((node, all.len()))
+                            let n = s.get(&path_for_node)?;
+                            let before = s.steps_before(&path_for_node);
+                            Some(Row {
+                                own: own_scores(n, before, n.steps.len()),
+                                value: n.value,
+                                answer: n.answer.clone(),
+                                pruned_in: n.pruned_in,
+                            })
                         }));
                         let node = move || node.get();
                         let p = path.clone();
@@ -403,7 +427,7 @@ fn Attempts(
                         let label = attempt_label(&path, revisions.get_untracked());
                         let label_for_aria = label.clone();
                         let aria = move || {
-                            let Some((n, _)) = node() else { return String::new() };
+                            let Some(n) = node() else { return String::new() };
                             let answer = match &n.answer {
                                 Some(Some(a)) => format!("answer {a}"),
                                 Some(None) => "no answer".into(),
@@ -419,8 +443,8 @@ fn Attempts(
                         view! {
                             <li><button type="button" class="attempt"
                                 class:selected=is_selected
-                                class:pruned=move || node().is_some_and(|(n, _)| n.pruned_in.is_some())
-                                class:chosen=move || node().is_some_and(|(n, _)| {
+                                class:pruned=move || node().is_some_and(|n| n.pruned_in.is_some())
+                                class:chosen=move || node().is_some_and(|n| {
                                     selected_answer().is_some() && n.answer.clone().flatten() == selected_answer()
                                 })
                                 data-testid="attempt"
@@ -430,16 +454,17 @@ fn Attempts(
                                 on:focus=move |_| select_focus()>
                                 <span class="attempt-label">{label.clone()}</span>
                                 <span class="steps" aria-hidden="true">
-                                    {move || node().map(|(n, total)| {
-                                        let before = total - n.steps.len();
-                                        own_scores(&n, before, n.steps.len())
-                                            .into_iter()
-                                            .map(score_chip)
-                                            .collect_view()
+                                    {move || node().map(|n| {
+                                        // A grid cell is one square: the attempt's value.
+                                        if grid() {
+                                            score_chip(n.value.or(n.own.last().copied().flatten())).into_any()
+                                        } else {
+                                            n.own.into_iter().map(score_chip).collect_view().into_any()
+                                        }
                                     })}
                                 </span>
                                 <span class="attempt-answer" aria-hidden="true">
-                                    {move || node().map(|(n, _)| match n.answer {
+                                    {move || node().map(|n| match n.answer {
                                         Some(Some(a)) => format!("→ {a}"),
                                         Some(None) => "→ none".into(),
                                         None => "…".into(),
@@ -450,8 +475,121 @@ fn Attempts(
                     }
                 </For>
             </ul>
+            <Show when=grid>
+                <AttemptGrid col selected_path/>
+            </Show>
         </section>
     }
+}
+
+/// A large budget's attempts as one square each, coloured by the attempt's value. The
+/// cells are written as one piece of HTML per change and listened to from their list
+/// (hundreds of cells, each replaced when a search round ends, would otherwise cost the
+/// page a long task per round); focus survives the redraw.
+#[component]
+fn AttemptGrid(col: usize, selected_path: RwSignal<Option<Path>>) -> impl IntoView {
+    use wasm_bindgen::JsCast;
+    let race = RaceController::use_context();
+    let signals = race.columns[col];
+    let list = NodeRef::<leptos::html::Ul>::new();
+    let html = Memo::new(move |_| {
+        let selected = selected_path.get();
+        signals.state.with(|s| {
+            let chosen = s.selected.as_ref().and_then(|(a, _)| a.clone());
+            let mut out = String::new();
+            for n in s.attempts() {
+                let score = n.value.or_else(|| n.scores.last().copied());
+                let (style, text) = match score {
+                    Some(v) => (format!("background: {}", score_colour(v)), short_score(v)),
+                    None => (String::new(), "·".to_string()),
+                };
+                let answer = match &n.answer {
+                    Some(Some(a)) => format!("answer {a}"),
+                    Some(None) => "no answer".into(),
+                    None => "in progress".into(),
+                };
+                let value = n
+                    .value
+                    .map(|v| format!(", score {v:.2}"))
+                    .unwrap_or_default();
+                let pruned = n
+                    .pruned_in
+                    .map(|r| format!(", pruned in round {r}"))
+                    .unwrap_or_default();
+                let mut class = String::from("attempt");
+                if n.pruned_in.is_some() {
+                    class.push_str(" pruned");
+                }
+                if chosen.is_some() && n.answer.clone().flatten() == chosen {
+                    class.push_str(" chosen");
+                }
+                if selected.as_ref() == Some(&n.path) {
+                    class.push_str(" selected");
+                }
+                let chip = if score.is_some() {
+                    "chip"
+                } else {
+                    "chip unscored"
+                };
+                // Every interpolated value is digits, dots, signs or fixed words.
+                out.push_str(&format!(
+                    "<li><button type=\"button\" class=\"{class}\" data-testid=\"attempt\" \
+                     data-path=\"{path}\" aria-label=\"Attempt #{path}: {answer}{value}{pruned}\">\
+                     <span class=\"{chip}\" style=\"{style}\" aria-hidden=\"true\">{text}</span>\
+                     </button></li>",
+                    path = n.path,
+                ));
+            }
+            out
+        })
+    });
+    Effect::new(move |_| {
+        let html = html.get();
+        let Some(ul) = list.get() else { return };
+        let ul: &web_sys::HtmlElement = ul.as_ref();
+        let focused = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.active_element())
+            .filter(|e| ul.contains(Some(e)))
+            .and_then(|e| e.get_attribute("data-path"));
+        ul.set_inner_html(&html);
+        if let Some(path) = focused {
+            if let Ok(Some(cell)) = ul.query_selector(&format!("[data-path=\"{path}\"]")) {
+                if let Ok(cell) = cell.dyn_into::<web_sys::HtmlElement>() {
+                    let _ = cell.focus();
+                }
+            }
+        }
+    });
+    let pick = move |target: Option<web_sys::EventTarget>| {
+        let path = target
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|e| e.closest("[data-path]").ok().flatten())
+            .and_then(|e| e.get_attribute("data-path"))
+            .and_then(|p| parse_path(&p));
+        if let Some(path) = path {
+            if selected_path.get_untracked().as_ref() != Some(&path) {
+                selected_path.set(Some(path));
+            }
+        }
+    };
+    view! {
+        <ul class="attempt-list grid" data-testid="attempt-grid" node_ref=list
+            on:click=move |ev| pick(ev.target())
+            on:focusin=move |ev| pick(ev.target())
+            on:mouseover=move |ev| pick(ev.target())></ul>
+    }
+}
+
+/// Reads a path as `Path`'s Display writes it (`3.0.2`, `·` for the root).
+fn parse_path(text: &str) -> Option<Path> {
+    if text == "·" {
+        return Some(Path::root());
+    }
+    text.split('.')
+        .map(|i| i.parse::<u32>().ok())
+        .collect::<Option<Vec<u32>>>()
+        .map(Path)
 }
 
 #[component]
