@@ -237,7 +237,7 @@ fn Tally(col: usize) -> impl IntoView {
         })
     };
     view! {
-        <section class="tally" aria-label="Votes">
+        <div class="tally">
             <h3>{move || if rows().0 { "Votes" } else { "Votes so far" }}</h3>
             {move || {
                 let (final_votes, mut rows) = rows();
@@ -270,7 +270,7 @@ fn Tally(col: usize) -> impl IntoView {
                     {(hidden > 0).then(|| view! { <p class="muted">"and " {hidden} " other answers"</p> })}
                 }.into_any()
             }}
-        </section>
+        </div>
     }
 }
 
@@ -314,7 +314,7 @@ fn Rounds(col: usize) -> impl IntoView {
                 return None;
             }
             Some(view! {
-                <section class="rounds" aria-label="Search rounds">
+                <div class="rounds">
                     <h3>"Rounds"</h3>
                     <ol>
                         {s.rounds.iter().map(|r| {
@@ -337,7 +337,7 @@ fn Rounds(col: usize) -> impl IntoView {
                             }
                         }).collect_view()}
                     </ol>
-                </section>
+                </div>
             })
         })}
     }
@@ -402,7 +402,7 @@ fn Attempts(
             .with(|s| s.selected.as_ref().and_then(|(a, _)| a.clone()))
     };
     view! {
-        <section class="attempts" aria-label="Attempts">
+        <div class="attempts">
             <h3>"Attempts"</h3>
             <ul class="attempt-list" class:hidden=grid data-testid="attempts">
                 <For each=paths key=|p| p.clone() let:path>
@@ -425,17 +425,12 @@ fn Attempts(
                         let is_selected = move || selected_path.with(|s| s.as_ref() == Some(&p));
                         let p = path.clone();
                         let label = attempt_label(&path, revisions.get_untracked());
-                        let label_for_aria = label.clone();
+                        // Read after the visible label and answer: what the colours say.
                         let aria = move || {
                             let Some(n) = node() else { return String::new() };
-                            let answer = match &n.answer {
-                                Some(Some(a)) => format!("answer {a}"),
-                                Some(None) => "no answer".into(),
-                                None => "in progress".into(),
-                            };
                             let value = n.value.map(|v| format!(", score {v:.2}")).unwrap_or_default();
                             let pruned = n.pruned_in.map(|r| format!(", pruned in round {r}")).unwrap_or_default();
-                            format!("Attempt {label_for_aria}: {answer}{value}{pruned}")
+                            format!("{value}{pruned}")
                         };
                         let select = move || selected_path.set(Some(p.clone()));
                         let select_hover = select.clone();
@@ -448,10 +443,10 @@ fn Attempts(
                                     selected_answer().is_some() && n.answer.clone().flatten() == selected_answer()
                                 })
                                 data-testid="attempt"
-                                aria-label=aria
                                 on:click=move |_| select()
                                 on:mouseenter=move |_| select_hover()
                                 on:focus=move |_| select_focus()>
+                                <span class="sr-only">"Attempt "</span>
                                 <span class="attempt-label">{label.clone()}</span>
                                 <span class="steps" aria-hidden="true">
                                     {move || node().map(|n| {
@@ -463,13 +458,14 @@ fn Attempts(
                                         }
                                     })}
                                 </span>
-                                <span class="attempt-answer" aria-hidden="true">
+                                <span class="attempt-answer">
                                     {move || node().map(|n| match n.answer {
                                         Some(Some(a)) => format!("→ {a}"),
                                         Some(None) => "→ none".into(),
                                         None => "…".into(),
                                     })}
                                 </span>
+                                <span class="sr-only">{aria}</span>
                             </button></li>
                         }
                     }
@@ -478,7 +474,7 @@ fn Attempts(
             <Show when=grid>
                 <AttemptGrid col selected_path/>
             </Show>
-        </section>
+        </div>
     }
 }
 
@@ -534,8 +530,8 @@ fn AttemptGrid(col: usize, selected_path: RwSignal<Option<Path>>) -> impl IntoVi
                 // Every interpolated value is digits, dots, signs or fixed words.
                 out.push_str(&format!(
                     "<li><button type=\"button\" class=\"{class}\" data-testid=\"attempt\" \
-                     data-path=\"{path}\" aria-label=\"Attempt #{path}: {answer}{value}{pruned}\">\
-                     <span class=\"{chip}\" style=\"{style}\" aria-hidden=\"true\">{text}</span>\
+                     data-path=\"{path}\" title=\"{text}\"><span class=\"{chip}\" style=\"{style}\">\
+                     </span><span class=\"sr-only\">Attempt #{path}: {answer}{value}{pruned}</span>\
                      </button></li>",
                     path = n.path,
                 ));

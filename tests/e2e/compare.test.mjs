@@ -95,7 +95,7 @@ test('a two-column revisions link replays in the page and in ponder run', async 
   }
   // Revisions say which earlier attempts each revision saw.
   const left = page.getByTestId('column-left');
-  await left.getByRole('button', { name: /^Attempt 1·2:/ }).focus();
+  await left.getByRole('button', { name: /^Attempt 1·2 / }).focus();
   assert.match(await left.getByTestId('revision-saw').textContent(), /saw attempt/);
   // The verdict sums the race up in one line.
   assert.match(await page.getByTestId('verdict').textContent(), /right|found|Neither/);

@@ -1,0 +1,57 @@
+// axe-core on every view, and on a finished race at a small and a large budget (rows and
+// the grid): no violations.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { launch, open } from './browser.mjs';
+
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+let browser;
+before(async () => {
+  browser = await launch({ webgpu: false });
+});
+after(async () => {
+  await browser?.close();
+});
+
+async function violations(page) {
+  await page.addScriptTag({ content: AXE });
+  return page.evaluate(async () => (await window.axe.run(document)).violations.map((v) => ({
+    id: v.id,
+    help: v.help,
+    nodes: v.nodes.slice(0, 3).map((n) => n.html.slice(0, 200)),
+  })));
+}
+
+async function raceFinished(page) {
+  await page.waitForFunction(
+    () => performance.getEntriesByName('ponder-race-finished').length > 0,
+    null,
+    { timeout: 240_000 },
+  );
+}
+
+for (const view of ['experiment', 'classroom', 'models', 'about']) {
+  test(`the ${view} view has no axe violations`, async () => {
+    const { page } = await open(browser.context, `?view=${view}`);
+    await page.getByTestId(`view-${view}`).waitFor();
+    assert.deepEqual(await violations(page), []);
+    await page.close();
+  });
+}
+
+for (const [name, query] of [
+  ['the default race', '?view=compare'],
+  ['a race drawn as a grid', '?view=compare&v=1&seed=1&problem=224&n=64&left.strategy=beam&right.strategy=revisions&right.chains=4'],
+]) {
+  test(`${name} has no axe violations once finished`, async () => {
+    const { page } = await open(browser.context, query);
+    await raceFinished(page);
+    assert.deepEqual(await violations(page), []);
+    await page.close();
+  });
+}
