@@ -38,6 +38,31 @@ pub fn App() -> impl IntoView {
         view
     });
 
+    // `c` enters classroom mode from any view (not while typing in a field).
+    let on_key = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::KeyboardEvent)>::new(
+        move |ev: web_sys::KeyboardEvent| {
+            use wasm_bindgen::JsCast;
+            let typing = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"));
+            let plain = !(ev.ctrl_key() || ev.meta_key() || ev.alt_key());
+            if ev.key() == "c"
+                && plain
+                && !typing
+                && router.state.with_untracked(|s| s.view) != View::Classroom
+            {
+                router.go_to(View::Classroom);
+            }
+        },
+    );
+    if let Some(window) = web_sys::window() {
+        use wasm_bindgen::JsCast;
+        let _ = window.add_event_listener_with_callback("keydown", on_key.as_ref().unchecked_ref());
+    }
+    // The app lives as long as the page.
+    on_key.forget();
+
     let warnings = move || router.state.with(|s| s.warnings.clone());
     let backend_label = move || match worker.status.get() {
         BackendStatus::Probing => "probing…".to_string(),

@@ -42,6 +42,15 @@ impl Node {
     }
 }
 
+/// How the page names an attempt: `#3`, a beam node `#3.0.2`, a revision `1·2` (chain 1,
+/// attempt 2, both counted from 1).
+pub fn attempt_label(path: &Path, revisions: bool) -> String {
+    match (revisions, path.0.as_slice()) {
+        (true, [chain, t]) => format!("{}·{}", chain + 1, t + 1),
+        _ => format!("#{path}"),
+    }
+}
+
 /// A search round: what it kept and what it dropped.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Round {

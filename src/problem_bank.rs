@@ -54,6 +54,12 @@ pub fn len() -> u64 {
 /// revisions on 2, neither on 20.)
 pub const DEFAULT_INDEX: u64 = 224;
 
+/// The classroom tour's problems (see `views::classroom::TOUR`), chosen where the lesson
+/// shows at seed 1 and budget 16: majority voting wrong and weighted best-of-N right; on
+/// a level-1 problem revisions right and beam search wrong; on a level-4 problem the
+/// reverse.
+pub const TOUR_PROBLEMS: [u64; 3] = [106, 0, 318];
+
 pub fn default_index() -> u64 {
     DEFAULT_INDEX
 }
@@ -74,5 +80,11 @@ mod tests {
         assert_eq!(indices_at(3).len(), 100);
         let p = problem(default_index()).unwrap();
         assert_eq!(p.level.number(), 3);
+        // The tour's stops are at the levels its captions name.
+        let levels: Vec<u8> = TOUR_PROBLEMS
+            .iter()
+            .map(|&i| problem(i).unwrap().level.number())
+            .collect();
+        assert_eq!(levels, vec![2, 1, 4]);
     }
 }

@@ -10,6 +10,7 @@ use std::cell::RefCell;
 use std::time::Duration;
 
 use leptos::prelude::*;
+use ponder_core::accounting::Compute;
 use ponder_core::spec::{Comparison, ExperimentSpec, PolicyRole};
 use ponder_core::strategy::Outcome;
 use ponder_core::Event;
@@ -64,8 +65,14 @@ pub struct ColumnSignals {
     pub outcome: RwSignal<Option<(Outcome, f64)>>,
 }
 
+impl Default for ColumnSignals {
+    fn default() -> Self {
+        ColumnSignals::new()
+    }
+}
+
 impl ColumnSignals {
-    fn new() -> ColumnSignals {
+    pub fn new() -> ColumnSignals {
         ColumnSignals {
             spec: RwSignal::new(None),
             state: RwSignal::new(ColumnState::default()),
@@ -110,6 +117,8 @@ struct Shared {
     workers: [Option<ColumnWorker>; 2],
     /// Outcomes received whose events are not all shown yet.
     outcomes: [Option<(Outcome, f64)>; 2],
+    /// Every batch of the current run, kept for classroom mode's stepping.
+    recorded: [Vec<(Compute, Vec<Event>)>; 2],
     first_step_marked: bool,
 }
 
@@ -146,6 +155,7 @@ impl RaceController {
             s.run += 1;
             s.race = Race::default();
             s.outcomes = [None, None];
+            s.recorded = [Vec::new(), Vec::new()];
             for slot in s.workers.iter_mut() {
                 // A busy worker cannot be interrupted any other way.
                 if slot.as_ref().is_some_and(|w| w.busy) {
@@ -325,7 +335,11 @@ impl RaceController {
                 compute,
                 events,
             } if r == run => {
-                SHARED.with(|s| s.borrow_mut().race.push(col, compute, events));
+                SHARED.with(|s| {
+                    let mut s = s.borrow_mut();
+                    s.recorded[col].push((compute, events.clone()));
+                    s.race.push(col, compute, events);
+                });
             }
             FromWorker::Finished {
                 run: r,
@@ -432,6 +446,13 @@ impl RaceController {
                 performance_mark("ponder-race-finished");
             }
         }
+    }
+}
+
+impl RaceController {
+    /// Every batch column `col` sent in the current run, with the compute after it.
+    pub fn recorded(self, col: usize) -> Vec<(Compute, Vec<Event>)> {
+        SHARED.with(|s| s.borrow().recorded[col].clone())
     }
 }
 

@@ -7,21 +7,13 @@ use leptos::prelude::*;
 use ponder_core::arithmetic::{check_solution, Problem};
 use ponder_core::Path;
 
-use crate::column_state::{ColumnState, Node};
+use crate::column_state::{attempt_label, ColumnState, Node};
 use crate::race_controller::{Download, Phase, RaceController};
 use crate::race_summary::{dark_text_on, flops, grouped, score_colour, short_score};
 use crate::strategy_names::describe;
 
 /// Above this many attempts a column shows a grid of cells instead of one row each.
 pub const GRID_ABOVE: usize = 32;
-
-/// How an attempt is named: `#3`, a beam node `#3.0.2`, a revision `chain 1 · 2`.
-fn attempt_label(path: &Path, revisions: bool) -> String {
-    match (revisions, path.0.as_slice()) {
-        (true, [chain, t]) => format!("{}·{}", chain + 1, t + 1),
-        _ => format!("#{path}"),
-    }
-}
 
 #[component]
 pub fn RaceColumn(

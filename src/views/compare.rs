@@ -11,7 +11,7 @@ use ponder_core::strategy::{BeamWidth, RevisionSelection, Selection, StepAggrega
 use crate::components::problem_picker::ProblemPicker;
 use crate::components::race_column::RaceColumn;
 use crate::problem_bank;
-use crate::race_controller::{RaceController, RaceProblem};
+use crate::race_controller::{Phase, RaceController, RaceProblem};
 use crate::race_summary::{verdict, ColumnResult};
 use crate::router::Router;
 use crate::strategy_names::short_name;
@@ -148,9 +148,14 @@ pub fn CompareView() -> impl IntoView {
                         on:click=move |_| if race.running.get_untracked() { race.cancel() }>
                         "Cancel"
                     </button>
+                    <button type="button" class="secondary" data-testid="present"
+                        title="Classroom mode (c)"
+                        on:click=move |_| router.go_to(crate::url_state::View::Classroom)>
+                        "Present in class"
+                    </button>
                     <button type="button" class="secondary" data-testid="copy-link"
                         on:click=move |_| {
-                            let link = share_link(&comparison.get_untracked());
+                            let link = share_link("compare", &comparison.get_untracked());
                             copy_to_clipboard(&link);
                             copied.set(Some(link));
                         }>
@@ -181,31 +186,38 @@ pub fn CompareView() -> impl IntoView {
                 <RaceColumn col=1 on_retry=rerun/>
             </div>
             <p class="verdict" role="status" aria-live="polite" data-testid="verdict">
-                {move || {
-                    let truth = race.problem.with(|p| p.as_ref().map(|p| p.truth))?;
-                    let result = |col: usize| {
-                        let signals = race.columns[col];
-                        let spec = signals.spec.get()?;
-                        let (outcome, _) = signals.outcome.get()?;
-                        Some(ColumnResult {
-                            name: short_name(spec.strategy).to_string(),
-                            answer: outcome.answer,
-                            compute: outcome.compute,
-                        })
-                    };
-                    let (mut left, mut right) = (result(0)?, result(1)?);
-                    if !race.columns.iter().all(|c| c.phase.get() == crate::race_controller::Phase::Finished) {
-                        return None;
-                    }
-                    if left.name == right.name {
-                        left.name = format!("the left {}", left.name);
-                        right.name = format!("the right {}", right.name);
-                    }
-                    Some(verdict(&left, &right, truth))
-                }}
+                {move || verdict_of(race)}
             </p>
         </section>
     }
+}
+
+/// The one-line verdict once both columns of `race` have finished.
+pub fn verdict_of(race: RaceController) -> Option<String> {
+    let truth = race.problem.with(|p| p.as_ref().map(|p| p.truth))?;
+    if !race
+        .columns
+        .iter()
+        .all(|c| c.phase.get() == Phase::Finished)
+    {
+        return None;
+    }
+    let result = |col: usize| {
+        let signals = race.columns[col];
+        let spec = signals.spec.get()?;
+        let (outcome, _) = signals.outcome.get()?;
+        Some(ColumnResult {
+            name: short_name(spec.strategy).to_string(),
+            answer: outcome.answer,
+            compute: outcome.compute,
+        })
+    };
+    let (mut left, mut right) = (result(0)?, result(1)?);
+    if left.name == right.name {
+        left.name = format!("the left {}", left.name);
+        right.name = format!("the right {}", right.name);
+    }
+    Some(verdict(&left, &right, truth))
 }
 
 /// Keeps a revisions spec's chains dividing its budget (the codec would refuse it).
@@ -215,9 +227,10 @@ fn fit_chains(spec: &mut ExperimentSpec) {
     }
 }
 
-/// The page's address for the Compare view, with both columns written out (a one-column
-/// link gets the right column it was shown with), so the link replays what was shown.
-fn share_link(c: &Comparison) -> String {
+/// The page's address for `view` (compare or classroom), with both columns written out (a
+/// one-column link gets the right column it was shown with), so the link replays what was
+/// shown.
+pub fn share_link(view: &str, c: &Comparison) -> String {
     let [left, right] = c.columns();
     let c = Comparison {
         left,
@@ -229,7 +242,7 @@ fn share_link(c: &Comparison) -> String {
         .as_ref()
         .and_then(|l| Some(format!("{}{}", l.origin().ok()?, l.pathname().ok()?)))
         .unwrap_or_default();
-    format!("{base}?view=compare&{}", c.to_query())
+    format!("{base}?view={view}&{}", c.to_query())
 }
 
 fn copy_to_clipboard(text: &str) {
