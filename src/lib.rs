@@ -11,6 +11,7 @@ pub mod components;
 pub mod gpu_self_test;
 pub mod inference;
 pub mod model_fetch;
+pub mod offline;
 pub mod problem_bank;
 pub mod race;
 pub mod race_controller;

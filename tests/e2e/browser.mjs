@@ -27,13 +27,16 @@ const FLAGS = [
 
 /**
  * Starts Chromium with a fresh profile; returns { context, close }. With
- * `{ webgpu: false }` it starts without the WebGPU flags, as a browser without WebGPU.
+ * `{ webgpu: false }` it starts without the WebGPU flags, as a browser without WebGPU;
+ * with `{ serviceWorkers: 'block' }` the site's service worker never runs (a test that
+ * routes requests needs that: requests a service worker makes are not routed).
  */
-export async function launch({ webgpu = true } = {}) {
+export async function launch({ webgpu = true, serviceWorkers = 'allow' } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'ponder-e2e-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.PONDER_CHROMIUM || '/usr/bin/chromium',
     headless: true,
+    serviceWorkers,
     args: webgpu ? FLAGS : FLAGS.filter((f) => f !== '--enable-unsafe-webgpu' && f !== '--enable-features=Vulkan'),
   });
   return {

@@ -170,6 +170,8 @@ test('a problem the parser rejects is explained beside the field, and a good one
 
 test('a model file that answers 404 shows the error and Retry loads it', async () => {
   let refuse = true;
+  const blocked = await launch({ webgpu: false, serviceWorkers: 'block' });
+  const browser = blocked;
   await browser.context.route('**/models/ponder-prm.gguf', (route) => (refuse
     ? route.fulfill({ status: 404, contentType: 'text/plain', body: 'not here' })
     : route.continue()));
@@ -186,4 +188,5 @@ test('a model file that answers 404 shows the error and Retry loads it', async (
   assert.equal(right.phase, 'finished');
   await browser.context.unroute('**/models/ponder-prm.gguf');
   await page.close();
+  await blocked.close();
 });
