@@ -27,5 +27,12 @@ pub mod worker_protocol;
 /// Mounts the app on the page's `<body>`.
 pub fn mount() {
     console_error_panic_hook::set_once();
+    // The static shell index.html shows while the wasm loads.
+    if let Some(shell) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("loading-shell"))
+    {
+        shell.remove();
+    }
     leptos::mount::mount_to_body(app::App);
 }
