@@ -7,6 +7,7 @@
 //!   and the Compare view's race in the browser (`bench compare`: that part alone).
 
 mod bench;
+mod llama_cpp;
 mod setup;
 mod shell;
 mod site;

@@ -31,6 +31,7 @@ pub fn test_tools(root: &Path) -> Result<()> {
     node()?;
     npm_packages(root)?;
     smollm2()?;
+    crate::llama_cpp::ensure()?;
     Ok(())
 }
 
@@ -98,7 +99,7 @@ os.replace(tmp, sys.argv[2])
     Ok(())
 }
 
-fn step(what: &str) {
+pub(crate) fn step(what: &str) {
     eprintln!("setup: {what}");
 }
 
@@ -230,7 +231,7 @@ pub fn lavapipe() -> Result<()> {
     )
 }
 
-fn apt_install(packages: &[&str], what: &str, alternative: &str) -> Result<()> {
+pub(crate) fn apt_install(packages: &[&str], what: &str, alternative: &str) -> Result<()> {
     let has_apt = capture(Command::new("apt-get").arg("--version")).is_ok();
     let is_root = capture(Command::new("id").arg("-u"))
         .map(|id| id.trim() == "0")

@@ -1,6 +1,7 @@
 //! `cargo xtask test`: every test layer, one after another, then one summary line.
 //!
-//! 1. native `cargo test` for the whole workspace;
+//! 1. native `cargo test` for the whole workspace (llama.cpp itself on the built-in models
+//!    among them);
 //! 2. wasm-bindgen-test in headless Chromium with WebGPU (SwiftShader), via chromedriver;
 //! 3. Playwright end-to-end tests against the release build served on 127.0.0.1 under a
 //!    sub-path, as a static host would serve it.
@@ -84,6 +85,9 @@ fn native(root: &Path) -> Result<Tally> {
     if std::env::var_os("VK_DRIVER_FILES").is_none() {
         cmd.env("VK_DRIVER_FILES", setup::LAVAPIPE_ICD);
     }
+    // The built-in models in llama.cpp itself (crates/train/tests/llama_cpp.rs), through
+    // the llama-cpp-python that set-up built.
+    cmd.env("PONDER_LLAMA_PYTHON", crate::llama_cpp::python());
     counted(&mut cmd, libtest_line)
 }
 

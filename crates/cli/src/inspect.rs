@@ -39,12 +39,20 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     } else {
         None
     };
+    // Where the head is decides whether llama.cpp loads the file: it refuses tensors its
+    // architecture lacks, and ignores metadata it does not know.
+    let head_stored_in = if file.tensor("prm_head.weight").is_some() {
+        "tensors"
+    } else {
+        "metadata"
+    };
     let prm = model.prm.as_ref().map(|h| {
         json!({
             "head": format!("{:?}", h.kind),
             "separator": h.separator,
             "question_template": h.question_template(),
             "likelihood_weights": h.likelihood_weights(),
+            "stored_in": head_stored_in,
         })
     });
     let engine = Engine::new(model);
@@ -112,6 +120,19 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     );
     if let Some(h) = &engine.model.prm {
         println!("  PRM head       {:?}, separator {:?}", h.kind, h.separator);
+        if head_stored_in == "tensors" {
+            println!(
+                "  llama.cpp      refuses this file: the head's prm_head.* tensors are not in \
+                 its {} architecture (Ponder's exporter keeps the head in ponder.prm.* \
+                 metadata instead)",
+                cfg.architecture.name()
+            );
+        } else {
+            println!(
+                "  llama.cpp      loads this file as a plain language model: it ignores the \
+                 head, kept in ponder.prm.* metadata, and cannot score steps with it"
+            );
+        }
         println!("  PRM question   {:?}", h.question_template());
         if let Some([min, mean, sum]) = h.likelihood_weights() {
             println!(

@@ -98,6 +98,8 @@ fn inspect_json_describes_a_prm_head() {
     let v = json(&out);
     assert_eq!(v["prm"]["head"], "Value");
     assert_eq!(v["prm"]["separator"], "\n");
+    // Kept in metadata, so llama.cpp loads the file (crates/train/tests/llama_cpp.rs).
+    assert_eq!(v["prm"]["stored_in"], "metadata");
     let template = v["prm"]["question_template"].as_str().expect("a template");
     assert_eq!(template.matches("{question}").count(), 1, "{template}");
     let weights = &v["prm"]["likelihood_weights"];

@@ -14,6 +14,8 @@ use std::fmt;
 
 use thiserror::Error;
 
+use crate::gguf_keys::{array_item_types, describe};
+
 const MAGIC: &[u8; 4] = b"GGUF";
 const DEFAULT_ALIGNMENT: u64 = 32;
 /// GGML tensors have at most four dimensions.
@@ -48,6 +50,94 @@ pub enum GgufError {
     UnsupportedTensorType { name: String, type_name: String },
     #[error("the model file has no tensor named `{0}`")]
     MissingTensor(String),
+    #[error(
+        "the model file's `{key}` is {found}, where readers (llama.cpp among them) require \
+         {expected}: convert or export the model again with a current tool (for Ponder's own \
+         models, `ponder-train metadata FILE` rewrites the metadata and keeps the weights)"
+    )]
+    WrongArrayType {
+        key: String,
+        expected: String,
+        found: String,
+    },
+    #[error("cannot write the GGUF file: {0}")]
+    Unwritable(String),
+}
+
+/// GGUF's metadata value types, numbered as the file stores them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum ValueType {
+    U8 = 0,
+    I8 = 1,
+    U16 = 2,
+    I16 = 3,
+    U32 = 4,
+    I32 = 5,
+    F32 = 6,
+    Bool = 7,
+    String = 8,
+    Array = 9,
+    U64 = 10,
+    I64 = 11,
+    F64 = 12,
+}
+
+impl ValueType {
+    const ALL: [ValueType; 13] = [
+        ValueType::U8,
+        ValueType::I8,
+        ValueType::U16,
+        ValueType::I16,
+        ValueType::U32,
+        ValueType::I32,
+        ValueType::F32,
+        ValueType::Bool,
+        ValueType::String,
+        ValueType::Array,
+        ValueType::U64,
+        ValueType::I64,
+        ValueType::F64,
+    ];
+
+    /// The id the file stores.
+    pub fn id(self) -> u32 {
+        self as u32
+    }
+
+    pub fn from_id(id: u32) -> Option<ValueType> {
+        ValueType::ALL.into_iter().find(|t| t.id() == id)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueType::U8 => "u8",
+            ValueType::I8 => "i8",
+            ValueType::U16 => "u16",
+            ValueType::I16 => "i16",
+            ValueType::U32 => "u32",
+            ValueType::I32 => "i32",
+            ValueType::F32 => "f32",
+            ValueType::Bool => "bool",
+            ValueType::String => "string",
+            ValueType::Array => "array",
+            ValueType::U64 => "u64",
+            ValueType::I64 => "i64",
+            ValueType::F64 => "f64",
+        }
+    }
+
+    /// The fewest bytes one value of this type takes in a file (a string's or an array's
+    /// length fields alone).
+    fn min_size(self) -> u64 {
+        match self {
+            ValueType::U8 | ValueType::I8 | ValueType::Bool => 1,
+            ValueType::U16 | ValueType::I16 => 2,
+            ValueType::U32 | ValueType::I32 | ValueType::F32 => 4,
+            ValueType::String | ValueType::U64 | ValueType::I64 | ValueType::F64 => 8,
+            ValueType::Array => 12,
+        }
+    }
 }
 
 /// A metadata value.
@@ -125,22 +215,37 @@ impl MetadataValue {
         }
     }
 
-    pub fn type_name(&self) -> &'static str {
+    pub fn value_type(&self) -> ValueType {
         match self {
-            MetadataValue::U8(_) => "u8",
-            MetadataValue::I8(_) => "i8",
-            MetadataValue::U16(_) => "u16",
-            MetadataValue::I16(_) => "i16",
-            MetadataValue::U32(_) => "u32",
-            MetadataValue::I32(_) => "i32",
-            MetadataValue::F32(_) => "f32",
-            MetadataValue::Bool(_) => "bool",
-            MetadataValue::String(_) => "string",
-            MetadataValue::U64(_) => "u64",
-            MetadataValue::I64(_) => "i64",
-            MetadataValue::F64(_) => "f64",
-            MetadataValue::Array(_) => "array",
+            MetadataValue::U8(_) => ValueType::U8,
+            MetadataValue::I8(_) => ValueType::I8,
+            MetadataValue::U16(_) => ValueType::U16,
+            MetadataValue::I16(_) => ValueType::I16,
+            MetadataValue::U32(_) => ValueType::U32,
+            MetadataValue::I32(_) => ValueType::I32,
+            MetadataValue::F32(_) => ValueType::F32,
+            MetadataValue::Bool(_) => ValueType::Bool,
+            MetadataValue::String(_) => ValueType::String,
+            MetadataValue::Array(_) => ValueType::Array,
+            MetadataValue::U64(_) => ValueType::U64,
+            MetadataValue::I64(_) => ValueType::I64,
+            MetadataValue::F64(_) => ValueType::F64,
         }
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        self.value_type().name()
+    }
+
+    /// The items of an array of f32, `None` for any other value.
+    pub fn as_f32s(&self) -> Option<Vec<f32>> {
+        self.as_array()?
+            .iter()
+            .map(|v| match *v {
+                MetadataValue::F32(x) => Some(x),
+                _ => None,
+            })
+            .collect()
     }
 }
 
@@ -294,10 +399,21 @@ pub struct GgufFile {
 impl GgufFile {
     /// Reads the header of a GGUF file held in `bytes` and validates every tensor's range.
     pub fn read(bytes: &[u8]) -> Result<GgufFile, GgufError> {
+        GgufFile::read_checking(bytes, true)
+    }
+
+    /// As [`GgufFile::read`], but accepts standard arrays of the wrong element type (see
+    /// [`crate::gguf_keys`]): for tools that rewrite such a file into one readers take.
+    pub fn read_for_repair(bytes: &[u8]) -> Result<GgufFile, GgufError> {
+        GgufFile::read_checking(bytes, false)
+    }
+
+    fn read_checking(bytes: &[u8], check_array_types: bool) -> Result<GgufFile, GgufError> {
         let mut r = Reader {
             bytes,
             pos: 0,
             items_left: MAX_ARRAY_ITEMS,
+            check_array_types,
         };
         let magic = r.take(4, "the GGUF magic")?;
         if magic != MAGIC {
@@ -320,6 +436,18 @@ impl GgufFile {
         for _ in 0..kv_count {
             let key = r.string("a metadata key")?;
             let ty = r.u32(&format!("the type of `{key}`"))?;
+            if let Some(expected) = array_item_types(&key).filter(|_| check_array_types) {
+                if ty != ValueType::Array.id() {
+                    return Err(GgufError::WrongArrayType {
+                        found: ValueType::from_id(ty).map_or_else(
+                            || format!("of unknown type {ty}"),
+                            |t| format!("a {}", t.name()),
+                        ),
+                        expected: describe(expected),
+                        key,
+                    });
+                }
+            }
             let value = r.value(ty, &key, 0)?;
             // Which of two values a reader keeps is anyone's guess, so neither is kept
             // (llama.cpp refuses such files too).
@@ -487,6 +615,8 @@ struct Reader<'a> {
     pos: usize,
     /// Metadata array items still allowed ([`MAX_ARRAY_ITEMS`] at the start).
     items_left: u64,
+    /// Whether the standard arrays must hold the element types readers require.
+    check_array_types: bool,
 }
 
 impl<'a> Reader<'a> {
@@ -578,19 +708,25 @@ impl<'a> Reader<'a> {
                 }
                 let item_ty = self.u32(&what())?;
                 let count = self.u64(&what())?;
-                let min_size = match item_ty {
-                    0 | 1 | 7 => 1,
-                    2 | 3 => 2,
-                    4..=6 => 4,
-                    8 | 10..=12 => 8,
-                    9 => 12,
-                    other => {
-                        return Err(GgufError::Corrupt(format!(
-                            "`{key}` is an array of unknown type {other}"
-                        )))
-                    }
+                let Some(item_type) = ValueType::from_id(item_ty) else {
+                    return Err(GgufError::Corrupt(format!(
+                        "`{key}` is an array of unknown type {item_ty}"
+                    )));
                 };
-                self.check_count(count, min_size, &format!("items in `{key}`"))?;
+                // The element type counts even when the array is empty: llama.cpp refuses
+                // an empty merges list stored as u8, so Ponder does too.
+                if let Some(expected) =
+                    array_item_types(key).filter(|_| depth == 0 && self.check_array_types)
+                {
+                    if !expected.contains(&item_type) {
+                        return Err(GgufError::WrongArrayType {
+                            key: key.to_string(),
+                            expected: describe(expected),
+                            found: format!("an array of {}", item_type.name()),
+                        });
+                    }
+                }
+                self.check_count(count, item_type.min_size(), &format!("items in `{key}`"))?;
                 if count > self.items_left {
                     return Err(GgufError::Corrupt(format!(
                         "`{key}` holds {count} array items, past the {MAX_ARRAY_ITEMS} that \
@@ -642,16 +778,30 @@ impl GgufWriter {
         self
     }
 
-    pub fn to_bytes(&self) -> Vec<u8> {
+    /// The file's bytes. Every array is written with one element type: its items' type,
+    /// or for an empty array under a standard key the type readers require there
+    /// ([`crate::gguf_keys`]). An array that mixes types, holds a type its key does not
+    /// allow, or is empty with no type to give it is refused rather than written in a
+    /// form that other readers would reject.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, GgufError> {
         let mut out = Vec::new();
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&3u32.to_le_bytes());
         out.extend_from_slice(&(self.tensors.len() as u64).to_le_bytes());
         out.extend_from_slice(&(self.metadata.len() as u64).to_le_bytes());
         for (key, value) in &self.metadata {
+            if let Some(expected) = array_item_types(key) {
+                if !matches!(value, MetadataValue::Array(_)) {
+                    return Err(GgufError::Unwritable(format!(
+                        "`{key}` is a {}, where readers require {}",
+                        value.type_name(),
+                        describe(expected)
+                    )));
+                }
+            }
             write_string(&mut out, key);
-            out.extend_from_slice(&value_type(value).to_le_bytes());
-            write_value(&mut out, value);
+            out.extend_from_slice(&value.value_type().id().to_le_bytes());
+            write_value(&mut out, key, value, 0)?;
         }
         let mut offset = 0u64;
         let mut offsets = Vec::new();
@@ -673,7 +823,7 @@ impl GgufWriter {
             out.extend_from_slice(data);
         }
         pad_to(&mut out, DEFAULT_ALIGNMENT);
-        out
+        Ok(out)
     }
 }
 
@@ -687,25 +837,41 @@ fn write_string(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
-fn value_type(v: &MetadataValue) -> u32 {
-    match v {
-        MetadataValue::U8(_) => 0,
-        MetadataValue::I8(_) => 1,
-        MetadataValue::U16(_) => 2,
-        MetadataValue::I16(_) => 3,
-        MetadataValue::U32(_) => 4,
-        MetadataValue::I32(_) => 5,
-        MetadataValue::F32(_) => 6,
-        MetadataValue::Bool(_) => 7,
-        MetadataValue::String(_) => 8,
-        MetadataValue::Array(_) => 9,
-        MetadataValue::U64(_) => 10,
-        MetadataValue::I64(_) => 11,
-        MetadataValue::F64(_) => 12,
+/// The element type an array under `key` is written with (see [`GgufWriter::to_bytes`]).
+fn item_type(key: &str, items: &[MetadataValue], depth: u32) -> Result<ValueType, GgufError> {
+    let rule = array_item_types(key).filter(|_| depth == 0);
+    let Some(first) = items.first() else {
+        return rule.map(|types| types[0]).ok_or_else(|| {
+            GgufError::Unwritable(format!(
+                "`{key}` is an empty array, and GGUF stores an element type that no item \
+                 gives here: leave the key out or give it items"
+            ))
+        });
+    };
+    let ty = first.value_type();
+    if let Some(other) = items.iter().find(|v| v.value_type() != ty) {
+        return Err(GgufError::Unwritable(format!(
+            "`{key}` mixes {} and {} items; a GGUF array holds one type",
+            ty.name(),
+            other.type_name()
+        )));
+    }
+    match rule {
+        Some(types) if !types.contains(&ty) => Err(GgufError::Unwritable(format!(
+            "`{key}` holds {} items, where readers require {}",
+            ty.name(),
+            describe(types)
+        ))),
+        _ => Ok(ty),
     }
 }
 
-fn write_value(out: &mut Vec<u8>, v: &MetadataValue) {
+fn write_value(
+    out: &mut Vec<u8>,
+    key: &str,
+    v: &MetadataValue,
+    depth: u32,
+) -> Result<(), GgufError> {
     match v {
         MetadataValue::U8(x) => out.push(*x),
         MetadataValue::I8(x) => out.push(*x as u8),
@@ -717,18 +883,17 @@ fn write_value(out: &mut Vec<u8>, v: &MetadataValue) {
         MetadataValue::Bool(x) => out.push(u8::from(*x)),
         MetadataValue::String(s) => write_string(out, s),
         MetadataValue::Array(items) => {
-            // Arrays are homogeneous; an empty one is written as an array of u8.
-            let item_ty = items.first().map_or(0, value_type);
-            out.extend_from_slice(&item_ty.to_le_bytes());
+            out.extend_from_slice(&item_type(key, items, depth)?.id().to_le_bytes());
             out.extend_from_slice(&(items.len() as u64).to_le_bytes());
             for item in items {
-                write_value(out, item);
+                write_value(out, key, item, depth + 1)?;
             }
         }
         MetadataValue::U64(x) => out.extend_from_slice(&x.to_le_bytes()),
         MetadataValue::I64(x) => out.extend_from_slice(&x.to_le_bytes()),
         MetadataValue::F64(x) => out.extend_from_slice(&x.to_le_bytes()),
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -751,7 +916,7 @@ mod tests {
         )
         .tensor("w", &[4, 2], TensorType::F32, vec![1u8; 32])
         .tensor("q", &[32], TensorType::Q8_0, vec![2u8; 34]);
-        w.to_bytes()
+        w.to_bytes().expect("writable")
     }
 
     #[test]
@@ -807,7 +972,7 @@ mod tests {
         let n = MAX_ARRAY_ITEMS as usize + 1;
         let mut w = GgufWriter::new();
         w.metadata("junk", MetadataValue::Array(vec![MetadataValue::U8(7)]));
-        let mut bytes = w.to_bytes();
+        let mut bytes = w.to_bytes().expect("writable");
         // The array's count sits after magic, version, counts, the key (8 + 4 bytes) and
         // the value and item types.
         let count_at = 4 + 4 + 8 + 8 + 8 + 4 + 4 + 4;
@@ -822,7 +987,7 @@ mod tests {
         let n = 1000;
         let mut w = GgufWriter::new();
         w.metadata("fine", MetadataValue::Array(vec![MetadataValue::U8(7); n]));
-        let f = GgufFile::read(&w.to_bytes()).expect("a small array");
+        let f = GgufFile::read(&w.to_bytes().expect("writable")).expect("a small array");
         assert!(matches!(f.metadata("fine"), Some(MetadataValue::Array(a)) if a.len() == n));
     }
 
@@ -831,7 +996,7 @@ mod tests {
         let mut w = GgufWriter::new();
         w.metadata("general.alignment", MetadataValue::U32(32))
             .metadata("general.alignment", MetadataValue::U32(64));
-        let err = GgufFile::read(&w.to_bytes()).unwrap_err();
+        let err = GgufFile::read(&w.to_bytes().expect("writable")).unwrap_err();
         assert_eq!(
             err,
             GgufError::Corrupt("the metadata key `general.alignment` appears twice".into())
@@ -858,7 +1023,7 @@ mod tests {
     fn unsupported_tensor_types_are_named() {
         let mut w = GgufWriter::new();
         w.tensor("t", &[256], TensorType::Q4K, vec![0u8; 144]);
-        let mut bytes = w.to_bytes();
+        let mut bytes = w.to_bytes().expect("writable");
         // Patch the type id (after magic, version, counts, name, rank, one dim) to Q2_K.
         let type_at = 4 + 4 + 8 + 8 + 8 + 1 + 4 + 8;
         bytes[type_at..type_at + 4].copy_from_slice(&10u32.to_le_bytes());
@@ -871,5 +1036,140 @@ mod tests {
             }
         );
         assert!(err.to_string().contains("Q2_K"));
+    }
+
+    /// The element type id of the array stored under `key` in `bytes` (written by
+    /// [`GgufWriter`]: the value type follows the key, then the element type).
+    fn stored_item_type(bytes: &[u8], key: &str) -> u32 {
+        let at = bytes
+            .windows(key.len())
+            .position(|w| w == key.as_bytes())
+            .expect("the key is in the file")
+            + key.len();
+        assert_eq!(bytes[at..at + 4], 9u32.to_le_bytes(), "`{key}` is an array");
+        u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap())
+    }
+
+    fn empty_tokenizer_arrays() -> Vec<u8> {
+        let mut w = GgufWriter::new();
+        for key in [
+            "tokenizer.ggml.tokens",
+            "tokenizer.ggml.merges",
+            "tokenizer.ggml.token_type",
+            "tokenizer.ggml.scores",
+        ] {
+            w.metadata(key, MetadataValue::Array(Vec::new()));
+        }
+        w.to_bytes().expect("writable")
+    }
+
+    #[test]
+    fn empty_arrays_are_written_with_the_element_type_their_key_requires() {
+        let bytes = empty_tokenizer_arrays();
+        assert_eq!(stored_item_type(&bytes, "tokenizer.ggml.tokens"), 8);
+        assert_eq!(stored_item_type(&bytes, "tokenizer.ggml.merges"), 8);
+        assert_eq!(stored_item_type(&bytes, "tokenizer.ggml.token_type"), 5);
+        assert_eq!(stored_item_type(&bytes, "tokenizer.ggml.scores"), 6);
+        let f = GgufFile::read(&bytes).expect("readable");
+        assert_eq!(
+            f.metadata("tokenizer.ggml.merges"),
+            Some(&MetadataValue::Array(Vec::new()))
+        );
+
+        // Arrays with items take their items' type.
+        let mut w = GgufWriter::new();
+        w.metadata(
+            "tokenizer.ggml.merges",
+            MetadataValue::Array(vec![MetadataValue::String("a b".into())]),
+        )
+        .metadata(
+            "tokenizer.ggml.token_type",
+            MetadataValue::Array(vec![MetadataValue::I32(1)]),
+        )
+        .metadata(
+            "ponder.weights",
+            MetadataValue::Array(vec![MetadataValue::F32(0.5)]),
+        );
+        let bytes = w.to_bytes().expect("writable");
+        assert_eq!(stored_item_type(&bytes, "tokenizer.ggml.merges"), 8);
+        assert_eq!(stored_item_type(&bytes, "tokenizer.ggml.token_type"), 5);
+        assert_eq!(stored_item_type(&bytes, "ponder.weights"), 6);
+    }
+
+    #[test]
+    fn arrays_no_reader_could_take_are_not_written() {
+        let unwritable = |key: &str, value: MetadataValue| {
+            let mut w = GgufWriter::new();
+            w.metadata(key, value);
+            match w.to_bytes() {
+                Err(GgufError::Unwritable(why)) => why,
+                other => panic!("`{key}` was written: {other:?}"),
+            }
+        };
+        let why = unwritable("ponder.nothing", MetadataValue::Array(Vec::new()));
+        assert!(
+            why.contains("empty array") && why.contains("leave the key out"),
+            "{why}"
+        );
+        let why = unwritable(
+            "ponder.mixed",
+            MetadataValue::Array(vec![MetadataValue::U8(1), MetadataValue::I32(2)]),
+        );
+        assert!(why.contains("mixes u8 and i32"), "{why}");
+        let why = unwritable(
+            "tokenizer.ggml.token_type",
+            MetadataValue::Array(vec![MetadataValue::U32(1)]),
+        );
+        assert!(
+            why.contains("u32") && why.contains("an array of i32"),
+            "{why}"
+        );
+        let why = unwritable("tokenizer.ggml.tokens", MetadataValue::String("a".into()));
+        assert!(why.contains("an array of string"), "{why}");
+    }
+
+    #[test]
+    fn an_array_of_the_wrong_element_type_is_refused_even_when_empty() {
+        // The built-in models' files before this check: an empty merges list stored as u8,
+        // which llama.cpp refuses with "invalid gguf type for tokenizer.ggml.merges".
+        let mut bytes = empty_tokenizer_arrays();
+        let key = "tokenizer.ggml.merges";
+        let at = bytes
+            .windows(key.len())
+            .position(|w| w == key.as_bytes())
+            .unwrap()
+            + key.len();
+        bytes[at + 4..at + 8].copy_from_slice(&0u32.to_le_bytes());
+        let err = GgufFile::read(&bytes).unwrap_err();
+        assert_eq!(
+            err,
+            GgufError::WrongArrayType {
+                key: key.into(),
+                expected: "an array of string".into(),
+                found: "an array of u8".into(),
+            }
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("llama.cpp") && text.contains("ponder-train metadata"),
+            "{text}"
+        );
+        // A tool that rewrites such files can still read them.
+        let f = GgufFile::read_for_repair(&bytes).expect("readable for repair");
+        assert_eq!(f.metadata(key), Some(&MetadataValue::Array(Vec::new())));
+
+        // Not an array at all: the value type is checked before the value is read.
+        let mut bytes = empty_tokenizer_arrays();
+        let key = "tokenizer.ggml.tokens";
+        let at = bytes
+            .windows(key.len())
+            .position(|w| w == key.as_bytes())
+            .unwrap()
+            + key.len();
+        bytes[at..at + 4].copy_from_slice(&4u32.to_le_bytes());
+        assert!(matches!(
+            GgufFile::read(&bytes).unwrap_err(),
+            GgufError::WrongArrayType { found, .. } if found == "a u32"
+        ));
     }
 }

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod error;
 mod exp;
 pub mod gguf;
+pub mod gguf_keys;
 pub mod kv_cache;
 pub mod prm;
 mod q8;

@@ -9,13 +9,18 @@
 //!   `ponder.prm.correct_class` (default 1) (as Qwen2.5-Math-PRM and TRL-trained PRMs).
 //!
 //! The head's weights are the tensor `prm_head.weight` (GGML dims `[hidden, outputs]`) and
-//! optionally `prm_head.bias` (`[outputs]`). `ponder.prm.separator` (default "\n") is the
+//! optionally `prm_head.bias` (`[outputs]`), or the same numbers as f32 metadata arrays
+//! `ponder.prm.weight` (`outputs` rows of `hidden`) and `ponder.prm.bias`. Ponder's
+//! exporter writes the metadata form: llama.cpp ignores metadata keys it does not know but
+//! refuses tensors it does not know, so only then does it run the file as a plain language
+//! model. Converted third-party PRMs keep the tensors. `ponder.prm.separator` (default "\n") is the
 //! text that ends each step; the score is read at the step's last token, which is that
 //! separator. `ponder.prm.question_template` (default `{question}`) lays the question out
 //! before the steps, for a PRM whose backbone learned a prompt of its own.
 //!
 //! A value head may also weigh how surprising the attempt is to the PRM's own language
-//! model: the optional tensor `prm_head.likelihood` (`[3]`) holds weights for the lowest,
+//! model: the optional tensor `prm_head.likelihood` or f32 array `ponder.prm.likelihood`
+//! (`[3]`) holds weights for the lowest,
 //! the mean and the summed log-probability of the attempt's tokens from its first token
 //! to the step's end (see [`Surprise`]), added to the logit. Ponder's PRM uses it because
 //! the slips that cost a sample its answer are tokens its policy found unlikely, which a
@@ -143,31 +148,31 @@ impl PrmHead {
                 }
             },
         };
-        let weight = read_f32(
-            file,
-            bytes,
-            "prm_head.weight",
-            &[hidden as u64, outputs as u64],
-        )?;
-        let likelihood = match file.tensor("prm_head.likelihood") {
+        let weight = head_values(file, bytes, WEIGHT, &[hidden as u64, outputs as u64])?
+            .ok_or_else(|| {
+                ModelError::MissingMetadata(format!(
+                    "{} (or the tensor {})",
+                    WEIGHT.key, WEIGHT.tensor
+                ))
+            })?;
+        let likelihood = match head_values(file, bytes, LIKELIHOOD, &[3])? {
             None => None,
             Some(_) if kind != HeadKind::Value => {
+                let place = if file.tensor(LIKELIHOOD.tensor).is_some() {
+                    LIKELIHOOD.tensor
+                } else {
+                    LIKELIHOOD.key
+                };
                 return Err(ModelError::BadMetadata {
-                    key: "prm_head.likelihood".into(),
+                    key: place.into(),
                     expected: "likelihood weights only beside a value head".into(),
                     found: format!("a {kind:?} head"),
-                })
+                });
             }
-            Some(_) => {
-                let w = read_f32(file, bytes, "prm_head.likelihood", &[3])?;
-                Some([w[0], w[1], w[2]])
-            }
+            Some(w) => Some([w[0], w[1], w[2]]),
         };
-        let bias = if file.tensor("prm_head.bias").is_some() {
-            read_f32(file, bytes, "prm_head.bias", &[outputs as u64])?
-        } else {
-            vec![0.0; outputs]
-        };
+        let bias = head_values(file, bytes, BIAS, &[outputs as u64])?
+            .unwrap_or_else(|| vec![0.0; outputs]);
         Ok(Some(PrmHead {
             kind,
             separator,
@@ -203,6 +208,16 @@ impl PrmHead {
     /// The question laid out as the PRM's backbone reads it.
     pub fn question(&self, question: &str) -> String {
         self.question_template.replacen(QUESTION, question, 1)
+    }
+
+    /// The head's weights, `[outputs][hidden]` row-major.
+    pub fn weights(&self) -> &[f32] {
+        &self.weight
+    }
+
+    /// The head's bias, one per output.
+    pub fn bias(&self) -> &[f32] {
+        &self.bias
     }
 
     /// The template `ponder.prm.question_template` (`{question}` when the file has none).
@@ -246,6 +261,65 @@ impl PrmHead {
 
     pub fn parameters(&self) -> u64 {
         (self.weight.len() + self.bias.len() + self.likelihood.map_or(0, |l| l.len())) as u64
+    }
+}
+
+/// Where one part of the head may be stored: a tensor, or an f32 metadata array.
+#[derive(Clone, Copy)]
+struct HeadPart {
+    tensor: &'static str,
+    key: &'static str,
+}
+
+const WEIGHT: HeadPart = HeadPart {
+    tensor: "prm_head.weight",
+    key: "ponder.prm.weight",
+};
+const BIAS: HeadPart = HeadPart {
+    tensor: "prm_head.bias",
+    key: "ponder.prm.bias",
+};
+const LIKELIHOOD: HeadPart = HeadPart {
+    tensor: "prm_head.likelihood",
+    key: "ponder.prm.likelihood",
+};
+
+/// The values of `part` (GGML dims `dims`), from whichever place holds them; `None` when
+/// neither does. A part stored in both places is refused: which one a reader would use is
+/// anyone's guess.
+fn head_values(
+    file: &GgufFile,
+    bytes: &[u8],
+    part: HeadPart,
+    dims: &[u64],
+) -> Result<Option<Vec<f32>>> {
+    match (file.metadata(part.key), file.tensor(part.tensor)) {
+        (None, None) => Ok(None),
+        (None, Some(_)) => read_f32(file, bytes, part.tensor, dims).map(Some),
+        (Some(_), Some(_)) => Err(ModelError::BadMetadata {
+            key: part.key.into(),
+            expected: format!(
+                "the head's values in one place, not also in the tensor {}",
+                part.tensor
+            ),
+            found: "both".into(),
+        }),
+        (Some(value), None) => {
+            let values = value.as_f32s().ok_or_else(|| ModelError::BadMetadata {
+                key: part.key.into(),
+                expected: "an array of f32".into(),
+                found: format!("{value:?}"),
+            })?;
+            let wanted: u64 = dims.iter().product();
+            if values.len() as u64 != wanted {
+                return Err(ModelError::BadMetadata {
+                    key: part.key.into(),
+                    expected: format!("{wanted} values (GGML dims {dims:?})"),
+                    found: format!("{} values", values.len()),
+                });
+            }
+            Ok(Some(values))
+        }
     }
 }
 

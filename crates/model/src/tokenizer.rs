@@ -637,7 +637,7 @@ fn wrong_element(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gguf::GgufWriter;
+    use crate::gguf::{GgufError, GgufWriter};
 
     const SPECIALS: [&str; 5] = [
         "<|endoftext|>",
@@ -955,6 +955,12 @@ mod tests {
     }
 
     fn gguf_with(edit: impl FnOnce(&mut Vec<(&'static str, MetadataValue)>)) -> GgufFile {
+        written_with(edit).expect("a valid GGUF file")
+    }
+
+    fn written_with(
+        edit: impl FnOnce(&mut Vec<(&'static str, MetadataValue)>),
+    ) -> Result<GgufFile, GgufError> {
         let p = parts("qwen2");
         let strings = |v: &[String]| {
             MetadataValue::Array(v.iter().cloned().map(MetadataValue::String).collect())
@@ -988,7 +994,7 @@ mod tests {
         for (key, value) in meta {
             writer.metadata(key, value);
         }
-        GgufFile::read(&writer.to_bytes()).unwrap()
+        GgufFile::read(&writer.to_bytes()?)
     }
 
     #[test]
@@ -1039,11 +1045,14 @@ mod tests {
         let e = err(|m| m[0].1 = MetadataValue::String("llama".into()));
         assert_eq!(e, TokenizerError::UnsupportedModel("llama".into()));
 
-        // GGUF arrays hold one type, so a wrong element type is a whole wrong array.
-        let e = err(|m| m[2].1 = MetadataValue::Array(vec![MetadataValue::I32(5)]));
-        assert!(e.to_string().contains("element 0 is of type i32"), "{e}");
-
-        let e = err(|m| m[3].1 = MetadataValue::String("types".into()));
+        // The tokenizer's arrays of the wrong type never reach it: the container refuses
+        // them (as llama.cpp does), and Ponder's writer does not write them.
+        let refused = |edit: fn(&mut Vec<(&'static str, MetadataValue)>)| {
+            written_with(edit).expect_err("a wrongly typed tokenizer array")
+        };
+        let e = refused(|m| m[2].1 = MetadataValue::Array(vec![MetadataValue::I32(5)]));
+        assert!(e.to_string().contains("tokenizer.ggml.tokens"), "{e}");
+        let e = refused(|m| m[3].1 = MetadataValue::String("types".into()));
         assert!(e.to_string().contains("tokenizer.ggml.token_type"), "{e}");
 
         let e = err(|m| m[6].1 = MetadataValue::I32(-1));

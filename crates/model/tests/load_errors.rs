@@ -38,7 +38,7 @@ fn unknown_architectures_are_named() {
         "general.architecture",
         MetadataValue::String("mamba".into()),
     );
-    let msg = load_error(&w.to_bytes());
+    let msg = load_error(&w.to_bytes().expect("writable"));
     assert!(msg.contains("`mamba` is not supported"), "{msg}");
 }
 
@@ -79,7 +79,7 @@ fn missing_tensors_and_tokenizers_are_named() {
     ] {
         w.metadata(key, MetadataValue::U32(v));
     }
-    let msg = load_error(&w.to_bytes());
+    let msg = load_error(&w.to_bytes().expect("writable"));
     assert!(msg.contains("token_embd.weight"), "{msg}");
 
     // A complete model whose tokenizer metadata is missing.
@@ -95,6 +95,6 @@ fn missing_tensors_and_tokenizers_are_named() {
         let data = file.tensor_bytes(&bytes, &t.name).expect("data").1.to_vec();
         w.tensor(&t.name, &t.dims, t.ty, data);
     }
-    let msg = load_error(&w.to_bytes());
+    let msg = load_error(&w.to_bytes().expect("writable"));
     assert!(msg.contains("tokenizer.ggml"), "{msg}");
 }

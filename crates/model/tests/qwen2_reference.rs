@@ -200,7 +200,7 @@ fn write_model() -> Vec<u8> {
             0.0,
         );
     }
-    w.to_bytes()
+    w.to_bytes().expect("a writable test model")
 }
 
 fn candle_logits(model: &mut ModelWeights, tokens: &[u32], pos: usize) -> Vec<f32> {

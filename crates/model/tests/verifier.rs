@@ -242,3 +242,106 @@ fn room_after_a_prompt_is_the_context_left() {
     assert_eq!(engine.room_after("12*7"), Some(context - 4));
     assert_eq!(engine.room_after(&"9".repeat(context + 5)), Some(0));
 }
+
+/// `bytes` with the head's tensors moved into the f32 metadata arrays `ponder.prm.*`, as
+/// Ponder's exporter stores them (so llama.cpp, which refuses unknown tensors, loads it).
+fn head_in_metadata(bytes: &[u8]) -> Vec<u8> {
+    use ponder_model::gguf::{GgufFile, GgufWriter, MetadataValue};
+    let file = GgufFile::read(bytes).expect("readable");
+    let mut w = GgufWriter::new();
+    for (key, value) in file.metadata_entries() {
+        w.metadata(key, value.clone());
+    }
+    for t in file.tensors() {
+        let (_, data) = file.tensor_bytes(bytes, &t.name).expect("present");
+        let key = match t.name.as_str() {
+            "prm_head.weight" => "ponder.prm.weight",
+            "prm_head.bias" => "ponder.prm.bias",
+            "prm_head.likelihood" => "ponder.prm.likelihood",
+            _ => {
+                w.tensor(&t.name, &t.dims, t.ty, data.to_vec());
+                continue;
+            }
+        };
+        let values = data
+            .chunks_exact(4)
+            .map(|b| MetadataValue::F32(f32::from_le_bytes(b.try_into().expect("4 bytes"))))
+            .collect();
+        w.metadata(key, MetadataValue::Array(values));
+    }
+    w.to_bytes().expect("writable")
+}
+
+#[test]
+fn a_head_kept_in_metadata_scores_as_the_same_head_in_tensors() {
+    let problem = "Problem: 12*7+5";
+    for head in [Head::Value, Head::Classification, Head::Likelihood] {
+        let bytes = tiny::model(head);
+        let moved = head_in_metadata(&bytes);
+        assert!(ponder_model::gguf::GgufFile::read(&moved)
+            .expect("readable")
+            .tensors()
+            .iter()
+            .all(|t| !t.name.starts_with("prm_head")));
+        let score = |bytes: &[u8]| {
+            Engine::new(LanguageModel::from_gguf_bytes(bytes).expect("loads"))
+                .score(problem, &candidates())
+                .expect("scores")
+        };
+        assert_eq!(score(&moved), score(&bytes));
+    }
+}
+
+#[test]
+fn a_head_in_both_places_or_of_the_wrong_length_is_refused() {
+    use ponder_model::gguf::{GgufFile, GgufWriter, MetadataValue};
+    let bytes = tiny::model(Head::Value);
+    let file = GgufFile::read(&bytes).expect("readable");
+    let rewritten = |extra: (&str, MetadataValue)| {
+        let mut w = GgufWriter::new();
+        for (key, value) in file.metadata_entries() {
+            w.metadata(key, value.clone());
+        }
+        w.metadata(extra.0, extra.1);
+        for t in file.tensors() {
+            let (_, data) = file.tensor_bytes(&bytes, &t.name).expect("present");
+            w.tensor(&t.name, &t.dims, t.ty, data.to_vec());
+        }
+        let err = LanguageModel::from_gguf_bytes(&w.to_bytes().expect("writable"))
+            .err()
+            .expect("refused");
+        err.to_string()
+    };
+    let both = rewritten((
+        "ponder.prm.bias",
+        MetadataValue::Array(vec![MetadataValue::F32(0.5)]),
+    ));
+    assert!(
+        both.contains("ponder.prm.bias") && both.contains("prm_head.bias"),
+        "{both}"
+    );
+
+    let moved = head_in_metadata(&bytes);
+    let file = GgufFile::read(&moved).expect("readable");
+    let mut w = GgufWriter::new();
+    for (key, value) in file.metadata_entries() {
+        let value = if key == "ponder.prm.weight" {
+            MetadataValue::Array(vec![MetadataValue::F32(1.0); 3])
+        } else {
+            value.clone()
+        };
+        w.metadata(key, value);
+    }
+    for t in file.tensors() {
+        let (_, data) = file.tensor_bytes(&moved, &t.name).expect("present");
+        w.tensor(&t.name, &t.dims, t.ty, data.to_vec());
+    }
+    let err = LanguageModel::from_gguf_bytes(&w.to_bytes().expect("writable"))
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        err.contains("ponder.prm.weight") && err.contains("3 values"),
+        "{err}"
+    );
+}

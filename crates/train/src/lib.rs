@@ -13,6 +13,7 @@ pub mod prm;
 pub mod recipe;
 pub mod report;
 pub mod revision;
+pub mod rewrite;
 pub mod rows;
 pub mod trainer;
 pub mod vocab;

@@ -18,7 +18,7 @@ use candle_core::Device;
 use candle_nn::VarMap;
 use ponder_core::progress;
 use ponder_train::data::Corpus;
-use ponder_train::export::{to_gguf, Precision};
+use ponder_train::export::{to_gguf, About, Precision};
 use ponder_train::model::{Config, Model};
 use ponder_train::trainer::{claim_folder, digest, train, Settings};
 
@@ -32,7 +32,7 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: ponder-train eval MODEL.gguf [test|validation]\n       ponder-train corpus --rows N [--first N] [--seq N] [--seed N] --out ROWS.bin\n       ponder-train import small|large OUT.gguf WEIGHTS.safetensors... [--name NAME]\n       ponder-train reference MODEL.gguf OUT.safetensors\n       ponder-train chains MODEL.gguf [test|validation] [--chains N] [--context N]\n       ponder-train report [--models DIR] [--out FILE.md] [--samples N]\n       ponder-train revision|prm --from S.gguf --out FILE.gguf [--backbone S_OR_L.gguf (prm)] [--extra-layers N | --likelihood (prm)] [--problems N] [--samples N] [--rollouts N] [--temperature T] [--keep PERCENT | --earlier wrong|sampled (revision)] [--steps N] [--batch N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR]\n       ponder-train export small|large|revision CHECKPOINT_DIR OUT.gguf\n       ponder-train base --size small|large [--grow-from S.gguf] [--steps N] [--batch N] [--seq N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR] --out FILE.gguf";
+const USAGE: &str = "usage: ponder-train eval MODEL.gguf [test|validation]\n       ponder-train corpus --rows N [--first N] [--seq N] [--seed N] --out ROWS.bin\n       ponder-train import small|large OUT.gguf WEIGHTS.safetensors... [--name NAME]\n       ponder-train reference MODEL.gguf OUT.safetensors\n       ponder-train chains MODEL.gguf [test|validation] [--chains N] [--context N]\n       ponder-train report [--models DIR] [--out FILE.md] [--samples N]\n       ponder-train metadata MODEL.gguf...\n       ponder-train revision|prm --from S.gguf --out FILE.gguf [--backbone S_OR_L.gguf (prm)] [--extra-layers N | --likelihood (prm)] [--problems N] [--samples N] [--rollouts N] [--temperature T] [--keep PERCENT | --earlier wrong|sampled (revision)] [--steps N] [--batch N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR]\n       ponder-train export small|large|revision CHECKPOINT_DIR OUT.gguf\n       ponder-train base --size small|large [--grow-from S.gguf] [--steps N] [--batch N] [--seq N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR] --out FILE.gguf";
 
 fn run(args: Vec<String>) -> anyhow::Result<()> {
     if args.first().map(String::as_str) == Some("eval") {
@@ -55,6 +55,9 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
     }
     if args.first().map(String::as_str) == Some("report") {
         return report(&args[1..]);
+    }
+    if args.first().map(String::as_str) == Some("metadata") {
+        return metadata(&args[1..]);
     }
     if matches!(args.first().map(String::as_str), Some("revision" | "prm")) {
         return fine_tune(&args[0], &args[1..]);
@@ -159,8 +162,7 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
         eprintln!("paused; run the same command without --stop-at to continue");
         return Ok(());
     }
-    let name = format!("Ponder {size}");
-    let bytes = to_gguf(&model, &name, Precision::Q8_0, None)?;
+    let bytes = to_gguf(&model, &About::policy(&size), Precision::Q8_0, None)?;
     if let Some(parent) = out.parent() {
         std::fs::create_dir_all(parent)?;
     }
@@ -215,12 +217,12 @@ fn export(args: &[String]) -> anyhow::Result<()> {
     vars.load(&weights)
         .with_context(|| format!("cannot load the checkpoint {}", weights.display()))?;
     let step = std::fs::read_to_string(PathBuf::from(dir).join("step")).unwrap_or_default();
-    let bytes = to_gguf(
-        &model,
-        &format!("Ponder {size} (step {})", step.trim()),
-        Precision::Q8_0,
-        None,
-    )?;
+    let mut about = match size.as_str() {
+        "revision" => About::revision(),
+        _ => About::policy(size),
+    };
+    about.name = format!("{} (step {})", about.name, step.trim());
+    let bytes = to_gguf(&model, &about, Precision::Q8_0, None)?;
     std::fs::write(out, &bytes).with_context(|| format!("writing {out}"))?;
     eprintln!(
         "wrote {out} ({:.1} MB) from step {}",
@@ -519,6 +521,29 @@ fn corpus(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `ponder-train metadata MODEL.gguf...`: each built-in model file's metadata rewritten
+/// in place as the exporter writes it today, its weights kept byte for byte (see
+/// `ponder_train::rewrite`).
+fn metadata(files: &[String]) -> anyhow::Result<()> {
+    anyhow::ensure!(!files.is_empty(), "no model files given\n{USAGE}");
+    for file in files {
+        let bytes = std::fs::read(file).with_context(|| format!("cannot read {file}"))?;
+        let rewritten = ponder_train::rewrite::rewrite(&bytes, None)
+            .with_context(|| format!("cannot rewrite the metadata of {file}"))?;
+        // Written beside the file first, so an interruption never leaves half a model.
+        let part = format!("{file}.part");
+        std::fs::write(&part, &rewritten).with_context(|| format!("writing {part}"))?;
+        std::fs::rename(&part, file).with_context(|| format!("replacing {file}"))?;
+        eprintln!(
+            "rewrote {file}: {} -> {} bytes, weights unchanged (digest {})",
+            bytes.len(),
+            rewritten.len(),
+            ponder_train::rewrite::weights_digest(&rewritten)?
+        );
+    }
+    Ok(())
+}
+
 /// `ponder-train import small|large OUT.gguf WEIGHTS.safetensors... [--name NAME]`: F32
 /// weights trained elsewhere, exported as this crate's Q8_0 GGUF.
 fn import(args: &[String]) -> anyhow::Result<()> {
@@ -543,8 +568,11 @@ fn import(args: &[String]) -> anyhow::Result<()> {
     };
     let paths: Vec<&std::path::Path> = files.iter().map(std::path::Path::new).collect();
     let model = ponder_train::import::model_from_safetensors(config, &paths)?;
-    let name = name.unwrap_or_else(|| format!("Ponder {size}"));
-    let bytes = to_gguf(&model, &name, Precision::Q8_0, None)?;
+    let mut about = About::policy(size);
+    if let Some(name) = name {
+        about.name = name;
+    }
+    let bytes = to_gguf(&model, &about, Precision::Q8_0, None)?;
     std::fs::write(out, &bytes).with_context(|| format!("writing {out}"))?;
     eprintln!("wrote {out} ({:.1} MB)", bytes.len() as f64 / 1e6);
     Ok(())

@@ -18,7 +18,7 @@ use ponder_model::sampler::draw_bits;
 use ponder_model::{Engine, LanguageModel};
 
 use crate::attempts::{at_temperature, sample, Job};
-use crate::export::{to_gguf, Precision};
+use crate::export::{to_gguf, About, Precision};
 use crate::model::{Config, Model};
 use crate::prm::{bce_loss, joint_loss, LikelihoodHead, PrmExample, StepFeatures, ValueHead};
 use crate::revision::{examples_for, masked_loss, Earlier, MaskedExample};
@@ -257,7 +257,12 @@ pub fn revision_model(
     if recipe.paused() {
         return Ok(None);
     }
-    Ok(Some(to_gguf(&model, "Ponder R", Precision::Q8_0, None)?))
+    Ok(Some(to_gguf(
+        &model,
+        &About::revision(),
+        Precision::Q8_0,
+        None,
+    )?))
 }
 
 fn vocab_text(ids: &[u32]) -> String {
@@ -411,7 +416,7 @@ pub fn process_reward_model(
     }
     Ok(Some(to_gguf(
         &model,
-        "Ponder PRM",
+        &About::prm(),
         Precision::Q8_0,
         Some(&head.export(None)?),
     )?))
@@ -528,7 +533,7 @@ fn likelihood_prm(
     let weights = [likelihood[0], likelihood[1], likelihood[2]];
     Ok(Some(to_gguf(
         &model,
-        "Ponder PRM",
+        &About::prm(),
         Precision::Q8_0,
         Some(&head.value.export(Some((weights, template)))?),
     )?))

@@ -34,6 +34,10 @@ pub const FILES: [(&str, &str); 4] = [
 pub struct TrainingRecord {
     pub file: String,
     pub command: String,
+    /// The command that later rewrote the file's metadata, keeping its weights
+    /// (`ponder-train metadata`).
+    #[serde(default)]
+    pub metadata_command: Option<String>,
     pub steps: u64,
     /// Tokens read in training (padding included).
     pub tokens: u64,
@@ -42,6 +46,10 @@ pub struct TrainingRecord {
     /// Anything a reader needs to read the figures right.
     #[serde(default)]
     pub note: Option<String>,
+    /// `rewrite::weights_digest` of the file as its training wrote it: the weights the
+    /// figures were measured on, however the metadata around them changes.
+    #[serde(default)]
+    pub weights_fnv1a: Option<String>,
 }
 
 impl TrainingRecord {

@@ -54,5 +54,85 @@ fn the_readme_gives_the_command_that_made_each_built_in_model() {
             "README.md lacks the command of {}: {line}",
             record.file
         );
+        if let Some(command) = &record.metadata_command {
+            let args = command
+                .strip_prefix("ponder-train ")
+                .unwrap_or_else(|| panic!("{}: metadata command {command:?}", record.file));
+            let line = format!("cargo run --release -p ponder-train -- {args}");
+            assert!(
+                readme.lines().any(|l| l.trim() == line),
+                "README.md lacks the metadata command of {}: {line}",
+                record.file
+            );
+        }
+    }
+}
+
+/// The shipped files hold the weights their training wrote, byte for byte, whatever
+/// rewrote their metadata since: `training.json` records a digest of each file's weights
+/// taken from the file as trained.
+#[test]
+fn the_built_in_files_hold_the_weights_their_training_wrote() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = root.join("public/models");
+    for record in TrainingRecord::read_all(&dir).expect("training.json") {
+        let bytes = std::fs::read(dir.join(&record.file)).expect("model file");
+        let recorded = record
+            .weights_fnv1a
+            .as_deref()
+            .unwrap_or_else(|| panic!("{} has no weights_fnv1a in training.json", record.file));
+        assert_eq!(
+            ponder_train::rewrite::weights_digest(&bytes).expect("digest"),
+            recorded,
+            "{}",
+            record.file
+        );
+        // Rewriting the metadata again changes nothing: the files are what the exporter
+        // writes today.
+        let again = ponder_train::rewrite::rewrite(&bytes, None).expect("rewrite");
+        assert!(
+            again == bytes,
+            "{} is not as the exporter writes it",
+            record.file
+        );
+    }
+}
+
+/// What llama.cpp and the apps on it read: the standard keys with the types readers
+/// require, and for the PRM a head kept in metadata, so the tensors are all llama's.
+#[test]
+fn the_built_in_files_carry_the_metadata_apps_read() {
+    use ponder_model::gguf::{GgufFile, MetadataValue};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../public/models");
+    for (_, file) in FILES {
+        let bytes = std::fs::read(dir.join(file)).expect("model file");
+        // The strict reader refuses standard arrays of the wrong element type.
+        let gguf = GgufFile::read(&bytes).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let text = |key: &str| {
+            gguf.metadata(key)
+                .and_then(MetadataValue::as_str)
+                .unwrap_or_else(|| panic!("{file} lacks {key}"))
+                .to_string()
+        };
+        assert!(text("general.name").starts_with("Ponder "), "{file}");
+        assert!(text("general.description").contains("Problem: "), "{file}");
+        assert_eq!(text("general.license"), "MIT OR Apache-2.0", "{file}");
+        assert!(text("general.size_label").ends_with('M'), "{file}");
+        assert_eq!(
+            gguf.metadata("general.file_type"),
+            Some(&MetadataValue::U32(7)),
+            "{file}: Q8_0"
+        );
+        assert_eq!(
+            gguf.metadata("general.quantization_version"),
+            Some(&MetadataValue::U32(2)),
+            "{file}"
+        );
+        assert!(
+            gguf.tensors()
+                .iter()
+                .all(|t| !t.name.starts_with("prm_head")),
+            "{file}: llama.cpp refuses tensors its architecture lacks"
+        );
     }
 }

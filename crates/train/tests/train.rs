@@ -5,7 +5,7 @@ use candle_nn::VarMap;
 use ponder_model::transformer::{BatchItem, Wanted};
 use ponder_model::LanguageModel;
 use ponder_train::data::Corpus;
-use ponder_train::export::{to_gguf, Precision};
+use ponder_train::export::{to_gguf, About, Precision};
 use ponder_train::model::{Config, Model};
 use ponder_train::trainer::{train, Settings};
 use ponder_train::vocab;
@@ -66,7 +66,7 @@ fn the_runtime_computes_the_same_logits_from_the_f32_export() {
         .and_then(|l| l.to_vec2())
         .expect("forward");
 
-    let bytes = to_gguf(&model, "tiny", Precision::F32, None).expect("export");
+    let bytes = to_gguf(&model, &About::named("tiny"), Precision::F32, None).expect("export");
     let runtime = LanguageModel::from_gguf_bytes(&bytes).expect("the runtime loads the export");
     assert_eq!(
         runtime.tokenizer.encode("12*7=84\n", false),
@@ -295,7 +295,7 @@ fn growing_a_small_model_keeps_what_it_computes() {
             .set(&(b.attn_norm.as_tensor() * 1.3).expect("scale"))
             .expect("set");
     }
-    let bytes = to_gguf(&small, "small", Precision::F32, None).expect("export");
+    let bytes = to_gguf(&small, &About::named("small"), Precision::F32, None).expect("export");
     let large_vars = VarMap::new();
     let large = Model::new(large_cfg, &large_vars, &Device::Cpu).expect("large");
     large.grow_from_gguf(small_cfg, &bytes).expect("grows");
@@ -333,7 +333,7 @@ fn a_backbone_file_says_whether_it_is_s_or_l() {
     for (cfg, name) in [(Config::small(), "S"), (Config::large(), "L")] {
         let vars = VarMap::new();
         let model = Model::new(cfg, &vars, &Device::Cpu).expect("model");
-        let bytes = to_gguf(&model, name, Precision::Q8_0, None).expect("export");
+        let bytes = to_gguf(&model, &About::named(name), Precision::Q8_0, None).expect("export");
         let found = Config::of_gguf(&bytes).expect("a built-in size");
         assert_eq!(
             (found.hidden, found.layers),
@@ -342,7 +342,7 @@ fn a_backbone_file_says_whether_it_is_s_or_l() {
         );
     }
     let other = Model::new(tiny(), &VarMap::new(), &Device::Cpu).expect("model");
-    let bytes = to_gguf(&other, "tiny", Precision::F32, None).expect("export");
+    let bytes = to_gguf(&other, &About::named("tiny"), Precision::F32, None).expect("export");
     let err = Config::of_gguf(&bytes).expect_err("not a built-in size");
     assert!(err.to_string().contains("neither"), "{err}");
     assert!(Config::of_gguf(b"not a model").is_err());
@@ -354,7 +354,7 @@ fn deepening_a_model_keeps_what_it_computes() {
     let cfg = tiny();
     let vars = VarMap::new();
     let small = Model::new(cfg, &vars, &Device::Cpu).expect("small");
-    let bytes = to_gguf(&small, "small", Precision::F32, None).expect("export");
+    let bytes = to_gguf(&small, &About::named("small"), Precision::F32, None).expect("export");
     let deep_cfg = Config {
         layers: cfg.layers + 2,
         ..cfg
@@ -460,7 +460,13 @@ fn a_likelihood_prm_scores_in_the_runtime_as_it_trained() {
             "Problem: {question}".into(),
         )),
     };
-    let bytes = to_gguf(&model, "tiny PRM", Precision::F32, Some(&export)).expect("export");
+    let bytes = to_gguf(
+        &model,
+        &About::named("tiny PRM"),
+        Precision::F32,
+        Some(&export),
+    )
+    .expect("export");
     let mut engine =
         ponder_model::Engine::new(LanguageModel::from_gguf_bytes(&bytes).expect("loads"));
     let steps: Vec<String> = ["37+48=85", "85*6=510", "Answer: 510"]

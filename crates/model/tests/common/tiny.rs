@@ -188,5 +188,5 @@ pub fn model(head: Head) -> Vec<u8> {
             f32_tensor(&mut w, &mut rng, "prm_head.weight", &[h, 2], 1.0, 0.0);
         }
     }
-    w.to_bytes()
+    w.to_bytes().expect("a writable test model")
 }
