@@ -82,7 +82,7 @@ pub fn ensure() -> Result<()> {
     }
     step(&format!(
         "building llama-cpp-python {VERSION} (llama.cpp for the CPU) into {}; this compiles \
-         for about ten minutes on two cores, once",
+         for four minutes on two idle cores, once",
         dir.display()
     ));
     run(Command::new(python())
