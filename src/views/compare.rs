@@ -109,6 +109,7 @@ pub fn CompareView() -> impl IntoView {
                             if let Ok(n) = event_target_value(&ev).parse::<u32>() {
                                 let mut c = comparison.get_untracked();
                                 c.left.n = n;
+                                fit_chains(&mut c.left);
                                 if let Some(r) = c.right.as_mut() {
                                     r.n = n;
                                     fit_chains(r);

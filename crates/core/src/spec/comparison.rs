@@ -233,7 +233,9 @@ fn encode(c: &Comparison) -> String {
             continue;
         }
         let (l, r) = (value(&left_pairs, key), value(&right_pairs, key));
-        if l.is_some() && l == r {
+        // The strategies are always written per column: a link with no column key would
+        // read back as a one-column link.
+        if l.is_some() && l == r && *key != "strategy" {
             out.extend(l.map(|v| (key.to_string(), v)));
             continue;
         }
@@ -297,6 +299,19 @@ mod tests {
                 assert!(warnings.is_empty(), "{warnings:?}");
             }
         }
+    }
+
+    #[test]
+    fn two_identical_columns_stay_two_columns() {
+        let (left, _) = default_pair();
+        let c = Comparison {
+            left,
+            right: Some(left),
+            custom: None,
+        };
+        let (back, warnings) = Comparison::from_query(&c.to_query());
+        assert_eq!(back, c, "{}", c.to_query());
+        assert!(warnings.is_empty(), "{warnings:?}");
     }
 
     #[test]
