@@ -41,11 +41,7 @@ pub fn App() -> impl IntoView {
     // `c` enters classroom mode from any view (not while typing in a field).
     let on_key = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::KeyboardEvent)>::new(
         move |ev: web_sys::KeyboardEvent| {
-            use wasm_bindgen::JsCast;
-            let typing = ev
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"));
+            let typing = typing(&ev);
             let plain = !(ev.ctrl_key() || ev.meta_key() || ev.alt_key());
             if ev.key() == "c"
                 && plain
@@ -117,6 +113,15 @@ pub fn App() -> impl IntoView {
             }}
         </main>
     }
+}
+
+/// Whether a key press belongs to a text field or a list being typed in (single-key
+/// shortcuts leave those alone).
+pub fn typing(ev: &web_sys::KeyboardEvent) -> bool {
+    use wasm_bindgen::JsCast;
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"))
 }
 
 /// Moves the keyboard focus to the view (`main` has `tabindex="-1"` for this).

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use ponder_core::arithmetic::{ArithmeticTask, Problem};
 use ponder_core::event::Event;
-use ponder_core::spec::{ExperimentSpec, PolicyRole};
+use ponder_core::spec::ExperimentSpec;
 use ponder_core::strategy::Context;
 use ponder_model::{Engine, LanguageModel};
 
@@ -55,10 +55,7 @@ impl Models {
         let spec = decoded.spec;
         let problem = Problem::parse(problem_text)
             .map_err(|e| format!("cannot run the problem {problem_text:?}: {e}"))?;
-        let role = match spec.policy_role() {
-            PolicyRole::Base => ModelRole::Policy,
-            PolicyRole::Reviser => ModelRole::Reviser,
-        };
+        let role = ModelRole::policy_of(&spec);
         let missing = |r: ModelRole| format!("the {} is not loaded yet", r.label());
         let mut verifier = self
             .loaded

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use ponder_core::accounting::Compute;
-use ponder_core::spec::{Comparison, ExperimentSpec, PolicyRole};
+use ponder_core::spec::{Comparison, ExperimentSpec};
 use ponder_core::strategy::Outcome;
 use ponder_core::Event;
 
@@ -173,13 +173,7 @@ impl RaceController {
             signals.state.set(ColumnState::default());
             signals.phase.set(Phase::Loading);
             signals.outcome.set(None);
-            let roles = [
-                match spec.policy_role() {
-                    PolicyRole::Base => ModelRole::Policy,
-                    PolicyRole::Reviser => ModelRole::Reviser,
-                },
-                ModelRole::Verifier,
-            ];
+            let roles = [ModelRole::policy_of(&spec), ModelRole::Verifier];
             signals.downloads.set(
                 roles
                     .iter()
@@ -207,6 +201,17 @@ impl RaceController {
                     problem: problem.text.clone(),
                 },
             );
+        }
+    }
+
+    /// Starts `comparison` unless it is the race already run or running (a view shown
+    /// again, a Back to the same link); a problem that cannot run starts nothing.
+    pub fn start_if_new(self, comparison: Comparison, problem: Result<RaceProblem, String>) {
+        if self.comparison.get_untracked().as_ref() == Some(&comparison) {
+            return;
+        }
+        if let Ok(p) = problem {
+            self.start(comparison, p);
         }
     }
 

@@ -31,6 +31,14 @@ pub enum ModelRole {
 impl ModelRole {
     pub const ALL: [ModelRole; 3] = [ModelRole::Policy, ModelRole::Reviser, ModelRole::Verifier];
 
+    /// The model that runs `spec` as its policy (S, or R for revision strategies).
+    pub fn policy_of(spec: &ponder_core::spec::ExperimentSpec) -> ModelRole {
+        match spec.policy_role() {
+            ponder_core::spec::PolicyRole::Base => ModelRole::Policy,
+            ponder_core::spec::PolicyRole::Reviser => ModelRole::Reviser,
+        }
+    }
+
     /// The built-in file, relative to the site's root.
     pub fn builtin_path(self) -> &'static str {
         match self {

@@ -28,15 +28,9 @@ pub fn RaceColumn(
     let selected_path: RwSignal<Option<Path>> = RwSignal::new(None);
     let show_check = RwSignal::new(false);
     let revisions = move || {
-        signals.spec.with(|s| {
-            s.is_some_and(|s| {
-                matches!(
-                    s.strategy,
-                    ponder_core::spec::StrategyKind::Revisions
-                        | ponder_core::spec::StrategyKind::Mix
-                )
-            })
-        })
+        signals
+            .spec
+            .with(|s| s.is_some_and(|s| s.strategy.revises()))
     };
     // A new run clears the detail view.
     Effect::new(move |_| {

@@ -6,7 +6,6 @@
 
 use leptos::prelude::*;
 use ponder_core::spec::comparison::Comparison;
-use ponder_core::spec::StrategyKind;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -58,15 +57,7 @@ pub fn ClassroomView() -> impl IntoView {
     let predicting = move || router.state.with(|s| s.get("predict") == Some("1"));
 
     // The run itself: the Compare view's race for the same link, computed in the workers.
-    Effect::new(move |_| {
-        let c = comparison.get();
-        if race.comparison.get_untracked().as_ref() == Some(&c) {
-            return;
-        }
-        if let Ok(p) = problem.get_untracked() {
-            race.start(c, p);
-        }
-    });
+    Effect::new(move |_| race.start_if_new(comparison.get(), problem.get_untracked()));
     let moments: Memo<Option<Vec<Moment>>> = Memo::new(move |_| {
         let c = comparison.get();
         let done = race
@@ -130,7 +121,7 @@ pub fn ClassroomView() -> impl IntoView {
             let moment = &m[step - 1];
             let spec = columns[moment.col];
             let before = fold(m, step - 1);
-            let revisions = matches!(spec.strategy, StrategyKind::Revisions | StrategyKind::Mix);
+            let revisions = spec.strategy.revises();
             let who = capitalized(short_name(spec.strategy));
             Some(caption(&who, &moment.event, &before[moment.col], revisions))
         })
@@ -163,7 +154,7 @@ pub fn ClassroomView() -> impl IntoView {
     // The keyboard, while this view is shown (not while typing in a field).
     let on_key =
         Closure::<dyn FnMut(web_sys::KeyboardEvent)>::new(move |ev: web_sys::KeyboardEvent| {
-            if typing(&ev) || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+            if crate::app::typing(&ev) || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
                 return;
             }
             match ev.key().as_str() {
@@ -364,13 +355,6 @@ fn capitalized(name: &str) -> String {
         Some(c) => c.to_uppercase().chain(chars).collect(),
         None => String::new(),
     }
-}
-
-/// Whether a key press belongs to a text field or a list being typed in.
-fn typing(ev: &web_sys::KeyboardEvent) -> bool {
-    ev.target()
-        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"))
 }
 
 /// The link as a QR code, an SVG drawn here (no request leaves the page).

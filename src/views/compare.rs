@@ -68,15 +68,7 @@ pub fn CompareView() -> impl IntoView {
 
     // A comparison not run yet starts as soon as it is shown: on opening a link, and on
     // every change of a setting (the new run supersedes the old).
-    Effect::new(move |_| {
-        let c = comparison.get();
-        if race.comparison.get_untracked().as_ref() == Some(&c) {
-            return;
-        }
-        if let Ok(p) = problem.get_untracked() {
-            race.start(c, p);
-        }
-    });
+    Effect::new(move |_| race.start_if_new(comparison.get(), problem.get_untracked()));
 
     let set = move |next: Comparison| {
         let mut state = router.state.get_untracked();
@@ -351,7 +343,7 @@ fn StrategyPanel(
                     move || spec().ratio.to_string(),
                     move |v| if let Ok(r) = v.parse() { update(&|x| x.ratio = r) })}
             </Show>
-            <Show when=uses(|k| matches!(k, StrategyKind::Revisions | StrategyKind::Mix))>
+            <Show when=uses(StrategyKind::revises)>
                 {choice("Final answer", format!("{side}-final"),
                     vec![("verifier".into(), "PRM-weighted vote".into()), ("majority".into(), "majority of all attempts".into()), ("last".into(), "each chain's last".into())],
                     move || spec().final_answer.name().to_string(),

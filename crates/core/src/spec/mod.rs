@@ -78,6 +78,11 @@ impl StrategyKind {
     pub fn from_name(name: &str) -> Option<StrategyKind> {
         StrategyKind::ALL.into_iter().find(|k| k.name() == name)
     }
+
+    /// Whether its attempts are revisions of earlier ones (`revisions`, `mix`).
+    pub fn revises(self) -> bool {
+        matches!(self, StrategyKind::Revisions | StrategyKind::Mix)
+    }
 }
 
 impl fmt::Display for StrategyKind {
@@ -187,9 +192,10 @@ impl ExperimentSpec {
     /// revision model R, as the paper does; the others the base policy S. The page and
     /// `ponder run` both ask here, so they load and run the same model for a link.
     pub fn policy_role(&self) -> PolicyRole {
-        match self.strategy {
-            StrategyKind::Revisions | StrategyKind::Mix => PolicyRole::Reviser,
-            _ => PolicyRole::Base,
+        if self.strategy.revises() {
+            PolicyRole::Reviser
+        } else {
+            PolicyRole::Base
         }
     }
 
