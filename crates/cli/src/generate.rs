@@ -54,7 +54,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     }
     engine.chat = args.chat;
     let prompt_ids = engine.encode_prompt(&args.prompt)?;
-    let seq = engine.start_tokens(&prompt_ids);
+    let seq = engine.start_tokens(&prompt_ids)?;
     let params = SamplingParams {
         temperature: args.temperature,
         top_k: args.top_k,

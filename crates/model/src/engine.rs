@@ -13,16 +13,17 @@ use ponder_core::{
 };
 
 use crate::error::{ModelError, Result};
+use crate::forward::{Forward, SequenceCache};
 use crate::gguf::GgufFile;
-use crate::kv_cache::KvCache;
 use crate::prm::{log_prob, PrmHead, Surprise};
 use crate::sampler::{sample, uniform, SamplingParams};
 use crate::tokenizer::{ChatMessage, Tokenizer};
 use crate::transformer::{BatchItem, Transformer, Wanted};
 
-/// A model file, loaded: weights, tokenizer and (for a PRM) its head.
-pub struct LanguageModel {
-    pub transformer: Transformer,
+/// A model file, loaded: weights (on the CPU unless a backend says otherwise), tokenizer
+/// and (for a PRM) its head.
+pub struct LanguageModel<F = Transformer> {
+    pub transformer: F,
     pub tokenizer: Tokenizer,
     pub prm: Option<PrmHead>,
 }
@@ -32,18 +33,26 @@ impl LanguageModel {
     pub fn from_gguf_bytes(bytes: &[u8]) -> Result<LanguageModel> {
         let file = GgufFile::read(bytes)?;
         let transformer = Transformer::from_gguf(&file, bytes)?;
-        let tokenizer = Tokenizer::from_gguf(&file)?;
-        if tokenizer.vocab_size() > transformer.vocab_size {
+        LanguageModel::from_parts(&file, bytes, transformer)
+    }
+}
+
+impl<F: Forward> LanguageModel<F> {
+    /// The model of `file` with its weights already loaded into `transformer` (by any
+    /// backend): reads the tokenizer and any PRM head.
+    pub fn from_parts(file: &GgufFile, bytes: &[u8], transformer: F) -> Result<LanguageModel<F>> {
+        let tokenizer = Tokenizer::from_gguf(file)?;
+        if tokenizer.vocab_size() > transformer.vocab_size() {
             return Err(ModelError::BadMetadata {
                 key: "tokenizer.ggml.tokens".into(),
                 expected: format!(
                     "at most {} tokens (the embedding's rows)",
-                    transformer.vocab_size
+                    transformer.vocab_size()
                 ),
                 found: tokenizer.vocab_size().to_string(),
             });
         }
-        let prm = PrmHead::from_gguf(&file, bytes, transformer.config.hidden)?;
+        let prm = PrmHead::from_gguf(file, bytes, transformer.config().hidden)?;
         Ok(LanguageModel {
             transformer,
             tokenizer,
@@ -53,20 +62,20 @@ impl LanguageModel {
 
     /// Parameters of the transformer and any PRM head.
     pub fn parameters(&self) -> u64 {
-        self.transformer.parameters + self.prm.as_ref().map_or(0, PrmHead::parameters)
+        self.transformer.parameters() + self.prm.as_ref().map_or(0, PrmHead::parameters)
     }
 }
 
-struct Sequence {
-    cache: KvCache,
+struct Sequence<C> {
+    cache: C,
     /// Tokens decided but not yet run through the model.
     pending: Vec<u32>,
 }
 
 /// A model plus its live sequences.
-pub struct Engine {
-    pub model: LanguageModel,
-    sequences: HashMap<SeqId, Sequence>,
+pub struct Engine<F: Forward = Transformer> {
+    pub model: LanguageModel<F>,
+    sequences: HashMap<SeqId, Sequence<F::Cache>>,
     next_id: SeqId,
     /// Wrap prompts in the model's chat template (for instruct models).
     pub chat: bool,
@@ -74,8 +83,8 @@ pub struct Engine {
     last_score_tokens: Option<u64>,
 }
 
-impl Engine {
-    pub fn new(model: LanguageModel) -> Engine {
+impl<F: Forward> Engine<F> {
+    pub fn new(model: LanguageModel<F>) -> Engine<F> {
         let chat = model.tokenizer.is_instruct();
         Engine {
             model,
@@ -86,26 +95,26 @@ impl Engine {
         }
     }
 
-    fn insert(&mut self, seq: Sequence) -> SeqId {
+    fn insert(&mut self, seq: Sequence<F::Cache>) -> SeqId {
         let id = self.next_id;
         self.next_id += 1;
         self.sequences.insert(id, seq);
         id
     }
 
-    fn get_mut(&mut self, id: SeqId) -> Result<&mut Sequence> {
+    fn get_mut(&mut self, id: SeqId) -> Result<&mut Sequence<F::Cache>> {
         self.sequences
             .get_mut(&id)
             .ok_or(ModelError::UnknownSequence(id))
     }
 
     /// Starts a sequence from token ids.
-    pub fn start_tokens(&mut self, tokens: &[u32]) -> SeqId {
-        let cache = self.model.transformer.new_cache();
-        self.insert(Sequence {
+    pub fn start_tokens(&mut self, tokens: &[u32]) -> Result<SeqId> {
+        let cache = self.model.transformer.new_cache()?;
+        Ok(self.insert(Sequence {
             cache,
             pending: tokens.to_vec(),
-        })
+        }))
     }
 
     /// The text a prompt becomes: the chat template around it when `chat` is on.
@@ -144,12 +153,12 @@ impl Engine {
                 return Err(ModelError::DuplicateSequence(*id));
             }
         }
-        let mut taken: Vec<(SeqId, Sequence)> = ids
+        let mut taken: Vec<(SeqId, Sequence<F::Cache>)> = ids
             .iter()
             .filter_map(|id| self.sequences.remove(id).map(|s| (*id, s)))
             .collect();
         let result = {
-            let mut items: Vec<BatchItem<'_>> = taken
+            let mut items: Vec<BatchItem<'_, F::Cache>> = taken
                 .iter_mut()
                 .map(|(_, s)| BatchItem {
                     wanted: Wanted::last_logits(s.pending.len()),
@@ -165,10 +174,8 @@ impl Engine {
                 // Put the sequences back unchanged: a pass that stopped part way may have
                 // appended keys and values to its first layers, but a cache's length only
                 // moves when the pass completes, so cutting back to it undoes that.
-                let kv_width = self.model.transformer.config.kv_width();
                 for (id, mut s) in taken {
-                    let len = s.cache.len();
-                    s.cache.truncate(len, kv_width);
+                    self.model.transformer.roll_back(&mut s.cache);
                     self.sequences.insert(id, s);
                 }
                 return Err(e);
@@ -212,7 +219,7 @@ impl Engine {
                     on_token(&piece);
                 }
             }
-            if self.get_mut(seq)?.cache.len() + 1 >= self.model.transformer.config.context_length {
+            if self.get_mut(seq)?.cache.len() + 1 >= self.context_length() {
                 break;
             }
         }
@@ -227,14 +234,9 @@ impl Engine {
         self.sequences.len()
     }
 
-    /// Bytes held by all KV caches.
-    pub fn cache_bytes(&self) -> usize {
-        self.sequences.values().map(|s| s.cache.bytes()).sum()
-    }
-
     /// The most tokens a sequence can hold (prompt and generated together).
     pub fn context_length(&self) -> usize {
-        self.model.transformer.config.context_length
+        self.model.transformer.context_length()
     }
 
     /// The token count of `text` as this model reads it (no chat template).
@@ -292,12 +294,12 @@ struct StepState {
     finish: Option<Finish>,
 }
 
-impl Policy for Engine {
+impl<F: Forward> Policy for Engine<F> {
     type Error = ModelError;
 
     fn start(&mut self, prompt: &str) -> Result<SeqId> {
         let tokens = self.encode_prompt(prompt)?;
-        Ok(self.start_tokens(&tokens))
+        self.start_tokens(&tokens)
     }
 
     fn fork(&mut self, seq: SeqId) -> Result<SeqId> {
@@ -305,10 +307,9 @@ impl Policy for Engine {
             .sequences
             .get(&seq)
             .ok_or(ModelError::UnknownSequence(seq))?;
-        let copy = Sequence {
-            cache: source.cache.clone(),
-            pending: source.pending.clone(),
-        };
+        let pending = source.pending.clone();
+        let cache = self.model.transformer.fork_cache(&source.cache)?;
+        let copy = Sequence { cache, pending };
         Ok(self.insert(copy))
     }
 
@@ -342,7 +343,7 @@ impl Policy for Engine {
                 finish: None,
             })
             .collect();
-        let context = self.model.transformer.config.context_length;
+        let context = self.context_length();
         loop {
             let live: Vec<usize> = (0..states.len())
                 .filter(|&i| states[i].finish.is_none())
@@ -433,7 +434,7 @@ impl Policy for Engine {
     }
 }
 
-impl Verifier for Engine {
+impl<F: Forward> Verifier for Engine<F> {
     type Error = ModelError;
 
     /// Scores every step: the problem is run once, each candidate continues from a copy of
@@ -487,7 +488,7 @@ impl Verifier for Engine {
             })
             .collect();
         let likelihood = head.reads_likelihood();
-        let mut base = self.model.transformer.new_cache();
+        let mut base = self.model.transformer.new_cache()?;
         let base_out = self.model.transformer.forward(&mut [BatchItem {
             cache: &mut base,
             tokens: &prefix,
@@ -506,8 +507,11 @@ impl Verifier for Engine {
             .next()
             .and_then(|o| o.logits.into_iter().next())
             .unwrap_or_default();
-        let mut caches: Vec<KvCache> = inputs.iter().map(|_| base.clone()).collect();
-        let mut items: Vec<BatchItem<'_>> = caches
+        let mut caches = Vec::with_capacity(inputs.len());
+        for _ in &inputs {
+            caches.push(self.model.transformer.fork_cache(&base)?);
+        }
+        let mut items: Vec<BatchItem<'_, F::Cache>> = caches
             .iter_mut()
             .zip(&inputs)
             .map(|(cache, (tokens, ends))| BatchItem {

@@ -41,6 +41,8 @@ pub enum ModelError {
     NotAPrm,
     #[error("the caller asked for {0}")]
     BadRequest(String),
+    #[error("the GPU device was lost ({0}); the run can continue on the CPU")]
+    DeviceLost(String),
     #[error("numeric backend error: {0}")]
     Backend(String),
 }

@@ -11,6 +11,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 mod exp;
+pub mod forward;
 pub mod gguf;
 pub mod gguf_keys;
 pub mod kv_cache;

@@ -47,9 +47,10 @@ impl Wanted {
     }
 }
 
-/// One sequence's part of a forward pass.
-pub struct BatchItem<'a> {
-    pub cache: &'a mut KvCache,
+/// One sequence's part of a forward pass (its cache on the CPU here, or wherever the
+/// backend keeps it).
+pub struct BatchItem<'a, C = KvCache> {
+    pub cache: &'a mut C,
     pub tokens: &'a [u32],
     pub wanted: Wanted,
 }

@@ -157,7 +157,7 @@ fn ponder(path: &Path, prompts: &[String]) -> Vec<Attempt> {
         .iter()
         .map(|prompt| {
             let ids = engine.encode_prompt(prompt).expect("prompt");
-            let seq = engine.start_tokens(&ids);
+            let seq = engine.start_tokens(&ids).expect("a sequence");
             let mut text = String::new();
             let generated = engine
                 .generate(

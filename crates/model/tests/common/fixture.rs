@@ -24,7 +24,7 @@ pub fn check_recorded_continuations(engine: &mut Engine) {
         ids("prompt_ids")
     );
 
-    let seq = engine.start_tokens(&ids("prompt_ids"));
+    let seq = engine.start_tokens(&ids("prompt_ids")).expect("a sequence");
     let got = engine
         .generate(
             seq,
@@ -37,7 +37,7 @@ pub fn check_recorded_continuations(engine: &mut Engine) {
     assert_eq!(got, ids("greedy_ids"));
 
     // Sampling: the same draws, so the same tokens.
-    let seq = engine.start_tokens(&ids("prompt_ids"));
+    let seq = engine.start_tokens(&ids("prompt_ids")).expect("a sequence");
     let params = SamplingParams {
         temperature: 0.8,
         top_k: 40,

@@ -1,0 +1,209 @@
+//! The GPU as the kernels see it: a device and queue, what the adapter offers, and the
+//! limits asked for.
+//!
+//! Ponder asks for the adapter's own limits rather than WebGPU's defaults: the defaults
+//! cap a storage binding at 128 MiB, which a real model's embedding can pass while the
+//! hardware allows far more. Features the kernels can use (`shader-f16`, `subgroups`) are
+//! requested only where offered, and recorded so each kernel picks its variant.
+
+use std::sync::{Arc, Mutex};
+
+use crate::error::{GpuError, Result};
+
+/// What the adapter is and offers, for the page's report and the tests' logs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AdapterReport {
+    pub name: String,
+    pub backend: String,
+    pub device_type: String,
+    pub shader_f16: bool,
+    pub subgroups: bool,
+    pub max_storage_binding: u64,
+    pub max_buffer: u64,
+}
+
+/// A device ready for Ponder's kernels.
+pub struct Gpu {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub report: AdapterReport,
+    /// Set when the device is lost (a driver reset, memory pressure, a closed tab's GPU
+    /// process): every later call fails with this reason instead of returning garbage.
+    lost: Arc<Mutex<Option<String>>>,
+}
+
+impl Gpu {
+    /// The first adapter of the platform's backends (Vulkan, Metal or DX12 natively,
+    /// WebGPU in the browser), with its own limits.
+    pub async fn new() -> Result<Gpu> {
+        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+            backends: wgpu::Backends::PRIMARY,
+            ..wgpu::InstanceDescriptor::new_without_display_handle_from_env()
+        });
+        let adapter = instance
+            .request_adapter(&wgpu::RequestAdapterOptions {
+                power_preference: wgpu::PowerPreference::HighPerformance,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| GpuError::NoAdapter(e.to_string()))?;
+        let info = adapter.get_info();
+        let offered = adapter.features();
+        let wanted = (wgpu::Features::SHADER_F16 | wgpu::Features::SUBGROUP) & offered;
+        let limits = adapter.limits();
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("ponder"),
+                required_features: wanted,
+                required_limits: limits.clone(),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| GpuError::NoDevice(e.to_string()))?;
+        let lost = Arc::new(Mutex::new(None));
+        let flag = lost.clone();
+        device.set_device_lost_callback(move |reason, message| {
+            if let Ok(mut lost) = flag.lock() {
+                *lost = Some(format!("{reason:?}: {message}"));
+            }
+        });
+        Ok(Gpu {
+            report: AdapterReport {
+                name: info.name,
+                backend: format!("{:?}", info.backend),
+                device_type: format!("{:?}", info.device_type),
+                shader_f16: wanted.contains(wgpu::Features::SHADER_F16),
+                subgroups: wanted.contains(wgpu::Features::SUBGROUP),
+                max_storage_binding: limits.max_storage_buffer_binding_size,
+                max_buffer: limits.max_buffer_size,
+            },
+            device,
+            queue,
+            lost,
+        })
+    }
+
+    /// [`Gpu::new`], waiting for it (native only: the browser cannot block).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn new_blocking() -> Result<Gpu> {
+        pollster::block_on(Gpu::new())
+    }
+
+    /// Fails if the device has been lost.
+    pub fn check_alive(&self) -> Result<()> {
+        match self.lost.lock().ok().and_then(|l| l.clone()) {
+            Some(reason) => Err(GpuError::DeviceLost(reason)),
+            None => Ok(()),
+        }
+    }
+
+    /// Fails when one buffer of `bytes` would pass the device's limits.
+    pub fn check_binding(&self, what: &str, bytes: u64) -> Result<()> {
+        let limit = self.report.max_storage_binding.min(self.report.max_buffer);
+        if bytes > limit {
+            return Err(GpuError::TooLarge {
+                what: what.to_string(),
+                needed: bytes,
+                limit,
+            });
+        }
+        Ok(())
+    }
+
+    /// A storage buffer holding `bytes` (padded to whole 32-bit words, as WGSL reads them).
+    pub fn storage_with(&self, label: &str, bytes: &[u8]) -> Result<wgpu::Buffer> {
+        let padded = bytes.len().div_ceil(4).max(1) * 4;
+        self.check_binding(label, padded as u64)?;
+        let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: padded as u64,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: true,
+        });
+        {
+            let mut view = buffer
+                .slice(..)
+                .get_mapped_range_mut()
+                .map_err(|e| GpuError::Validation(e.to_string()))?;
+            view.slice(..bytes.len()).copy_from_slice(bytes);
+        }
+        buffer.unmap();
+        Ok(buffer)
+    }
+
+    /// An uninitialised storage buffer of `bytes` (at least one word), which kernels write
+    /// and copies read.
+    pub fn storage(&self, label: &str, bytes: u64) -> Result<wgpu::Buffer> {
+        let size = bytes.div_ceil(4).max(1) * 4;
+        self.check_binding(label, size)?;
+        Ok(self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size,
+            usage: wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_DST
+                | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        }))
+    }
+
+    /// Reads `bytes` from the start of `buffer`, which must allow COPY_SRC.
+    pub async fn read(&self, buffer: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>> {
+        self.check_alive()?;
+        let size = bytes.div_ceil(4).max(1) * 4;
+        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
+        encoder.copy_buffer_to_buffer(buffer, 0, &staging, 0, size);
+        self.queue.submit([encoder.finish()]);
+        self.map(&staging, bytes).await
+    }
+
+    /// Maps a MAP_READ buffer once the queue has finished with it and copies out `bytes`.
+    pub async fn map(&self, staging: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>> {
+        let (sender, receiver) = futures_channel::oneshot::channel();
+        staging.map_async(wgpu::MapMode::Read, .., move |result| {
+            let _ = sender.send(result);
+        });
+        #[cfg(not(target_arch = "wasm32"))]
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| GpuError::Readback(e.to_string()))?;
+        let mapped = receiver
+            .await
+            .map_err(|_| GpuError::Readback("the GPU dropped the request".into()))?;
+        mapped.map_err(|e| GpuError::Readback(e.to_string()))?;
+        self.check_alive()?;
+        let out = {
+            let view = staging
+                .get_mapped_range(..)
+                .map_err(|e| GpuError::Readback(e.to_string()))?;
+            view[..bytes as usize].to_vec()
+        };
+        staging.unmap();
+        Ok(out)
+    }
+}
+
+/// Little-endian bytes of f32 values, as storage buffers hold them.
+pub fn f32_bytes(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+/// f32 values from little-endian bytes.
+pub fn f32s(bytes: &[u8]) -> Vec<f32> {
+    bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+/// Little-endian bytes of u32 values.
+pub fn u32_bytes(values: &[u32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}

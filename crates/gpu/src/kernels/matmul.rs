@@ -1,0 +1,128 @@
+//! Driver of matmul.wgsl: `y (+)= W·x (+ bias)` for every token of the pass, with `W` in
+//! its GGUF blocks.
+
+use std::collections::HashMap;
+
+use super::{uniform, Kernel, WeightType};
+use crate::device::Gpu;
+use crate::error::{GpuError, Result};
+
+const SOURCE: &str = include_str!("matmul.wgsl");
+/// Rows and tokens one workgroup computes (ROWS and TOKENS in matmul.wgsl).
+const ROWS: u32 = 8;
+const TOKENS: u32 = 8;
+
+const ACCUMULATE: u32 = 1;
+const BIAS: u32 = 2;
+const LOGIT_ROWS: u32 = 4;
+
+/// A weight matrix `[rows][cols]` on the GPU, as the file stores it.
+pub struct Weights {
+    pub buffer: wgpu::Buffer,
+    pub ty: WeightType,
+    pub rows: u32,
+    pub cols: u32,
+}
+
+impl Weights {
+    /// Uploads a GGUF tensor's bytes (`rows` rows of `cols` values).
+    pub fn upload(
+        gpu: &Gpu,
+        name: &str,
+        ty: WeightType,
+        rows: usize,
+        cols: usize,
+        bytes: &[u8],
+    ) -> Result<Weights> {
+        let expected = (rows as u64) * (cols as u64 / 32) * ty.block_bytes();
+        if !cols.is_multiple_of(32) || bytes.len() as u64 != expected {
+            return Err(GpuError::Validation(format!(
+                "tensor `{name}`: {} bytes for {rows}×{cols} {ty:?} values (rows must be whole blocks of 32)",
+                bytes.len()
+            )));
+        }
+        Ok(Weights {
+            buffer: gpu.storage_with(name, bytes)?,
+            ty,
+            rows: rows as u32,
+            cols: cols as u32,
+        })
+    }
+}
+
+/// Where a product reads and writes, and how.
+pub struct Io<'a> {
+    pub x: &'a wgpu::Buffer,
+    pub y: &'a wgpu::Buffer,
+    pub bias: Option<&'a wgpu::Buffer>,
+    /// Add to `y` (a residual connection) instead of overwriting it.
+    pub accumulate: bool,
+    /// Run over the pass's logit rows instead of its tokens.
+    pub logit_rows: bool,
+    pub counts: &'a wgpu::Buffer,
+}
+
+/// One product bound to its buffers.
+pub struct Bound {
+    ty: WeightType,
+    rows: u32,
+    logit_rows: bool,
+    bind: wgpu::BindGroup,
+}
+
+/// The product's pipelines, one per weight type in use.
+pub struct MatMul {
+    kernels: HashMap<WeightType, Kernel>,
+    no_bias: wgpu::Buffer,
+}
+
+impl MatMul {
+    pub async fn new(gpu: &Gpu, types: &[WeightType]) -> Result<MatMul> {
+        let mut kernels = HashMap::new();
+        for &ty in types {
+            if let std::collections::hash_map::Entry::Vacant(slot) = kernels.entry(ty) {
+                let label = format!("matmul {ty:?}");
+                slot.insert(Kernel::new(gpu, &label, SOURCE, Some(ty)).await?);
+            }
+        }
+        Ok(MatMul {
+            kernels,
+            no_bias: gpu.storage("no bias", 4)?,
+        })
+    }
+
+    pub fn bind(&self, gpu: &Gpu, w: &Weights, io: Io<'_>) -> Result<Bound> {
+        let kernel = self.kernel(w.ty)?;
+        let flags = (u32::from(io.accumulate) * ACCUMULATE)
+            | (u32::from(io.bias.is_some()) * BIAS)
+            | (u32::from(io.logit_rows) * LOGIT_ROWS);
+        let shape = uniform(gpu, "matmul shape", &[w.rows, w.cols, flags, 0]);
+        let bias = io.bias.unwrap_or(&self.no_bias);
+        Ok(Bound {
+            ty: w.ty,
+            rows: w.rows,
+            logit_rows: io.logit_rows,
+            bind: kernel.bind(gpu, &[&w.buffer, io.x, io.y, bias, &shape, io.counts]),
+        })
+    }
+
+    /// Records the product for a pass of `tokens` tokens and `logit_rows` logit rows.
+    pub fn encode(
+        &self,
+        pass: &mut wgpu::ComputePass<'_>,
+        b: &Bound,
+        tokens: u32,
+        logit_rows: u32,
+    ) {
+        let n = if b.logit_rows { logit_rows } else { tokens };
+        if let Ok(kernel) = self.kernel(b.ty) {
+            kernel.dispatch(pass, &b.bind, [b.rows.div_ceil(ROWS), n.div_ceil(TOKENS)]);
+        }
+    }
+
+    fn kernel(&self, ty: WeightType) -> Result<&Kernel> {
+        self.kernels
+            .get(&ty)
+            .ok_or_else(|| GpuError::Validation(format!("no matmul kernel was built for {ty:?}")))
+    }
+}

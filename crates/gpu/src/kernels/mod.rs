@@ -1,0 +1,191 @@
+//! The WGSL kernels, one file each, with the Rust that builds and binds them beside it.
+//!
+//! Every kernel reads the pass's sizes from one small uniform ([`Counts`], counts.wgsl),
+//! written once per forward pass, and its fixed sizes from a uniform of its own made at
+//! load time; bind groups are made once, so a decode step creates no GPU objects.
+
+pub mod attention;
+pub mod embedding;
+pub mod kv_store;
+pub mod matmul;
+pub mod qmatmul;
+pub mod quantize;
+pub mod rms_norm;
+pub mod rope;
+pub mod swiglu;
+
+use ponder_model::gguf::TensorType;
+
+use crate::device::{u32_bytes, Gpu};
+use crate::error::{GpuError, Result};
+
+const COUNTS: &str = include_str!("counts.wgsl");
+const BLOCKS: &str = include_str!("blocks.wgsl");
+const EXACT: &str = include_str!("exact.wgsl");
+
+/// Threads per workgroup in every kernel (WebGPU guarantees 256; 64 suits every GPU).
+pub const WORKGROUP: u32 = 64;
+
+/// The most workgroups along one dimension of a dispatch (WebGPU's default limit).
+pub const MAX_GROUPS: u32 = 65_535;
+
+/// How a weight tensor's bytes are laid out, as blocks.wgsl names the types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum WeightType {
+    F32,
+    F16,
+    Q4_0,
+    Q4_1,
+    Q8_0,
+}
+
+impl WeightType {
+    pub fn of(name: &str, ty: TensorType) -> Result<WeightType> {
+        Ok(match ty {
+            TensorType::F32 => WeightType::F32,
+            TensorType::F16 => WeightType::F16,
+            TensorType::Q4_0 => WeightType::Q4_0,
+            TensorType::Q4_1 => WeightType::Q4_1,
+            TensorType::Q8_0 => WeightType::Q8_0,
+            other => {
+                return Err(GpuError::UnsupportedType {
+                    name: name.to_string(),
+                    ty: other.to_string(),
+                })
+            }
+        })
+    }
+
+    /// The value blocks.wgsl's `TYPE_*` constants give this type (ggml's type ids).
+    fn id(self) -> u32 {
+        match self {
+            WeightType::F32 => 0,
+            WeightType::F16 => 1,
+            WeightType::Q4_0 => 2,
+            WeightType::Q4_1 => 3,
+            WeightType::Q8_0 => 8,
+        }
+    }
+
+    /// Bytes of one block of 32 weights.
+    pub fn block_bytes(self) -> u64 {
+        match self {
+            WeightType::F32 => 128,
+            WeightType::F16 => 64,
+            WeightType::Q4_0 => 18,
+            WeightType::Q4_1 => 20,
+            WeightType::Q8_0 => 34,
+        }
+    }
+}
+
+/// The sizes of one forward pass (counts.wgsl).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub tokens: u32,
+    pub logit_rows: u32,
+    pub norm_rows: u32,
+}
+
+impl Counts {
+    pub fn bytes(&self) -> Vec<u8> {
+        u32_bytes(&[self.tokens, self.logit_rows, self.norm_rows, 1f32.to_bits()])
+    }
+}
+
+/// A compiled compute pipeline and the layout of its one bind group.
+pub struct Kernel {
+    pipeline: wgpu::ComputePipeline,
+    layout: wgpu::BindGroupLayout,
+}
+
+impl Kernel {
+    /// Compiles `body` after the shared declarations and arithmetic (and the block readers for a
+    /// `weights` type). A shader the device rejects is an error, not a panic.
+    pub async fn new(
+        gpu: &Gpu,
+        label: &str,
+        body: &str,
+        weights: Option<WeightType>,
+    ) -> Result<Kernel> {
+        let mut source = format!("{COUNTS}{EXACT}");
+        if let Some(ty) = weights {
+            source.push_str(&format!("const WEIGHT_TYPE: u32 = {}u;\n", ty.id()));
+            source.push_str(BLOCKS);
+        }
+        source.push_str(body);
+        let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let module = gpu
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(label),
+                source: wgpu::ShaderSource::Wgsl(source.into()),
+            });
+        let pipeline = gpu
+            .device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(label),
+                layout: None,
+                module: &module,
+                entry_point: Some("main"),
+                compilation_options: Default::default(),
+                cache: None,
+            });
+        if let Some(error) = scope.pop().await {
+            return Err(GpuError::Validation(format!("kernel {label}: {error}")));
+        }
+        let layout = pipeline.get_bind_group_layout(0);
+        Ok(Kernel { pipeline, layout })
+    }
+
+    /// A bind group with `buffers[i]` at binding i, each bound whole.
+    pub fn bind(&self, gpu: &Gpu, buffers: &[&wgpu::Buffer]) -> wgpu::BindGroup {
+        let entries: Vec<wgpu::BindGroupEntry<'_>> = buffers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource: b.as_entire_binding(),
+            })
+            .collect();
+        gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: &self.layout,
+            entries: &entries,
+        })
+    }
+
+    /// Records one dispatch of `groups` workgroups.
+    pub fn dispatch(
+        &self,
+        pass: &mut wgpu::ComputePass<'_>,
+        bind: &wgpu::BindGroup,
+        groups: [u32; 2],
+    ) {
+        if groups[0] == 0 || groups[1] == 0 {
+            return;
+        }
+        pass.set_pipeline(&self.pipeline);
+        pass.set_bind_group(0, bind, &[]);
+        pass.dispatch_workgroups(groups[0], groups[1], 1);
+    }
+}
+
+/// A uniform buffer of 32-bit words (a kernel's fixed sizes), padded to 16 bytes.
+pub fn uniform(gpu: &Gpu, label: &str, words: &[u32]) -> wgpu::Buffer {
+    let mut words = words.to_vec();
+    words.resize(words.len().div_ceil(4).max(1) * 4, 0);
+    let buffer = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size: words.len() as u64 * 4,
+        usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    gpu.queue.write_buffer(&buffer, 0, &u32_bytes(&words));
+    buffer
+}
+
+/// Workgroups to cover `n` items at [`WORKGROUP`] per group.
+pub fn groups_for(n: u32) -> u32 {
+    n.div_ceil(WORKGROUP)
+}

@@ -1,0 +1,181 @@
+//! The whole model on the GPU against the CPU engine, on the built-in models and
+//! SmolLM2-135M-Instruct Q4_1: the same logits and hidden states, bit for bit, because
+//! the kernels perform the CPU engine's operations in its order (see exact.wgsl).
+
+mod common;
+
+use common::{argmax, relative_error};
+use ponder_gpu::model::{Capacity, GpuTransformer, Item};
+use ponder_model::gguf::GgufFile;
+use ponder_model::transformer::{BatchItem, Transformer, Wanted};
+
+#[test]
+fn built_in_logits_match_the_cpu() {
+    let gpu = common::gpu();
+    for name in ["ponder-s", "ponder-r", "ponder-prm", "ponder-l"] {
+        let bytes = common::built_in(name);
+        let file = GgufFile::read(&bytes).expect("gguf");
+        let cpu = Transformer::from_gguf(&file, &bytes).expect("cpu model");
+        let mut model = pollster::block_on(GpuTransformer::from_gguf(
+            gpu.clone(),
+            &file,
+            &bytes,
+            Capacity {
+                slots: 4,
+                positions: 256,
+            },
+        ))
+        .expect("gpu model");
+        let prompt: Vec<u32> = "Q: 17 + 25 * 3 = ?\nA: ".bytes().map(u32::from).collect();
+        let all: Vec<usize> = (0..prompt.len()).collect();
+        let mut cache = cpu.new_cache();
+        let want = Wanted {
+            logits: all.clone(),
+            hidden: all.clone(),
+        };
+        let expected = cpu
+            .forward(&mut [BatchItem {
+                cache: &mut cache,
+                tokens: &prompt,
+                wanted: want.clone(),
+            }])
+            .expect("cpu forward");
+        let slot = model.take_slot().expect("slot");
+        let got = pollster::block_on(model.forward(&[Item {
+            slot,
+            start: 0,
+            tokens: &prompt,
+            wanted: want,
+        }]))
+        .expect("gpu forward");
+        let mut worst = 0f32;
+        let mut agree = 0;
+        for (g, e) in got[0].logits.iter().zip(&expected[0].logits) {
+            worst = worst.max(relative_error(g, e));
+            agree += usize::from(argmax(g) == argmax(e));
+        }
+        let mut worst_hidden = 0f32;
+        for (g, e) in got[0].hidden.iter().zip(&expected[0].hidden) {
+            worst_hidden = worst_hidden.max(relative_error(g, e));
+        }
+        println!(
+            "{name}: logits {worst:.2e}, hidden {worst_hidden:.2e}, argmax {agree}/{}",
+            prompt.len()
+        );
+    }
+}
+
+/// Decoding token by token after a prefill, two sequences at once, on the GPU gives the
+/// CPU's logits at every step.
+#[test]
+fn decode_steps_match_the_cpu() {
+    let gpu = common::gpu();
+    let bytes = common::built_in("ponder-s");
+    let file = GgufFile::read(&bytes).expect("gguf");
+    let cpu = Transformer::from_gguf(&file, &bytes).expect("cpu model");
+    let mut model = pollster::block_on(GpuTransformer::from_gguf(
+        gpu,
+        &file,
+        &bytes,
+        Capacity {
+            slots: 2,
+            positions: 256,
+        },
+    ))
+    .expect("gpu model");
+    let prompts: Vec<Vec<u32>> = ["Q: 3 + 4 = ?\n", "Q: (12 - 5) * 7 + 100 = ?\n"]
+        .iter()
+        .map(|p| p.bytes().map(u32::from).collect())
+        .collect();
+    let mut caches: Vec<_> = prompts.iter().map(|_| cpu.new_cache()).collect();
+    let slots: Vec<u32> = prompts
+        .iter()
+        .map(|_| model.take_slot().expect("slot"))
+        .collect();
+    let mut pending = prompts.clone();
+    let mut starts = vec![0usize; prompts.len()];
+    let mut worst = 0f32;
+    for step in 0..40 {
+        let mut items: Vec<BatchItem<'_>> = caches
+            .iter_mut()
+            .zip(&pending)
+            .map(|(cache, tokens)| BatchItem {
+                cache,
+                tokens,
+                wanted: Wanted::last_logits(tokens.len()),
+            })
+            .collect();
+        let expected = cpu.forward(&mut items).expect("cpu forward");
+        let gpu_items: Vec<Item<'_>> = slots
+            .iter()
+            .zip(&pending)
+            .zip(&starts)
+            .map(|((&slot, tokens), &start)| Item {
+                slot,
+                start,
+                tokens,
+                wanted: Wanted::last_logits(tokens.len()),
+            })
+            .collect();
+        let got = pollster::block_on(model.forward(&gpu_items)).expect("gpu forward");
+        for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
+            let err = relative_error(&g.logits[0], &e.logits[0]);
+            worst = worst.max(err);
+            assert!(
+                err < 1e-3,
+                "step {step}, sequence {i}: relative error {err:.2e}"
+            );
+        }
+        for i in 0..prompts.len() {
+            starts[i] += pending[i].len();
+            pending[i] = vec![argmax(&expected[i].logits[0]) as u32];
+        }
+    }
+    println!("worst relative error over 40 decode steps: {worst:.2e}");
+}
+
+/// SmolLM2-135M-Instruct (Q4_1 layers, a Q8_0 embedding tied to the output, 30 layers,
+/// grouped-query attention): the prompt's logits at every position equal the CPU's.
+#[test]
+fn smollm2_logits_match_the_cpu() {
+    let gpu = common::gpu();
+    let bytes = common::smollm2();
+    let file = GgufFile::read(&bytes).expect("gguf");
+    let cpu = Transformer::from_gguf(&file, &bytes).expect("cpu model");
+    let mut model = pollster::block_on(GpuTransformer::from_gguf(
+        gpu,
+        &file,
+        &bytes,
+        Capacity {
+            slots: 1,
+            positions: 64,
+        },
+    ))
+    .expect("gpu model");
+    assert_eq!(model.parameters, cpu.parameters);
+    let prompt: Vec<u32> = vec![
+        1, 9690, 198, 2683, 359, 253, 5356, 5646, 11173, 3365, 3511, 28, 4405,
+    ];
+    let want = Wanted {
+        logits: (0..prompt.len()).collect(),
+        hidden: vec![prompt.len() - 1],
+    };
+    let mut cache = cpu.new_cache();
+    let expected = cpu
+        .forward(&mut [BatchItem {
+            cache: &mut cache,
+            tokens: &prompt,
+            wanted: want.clone(),
+        }])
+        .expect("cpu forward");
+    let slot = model.take_slot().expect("slot");
+    let got = pollster::block_on(model.forward(&[Item {
+        slot,
+        start: 0,
+        tokens: &prompt,
+        wanted: want,
+    }]))
+    .expect("gpu forward");
+    assert_eq!(got[0].logits, expected[0].logits);
+    assert_eq!(got[0].hidden, expected[0].hidden);
+}
