@@ -1,0 +1,418 @@
+//! Each kernel against the CPU engine over generated shapes, odd sizes included. The
+//! kernels that mirror the CPU's arithmetic (quantization and quantized products, RMS
+//! norm, rotary embeddings, embedding rows) must give its bits; the dense product of
+//! matmul.wgsl sums in its own order and is held to a stated tolerance.
+
+mod common;
+
+use ponder_gpu::device::{f32_bytes, f32s, u32_bytes, Gpu};
+use ponder_gpu::kernels::embedding::Embedding;
+use ponder_gpu::kernels::matmul::{self, MatMul, Weights};
+use ponder_gpu::kernels::qmatmul::{self, QMatMul};
+use ponder_gpu::kernels::quantize::{Quantize, Quantized};
+use ponder_gpu::kernels::rms_norm::{self, RmsNorm};
+use ponder_gpu::kernels::rope::Rope;
+use ponder_gpu::kernels::{uniform, Counts, WeightType};
+use ponder_model::config::{Architecture, ModelConfig, RopeLayout};
+use ponder_model::qmatmul::{dequantize_row, f16_to_f32, BlockType, QMatrix};
+
+/// A small xorshift generator: the same numbers on every run.
+struct Numbers(u64);
+
+impl Numbers {
+    fn next(&mut self) -> u32 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 16) as u32
+    }
+    /// Uniform in [-1, 1).
+    fn value(&mut self) -> f32 {
+        (self.next() % 2_000_000) as f32 / 1_000_000.0 - 1.0
+    }
+    fn byte(&mut self) -> u8 {
+        self.next() as u8
+    }
+}
+
+/// An f16 of magnitude about 2^-6 .. 2^-3 (a typical block scale), as its bits.
+fn scale_bits(n: &mut Numbers) -> [u8; 2] {
+    let exp = 9 + n.next() % 4;
+    let bits = ((n.next() % 2) << 15) as u16 | (exp << 10) as u16 | (n.next() % 1024) as u16;
+    bits.to_le_bytes()
+}
+
+/// Random GGUF bytes of `rows` rows of `cols` values of type `ty`.
+fn weights(ty: WeightType, rows: usize, cols: usize, n: &mut Numbers) -> Vec<u8> {
+    let mut out = Vec::new();
+    for _ in 0..rows * cols / 32 {
+        match ty {
+            WeightType::F32 => (0..32).for_each(|_| out.extend(n.value().to_le_bytes())),
+            WeightType::F16 => (0..32).for_each(|_| out.extend(scale_bits(n))),
+            WeightType::Q8_0 => {
+                out.extend(scale_bits(n));
+                (0..32).for_each(|_| out.push(n.byte()));
+            }
+            WeightType::Q4_0 => {
+                out.extend(scale_bits(n));
+                (0..16).for_each(|_| out.push(n.byte()));
+            }
+            WeightType::Q4_1 => {
+                out.extend(scale_bits(n));
+                out.extend(scale_bits(n));
+                (0..16).for_each(|_| out.push(n.byte()));
+            }
+        }
+    }
+    out
+}
+
+fn dequantized(ty: WeightType, row: &[u8]) -> Vec<f32> {
+    match ty {
+        WeightType::F32 => f32s(row),
+        WeightType::F16 => row
+            .chunks_exact(2)
+            .map(|h| f16_to_f32(u16::from_le_bytes([h[0], h[1]])))
+            .collect(),
+        WeightType::Q4_0 => dequantize_row(Some(BlockType::Q4_0), row).expect("blocks"),
+        WeightType::Q4_1 => dequantize_row(Some(BlockType::Q4_1), row).expect("blocks"),
+        WeightType::Q8_0 => dequantize_row(Some(BlockType::Q8_0), row).expect("blocks"),
+    }
+}
+
+fn counts(gpu: &Gpu, c: Counts) -> wgpu::Buffer {
+    let buffer = uniform(gpu, "counts", &[0]);
+    gpu.queue.write_buffer(&buffer, 0, &c.bytes());
+    buffer
+}
+
+fn submit(gpu: &Gpu, record: impl FnOnce(&mut wgpu::ComputePass<'_>)) {
+    let mut encoder = gpu.device.create_command_encoder(&Default::default());
+    {
+        let mut pass = encoder.begin_compute_pass(&Default::default());
+        record(&mut pass);
+    }
+    gpu.queue.submit([encoder.finish()]);
+}
+
+fn read(gpu: &Gpu, buffer: &wgpu::Buffer, values: usize) -> Vec<f32> {
+    f32s(&pollster::block_on(gpu.read(buffer, values as u64 * 4)).expect("reads back"))
+}
+
+const SHAPES: [(usize, usize, usize); 5] = [
+    (1, 32, 1),
+    (13, 96, 3),
+    (70, 160, 9),
+    (257, 128, 17),
+    (5, 576, 4),
+];
+const QUANTIZED: [WeightType; 3] = [WeightType::Q4_0, WeightType::Q4_1, WeightType::Q8_0];
+
+/// quantize.wgsl then qmatmul.wgsl give qmatmul.rs's bits, with the residual add.
+#[test]
+fn quantized_products_equal_the_cpu_kernels() {
+    let gpu = common::gpu();
+    let mut n = Numbers(7);
+    let quantize = pollster::block_on(Quantize::new(&gpu)).expect("compiles");
+    let products = pollster::block_on(QMatMul::new(&gpu, &QUANTIZED)).expect("compiles");
+    for ty in QUANTIZED {
+        for (rows, cols, tokens) in SHAPES {
+            let bytes = weights(ty, rows, cols, &mut n);
+            let x: Vec<f32> = (0..tokens * cols).map(|_| n.value() * 3.0).collect();
+            let base: Vec<f32> = (0..tokens * rows).map(|_| n.value()).collect();
+            let block = match ty {
+                WeightType::Q4_0 => BlockType::Q4_0,
+                WeightType::Q4_1 => BlockType::Q4_1,
+                _ => BlockType::Q8_0,
+            };
+            let cpu = QMatrix::new(block, rows, cols, &bytes)
+                .expect("a matrix")
+                .matmul(&x);
+            let expected: Vec<f32> = base.iter().zip(&cpu).map(|(a, b)| a + b).collect();
+
+            let w = Weights::upload(&gpu, "w", ty, rows, cols, &bytes).expect("uploads");
+            let xb = gpu.storage_with("x", &f32_bytes(&x)).expect("x");
+            let y = gpu.storage_with("y", &f32_bytes(&base)).expect("y");
+            let q = Quantized::new(&gpu, tokens as u64, cols as u64).expect("room");
+            let c = counts(
+                &gpu,
+                Counts {
+                    tokens: tokens as u32,
+                    logit_rows: 0,
+                    norm_rows: 0,
+                },
+            );
+            let qb = quantize.bind(&gpu, cols as u32, false, &xb, &q, &c);
+            let pb = products
+                .bind(
+                    &gpu,
+                    &w,
+                    qmatmul::Io {
+                        x: &q,
+                        y: &y,
+                        bias: None,
+                        accumulate: true,
+                        logit_rows: false,
+                        counts: &c,
+                    },
+                )
+                .expect("binds");
+            submit(&gpu, |pass| {
+                quantize.encode(pass, &qb, tokens as u32, 0);
+                products.encode(pass, &pb, tokens as u32, 0);
+            });
+            assert_eq!(
+                read(&gpu, &y, tokens * rows),
+                expected,
+                "{ty:?} {rows}x{cols}, {tokens} tokens"
+            );
+        }
+    }
+}
+
+/// matmul.wgsl (f32 activations, every weight type) against an f64 reference of the
+/// dequantized weights, with a bias: within 1e-5 of the row's largest |term| sum.
+#[test]
+fn dense_products_match_an_f64_reference() {
+    let gpu = common::gpu();
+    let mut n = Numbers(11);
+    let all = [
+        WeightType::F32,
+        WeightType::F16,
+        WeightType::Q4_0,
+        WeightType::Q4_1,
+        WeightType::Q8_0,
+    ];
+    let products = pollster::block_on(MatMul::new(&gpu, &all)).expect("compiles");
+    for ty in all {
+        for (rows, cols, tokens) in SHAPES {
+            let bytes = weights(ty, rows, cols, &mut n);
+            let row_bytes = bytes.len() / rows;
+            let x: Vec<f32> = (0..tokens * cols).map(|_| n.value()).collect();
+            let bias: Vec<f32> = (0..rows).map(|_| n.value()).collect();
+            let w = Weights::upload(&gpu, "w", ty, rows, cols, &bytes).expect("uploads");
+            let xb = gpu.storage_with("x", &f32_bytes(&x)).expect("x");
+            let bb = gpu.storage_with("bias", &f32_bytes(&bias)).expect("bias");
+            let y = gpu.storage("y", (tokens * rows * 4) as u64).expect("y");
+            let c = counts(
+                &gpu,
+                Counts {
+                    tokens: tokens as u32,
+                    logit_rows: 0,
+                    norm_rows: 0,
+                },
+            );
+            let b = products
+                .bind(
+                    &gpu,
+                    &w,
+                    matmul::Io {
+                        x: &xb,
+                        y: &y,
+                        bias: Some(&bb),
+                        accumulate: false,
+                        logit_rows: false,
+                        counts: &c,
+                    },
+                )
+                .expect("binds");
+            submit(&gpu, |pass| products.encode(pass, &b, tokens as u32, 0));
+            let got = read(&gpu, &y, tokens * rows);
+            for t in 0..tokens {
+                for r in 0..rows {
+                    let wr = dequantized(ty, &bytes[r * row_bytes..(r + 1) * row_bytes]);
+                    let xr = &x[t * cols..(t + 1) * cols];
+                    let exact: f64 = wr
+                        .iter()
+                        .zip(xr)
+                        .map(|(&a, &b)| f64::from(a) * f64::from(b))
+                        .sum::<f64>()
+                        + f64::from(bias[r]);
+                    let size: f64 = wr
+                        .iter()
+                        .zip(xr)
+                        .map(|(&a, &b)| (f64::from(a) * f64::from(b)).abs())
+                        .sum::<f64>()
+                        + f64::from(bias[r].abs());
+                    let err = (f64::from(got[t * rows + r]) - exact).abs();
+                    assert!(
+                        err <= 1e-5 * size.max(1e-3),
+                        "{ty:?} {rows}x{cols} token {t} row {r}: {} vs {exact}",
+                        got[t * rows + r]
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// embedding.wgsl unpacks the requested rows exactly as the CPU engine's readers do.
+#[test]
+fn embedding_rows_equal_the_dequantized_rows() {
+    let gpu = common::gpu();
+    let mut n = Numbers(13);
+    for ty in [
+        WeightType::F32,
+        WeightType::F16,
+        WeightType::Q4_0,
+        WeightType::Q4_1,
+        WeightType::Q8_0,
+    ] {
+        let (vocab, width) = (37, 96);
+        let bytes = weights(ty, vocab, width, &mut n);
+        let table = Weights::upload(&gpu, "table", ty, vocab, width, &bytes).expect("uploads");
+        let kernel = pollster::block_on(Embedding::new(&gpu, &table)).expect("compiles");
+        let ids: Vec<u32> = vec![0, 36, 5, 5, 17];
+        let idb = gpu.storage_with("ids", &u32_bytes(&ids)).expect("ids");
+        let x = gpu.storage("x", (ids.len() * width * 4) as u64).expect("x");
+        let c = counts(
+            &gpu,
+            Counts {
+                tokens: ids.len() as u32,
+                logit_rows: 0,
+                norm_rows: 0,
+            },
+        );
+        let bind = kernel.bind(&gpu, &table, [&idb, &x, &c]);
+        submit(&gpu, |pass| kernel.encode(pass, &bind, ids.len() as u32));
+        let got = read(&gpu, &x, ids.len() * width);
+        let row_bytes = bytes.len() / vocab;
+        let expected: Vec<f32> = ids
+            .iter()
+            .flat_map(|&id| {
+                dequantized(
+                    ty,
+                    &bytes[id as usize * row_bytes..(id as usize + 1) * row_bytes],
+                )
+            })
+            .collect();
+        assert_eq!(got, expected, "{ty:?}");
+    }
+}
+
+/// rms_norm.wgsl, over all tokens and over selected rows, gives the CPU's bits.
+#[test]
+fn rms_norm_equals_the_cpu() {
+    let gpu = common::gpu();
+    let mut n = Numbers(17);
+    let kernel = pollster::block_on(RmsNorm::new(&gpu)).expect("compiles");
+    for (rows, width) in [(1, 32), (7, 100), (3, 576)] {
+        let x: Vec<f32> = (0..rows * width).map(|_| n.value() * 4.0).collect();
+        let weight: Vec<f32> = (0..width).map(|_| n.value()).collect();
+        let xb = gpu.storage_with("x", &f32_bytes(&x)).expect("x");
+        let wb = gpu.storage_with("w", &f32_bytes(&weight)).expect("w");
+        let out = gpu.storage("out", (rows * width * 4) as u64).expect("out");
+        let selected: Vec<u32> = (0..rows as u32).rev().collect();
+        let sb = gpu
+            .storage_with("selected", &u32_bytes(&selected))
+            .expect("selected");
+        let c = counts(
+            &gpu,
+            Counts {
+                tokens: rows as u32,
+                logit_rows: 0,
+                norm_rows: rows as u32,
+            },
+        );
+        let expected = ponder_model::transformer::rms_norm(&x, &weight, 1e-5);
+        for select in [false, true] {
+            let io = rms_norm::Io {
+                x: &xb,
+                weight: &wb,
+                out: &out,
+                selected: select.then_some(&sb),
+                counts: &c,
+            };
+            let b = kernel.bind(&gpu, width as u32, 1e-5, io);
+            submit(&gpu, |pass| {
+                kernel.encode(pass, &b, rows as u32, rows as u32)
+            });
+            let got = read(&gpu, &out, rows * width);
+            let want: Vec<f32> = if select {
+                selected
+                    .iter()
+                    .flat_map(|&r| expected[r as usize * width..(r as usize + 1) * width].to_vec())
+                    .collect()
+            } else {
+                expected.clone()
+            };
+            assert_eq!(got, want, "{rows}x{width}, selected {select}");
+        }
+    }
+}
+
+/// rope.wgsl in both layouts (llama's adjacent pairs, qwen2's halves) gives the CPU
+/// engine's rotation (libm's angles; products rounded before sums).
+#[test]
+fn rotary_embeddings_equal_the_cpu_in_both_layouts() {
+    let gpu = common::gpu();
+    let mut n = Numbers(19);
+    for layout in [RopeLayout::Interleaved, RopeLayout::Halves] {
+        let cfg = ModelConfig {
+            architecture: Architecture::Qwen2,
+            n_layers: 1,
+            hidden: 6 * 16,
+            ffn_hidden: 64,
+            n_heads: 6,
+            n_kv_heads: 2,
+            head_dim: 16,
+            context_length: 300,
+            rope_base: 1_000_000.0,
+            rope_layout: layout,
+            rms_eps: 1e-6,
+            qkv_bias: true,
+        };
+        let positions: Vec<u32> = vec![0, 1, 2, 299, 150];
+        let tokens = positions.len();
+        let q: Vec<f32> = (0..tokens * cfg.hidden).map(|_| n.value()).collect();
+        let k: Vec<f32> = (0..tokens * cfg.kv_width()).map(|_| n.value()).collect();
+        let kernel = pollster::block_on(Rope::new(&gpu, &cfg)).expect("compiles");
+        let table = Rope::table(&gpu, &cfg, cfg.context_length).expect("table");
+        let qb = gpu.storage_with("q", &f32_bytes(&q)).expect("q");
+        let kb = gpu.storage_with("k", &f32_bytes(&k)).expect("k");
+        let pb = gpu
+            .storage_with("positions", &u32_bytes(&positions))
+            .expect("positions");
+        let c = counts(
+            &gpu,
+            Counts {
+                tokens: tokens as u32,
+                logit_rows: 0,
+                norm_rows: 0,
+            },
+        );
+        let bind = kernel.bind(&gpu, &cfg, [&qb, &kb, &pb, &table, &c]);
+        submit(&gpu, |pass| kernel.encode(pass, &bind, tokens as u32));
+        let rotate = |rows: &[f32], heads: usize| -> Vec<f32> {
+            let d = cfg.head_dim;
+            let mut out = rows.to_vec();
+            for (t, token) in out.chunks_mut(heads * d).enumerate() {
+                for head in token.chunks_mut(d) {
+                    for i in 0..d / 2 {
+                        let f = 1f32 / libm::powf(cfg.rope_base, (2 * i) as f32 / d as f32);
+                        let angle = positions[t] as f32 * f;
+                        let (sin, cos) = (libm::sinf(angle), libm::cosf(angle));
+                        let (a, b) = match layout {
+                            RopeLayout::Interleaved => (2 * i, 2 * i + 1),
+                            RopeLayout::Halves => (i, i + d / 2),
+                        };
+                        let (x0, x1) = (head[a], head[b]);
+                        head[a] = x0 * cos - x1 * sin;
+                        head[b] = x0 * sin + x1 * cos;
+                    }
+                }
+            }
+            out
+        };
+        assert_eq!(
+            read(&gpu, &qb, q.len()),
+            rotate(&q, cfg.n_heads),
+            "{layout:?} queries"
+        );
+        assert_eq!(
+            read(&gpu, &kb, k.len()),
+            rotate(&k, cfg.n_kv_heads),
+            "{layout:?} keys"
+        );
+    }
+}
