@@ -3,7 +3,8 @@
 //! (llama.cpp compiled to wasm) on the same file in the same browser, one thread, CPU only,
 //! measured side by side in one run. Prints a table and writes `target/bench/runtime.json`.
 //! Before the browser, each test-time compute strategy on the built-in models (`ponder
-//! bench --strategies`), written to `target/bench/strategies.json`.
+//! bench --strategies`), written to `target/bench/strategies.json`; and the GPU engine
+//! beside the CPU engine (`gpu_only`), written to `target/bench/gpu-*.json`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -37,6 +38,7 @@ pub fn run_all(root: &Path) -> Result<()> {
         .current_dir(root))?;
 
     compare(root, &target, &out)?;
+    gpu_only(root)?;
 
     eprintln!("bench: building the wasm harness");
     run(Command::new("cargo")
@@ -86,6 +88,48 @@ pub fn run_all(root: &Path) -> Result<()> {
     std::fs::write(out.join("runtime.json"), &report)?;
     print_table(&native, &browser)?;
     println!("\nwritten: {}", out.join("runtime.json").display());
+    Ok(())
+}
+
+/// `cargo xtask bench gpu`: decode tokens/s of the GPU engine beside the CPU engine at 1,
+/// 16 and 64 sequences, on the built-in S and on SmolLM2 (natively; lavapipe unless
+/// `VK_DRIVER_FILES` names another Vulkan driver). Writes `target/bench/gpu-*.json`.
+pub fn gpu_only(root: &Path) -> Result<()> {
+    setup::test_tools(root)?;
+    let target = target_dir(root);
+    let out = target.join("bench");
+    std::fs::create_dir_all(&out)?;
+    run(Command::new("cargo")
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "--package",
+            "ponder-gpu",
+            "--example",
+            "bench",
+        ])
+        .current_dir(root))?;
+    let models = [
+        ("s", root.join("public/models/ponder-s.gguf"), "16"),
+        (
+            "smollm2",
+            setup::model_cache().join(setup::SMOLLM2_FILE),
+            "4",
+        ),
+    ];
+    for (name, model, steps) in models {
+        eprintln!("bench: GPU engine on {}", model.display());
+        let mut cmd = Command::new(target.join("release/examples/bench"));
+        cmd.arg(&model)
+            .arg(steps)
+            .arg("--json")
+            .arg(out.join(format!("gpu-{name}.json")));
+        if std::env::var_os("VK_DRIVER_FILES").is_none() {
+            cmd.env("VK_DRIVER_FILES", setup::LAVAPIPE_ICD);
+        }
+        run(&mut cmd)?;
+    }
     Ok(())
 }
 

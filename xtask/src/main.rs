@@ -27,7 +27,8 @@ commands:
   test                                     run every test layer (native, browser, end-to-end)
   bench                                    measure the model runtime natively and in Chromium, beside wllama,
                                            and the Compare view's race in Chromium
-  bench compare                            only the Compare view's race (cold, warm, against ponder run)";
+  bench compare                            only the Compare view's race (cold, warm, against ponder run)
+  bench gpu                                only the GPU engine's decode speed beside the CPU engine's";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -49,6 +50,7 @@ fn dispatch(args: &[String]) -> Result<bool> {
         Some("bench") => match args.get(1).map(String::as_str) {
             None => bench::run_all(&root).map(|_| true),
             Some("compare") => bench::compare_only(&root).map(|_| true),
+            Some("gpu") => bench::gpu_only(&root).map(|_| true),
             Some(other) => bail!("unknown bench part `{other}`\n\n{USAGE}"),
         },
         Some("help") | Some("--help") | Some("-h") | None => {

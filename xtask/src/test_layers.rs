@@ -80,8 +80,8 @@ fn native(root: &Path) -> Result<Tally> {
     // --no-fail-fast: one failing test binary must not hide the ones after it.
     cmd.args(["test", "--workspace", "--all-targets", "--no-fail-fast"])
         .current_dir(root);
-    // Vulkan means Mesa's lavapipe here unless the caller chose another driver (for the
-    // WebGPU engine's native wgpu tests to come; no native test uses Vulkan yet).
+    // Vulkan means Mesa's lavapipe here unless the caller chose another driver: the GPU
+    // engine's native tests (crates/gpu/tests) run on it.
     if std::env::var_os("VK_DRIVER_FILES").is_none() {
         cmd.env("VK_DRIVER_FILES", setup::LAVAPIPE_ICD);
     }
