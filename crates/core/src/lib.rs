@@ -15,6 +15,7 @@ pub mod event;
 pub mod path;
 pub mod policy;
 pub mod progress;
+pub mod ready;
 pub mod spec;
 pub mod strategy;
 pub mod task;

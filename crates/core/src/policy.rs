@@ -102,6 +102,19 @@ pub trait Policy {
         stop: &StopSpec,
         on_token: &mut dyn FnMut(SeqId, &str),
     ) -> Result<Vec<StepOutput>, Self::Error>;
+    /// [`Policy::step`] for engines that wait for a device between passes (a GPU in a
+    /// browser tab, whose thread cannot block): the strategies call this one. By default
+    /// it is `step`, whose future is ready at once.
+    #[allow(async_fn_in_trait)] // Run on one thread: callers never need the future `Send`.
+    async fn step_async(
+        &mut self,
+        requests: &[StepRequest],
+        sampling: &Sampling,
+        stop: &StopSpec,
+        on_token: &mut dyn FnMut(SeqId, &str),
+    ) -> Result<Vec<StepOutput>, Self::Error> {
+        self.step(requests, sampling, stop, on_token)
+    }
     /// Frees a sequence.
     fn release(&mut self, seq: SeqId);
     /// Parameter count, for FLOP accounting (2 × parameters × tokens).

@@ -12,6 +12,16 @@ pub trait Verifier {
         problem: &str,
         candidates: &[Vec<String>],
     ) -> Result<Vec<Vec<f32>>, Self::Error>;
+    /// [`Verifier::score`] for engines that wait for a device (see
+    /// [`crate::Policy::step_async`]); by default `score`, ready at once.
+    #[allow(async_fn_in_trait)] // Run on one thread: callers never need the future `Send`.
+    async fn score_async(
+        &mut self,
+        problem: &str,
+        candidates: &[Vec<String>],
+    ) -> Result<Vec<Vec<f32>>, Self::Error> {
+        self.score(problem, candidates)
+    }
     /// Parameter count, for FLOP accounting.
     fn parameters(&self) -> u64;
     /// How many tokens the model ran through in the most recent [`Verifier::score`] call

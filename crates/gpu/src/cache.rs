@@ -2,9 +2,10 @@
 //! transformer, so that [`ponder_model::Engine`] (and through it every strategy) runs on
 //! the GPU unchanged.
 //!
-//! The trait is synchronous and a GPU answers asynchronously: natively the pass is waited
-//! for here. The browser cannot block its thread on the GPU, so there the engine must
-//! await [`GpuTransformer::forward`] itself; this implementation is native only.
+//! A pass's results come back asynchronously. Natively the device is polled until they
+//! are there, so the engine's synchronous calls work; in a browser tab they arrive with
+//! the event loop, and the engine must be driven by its `_async` calls
+//! (`ExperimentSpec::run_async`).
 
 use std::sync::{Arc, Mutex};
 
@@ -41,8 +42,7 @@ impl Drop for GpuCache {
     }
 }
 
-#[cfg(not(target_arch = "wasm32"))]
-mod native {
+mod forward {
     use ponder_model::config::ModelConfig;
     use ponder_model::forward::Forward;
     use ponder_model::transformer::{BatchItem, ItemOutput};
@@ -93,7 +93,7 @@ mod native {
             Ok(copy)
         }
 
-        fn forward(
+        async fn forward(
             &mut self,
             items: &mut [BatchItem<'_, GpuCache>],
         ) -> ponder_model::Result<Vec<ItemOutput>> {
@@ -106,7 +106,8 @@ mod native {
                     wanted: it.wanted.clone(),
                 })
                 .collect();
-            let out = pollster::block_on(GpuTransformer::forward(self, &gpu_items))
+            let out = GpuTransformer::forward(self, &gpu_items)
+                .await
                 .map_err(model_error)?;
             for it in items.iter_mut() {
                 it.cache.len += it.tokens.len();

@@ -143,7 +143,7 @@ impl<F: Forward> Engine<F> {
 
     /// Runs every pending token of the given sequences; returns the last-position logits
     /// of each (for sequences that had pending tokens).
-    fn flush(&mut self, ids: &[SeqId]) -> Result<Vec<Option<Vec<f32>>>> {
+    async fn flush(&mut self, ids: &[SeqId]) -> Result<Vec<Option<Vec<f32>>>> {
         let mut seen = std::collections::HashSet::with_capacity(ids.len());
         for id in ids {
             if !self.sequences.contains_key(id) {
@@ -166,7 +166,7 @@ impl<F: Forward> Engine<F> {
                     cache: &mut s.cache,
                 })
                 .collect();
-            self.model.transformer.forward(&mut items)
+            self.model.transformer.forward(&mut items).await
         };
         let outputs = match result {
             Ok(o) => o,
@@ -203,7 +203,9 @@ impl<F: Forward> Engine<F> {
         let mut generated = Vec::new();
         let mut text = Utf8Stream::default();
         for _ in 0..max_tokens {
-            let Some(logits) = self.flush(&[seq])?.pop().flatten() else {
+            let flushed =
+                ponder_core::ready::now(self.flush(&[seq])).ok_or(ModelError::MustAwait)?;
+            let Some(logits) = flushed?.pop().flatten() else {
                 break;
             };
             let position = self.get_mut(seq)?.cache.len() as u64;
@@ -326,6 +328,17 @@ impl<F: Forward> Policy for Engine<F> {
         stop: &StopSpec,
         on_token: &mut dyn FnMut(SeqId, &str),
     ) -> Result<Vec<StepOutput>> {
+        ponder_core::ready::now(self.step_async(requests, sampling, stop, on_token))
+            .unwrap_or(Err(ModelError::MustAwait))
+    }
+
+    async fn step_async(
+        &mut self,
+        requests: &[StepRequest],
+        sampling: &Sampling,
+        stop: &StopSpec,
+        on_token: &mut dyn FnMut(SeqId, &str),
+    ) -> Result<Vec<StepOutput>> {
         let params = SamplingParams {
             temperature: sampling.temperature,
             top_k: sampling.top_k,
@@ -352,7 +365,7 @@ impl<F: Forward> Policy for Engine<F> {
                 break;
             }
             let ids: Vec<SeqId> = live.iter().map(|&i| states[i].seq).collect();
-            let logits = self.flush(&ids)?;
+            let logits = self.flush(&ids).await?;
             for (&i, logits) in live.iter().zip(logits) {
                 let state = &mut states[i];
                 let seq = self
@@ -446,6 +459,15 @@ impl<F: Forward> Verifier for Engine<F> {
     /// score: such attempts are runaway text far longer than any solution, and a search
     /// should not lose the rest of its work (or favour them) because of them.
     fn score(&mut self, problem: &str, candidates: &[Vec<String>]) -> Result<Vec<Vec<f32>>> {
+        ponder_core::ready::now(self.score_async(problem, candidates))
+            .unwrap_or(Err(ModelError::MustAwait))
+    }
+
+    async fn score_async(
+        &mut self,
+        problem: &str,
+        candidates: &[Vec<String>],
+    ) -> Result<Vec<Vec<f32>>> {
         let head = self.model.prm.clone().ok_or(ModelError::NotAPrm)?;
         let tokenizer = &self.model.tokenizer;
         let mut prefix_text = head.question(problem);
@@ -489,19 +511,23 @@ impl<F: Forward> Verifier for Engine<F> {
             .collect();
         let likelihood = head.reads_likelihood();
         let mut base = self.model.transformer.new_cache()?;
-        let base_out = self.model.transformer.forward(&mut [BatchItem {
-            cache: &mut base,
-            tokens: &prefix,
-            wanted: Wanted {
-                // The prefix's last logits give each candidate's first token its probability.
-                logits: if likelihood {
-                    prefix.len().checked_sub(1).into_iter().collect()
-                } else {
-                    Vec::new()
+        let base_out = self
+            .model
+            .transformer
+            .forward(&mut [BatchItem {
+                cache: &mut base,
+                tokens: &prefix,
+                wanted: Wanted {
+                    // The prefix's last logits give each candidate's first token its probability.
+                    logits: if likelihood {
+                        prefix.len().checked_sub(1).into_iter().collect()
+                    } else {
+                        Vec::new()
+                    },
+                    hidden: Vec::new(),
                 },
-                hidden: Vec::new(),
-            },
-        }])?;
+            }])
+            .await?;
         let first_logits = base_out
             .into_iter()
             .next()
@@ -532,7 +558,7 @@ impl<F: Forward> Verifier for Engine<F> {
                 },
             })
             .collect();
-        let outputs = self.model.transformer.forward(&mut items)?;
+        let outputs = self.model.transformer.forward(&mut items).await?;
         let scored: usize = prefix.len() + inputs.iter().map(|(t, _)| t.len()).sum::<usize>();
         self.last_score_tokens = Some(scored as u64);
         Ok(outputs

@@ -43,6 +43,8 @@ pub enum ModelError {
     BadRequest(String),
     #[error("the GPU device was lost ({0}); the run can continue on the CPU")]
     DeviceLost(String),
+    #[error("this engine waits for its GPU between passes, so it must be driven by the asynchronous calls (`step_async`, `score_async`, `run_async`)")]
+    MustAwait,
     #[error("numeric backend error: {0}")]
     Backend(String),
 }

@@ -39,8 +39,13 @@ pub trait Forward {
     /// A copy of `cache` that continues on its own.
     fn fork_cache(&mut self, cache: &Self::Cache) -> Result<Self::Cache>;
     /// Runs every item's new tokens, appending them to its cache; see
-    /// [`Transformer::forward`].
-    fn forward(&mut self, items: &mut [BatchItem<'_, Self::Cache>]) -> Result<Vec<ItemOutput>>;
+    /// [`Transformer::forward`]. The CPU's answer is ready at once; a GPU's in a browser
+    /// tab comes when the device has finished.
+    #[allow(async_fn_in_trait)] // Run on one thread: callers never need the future `Send`.
+    async fn forward(
+        &mut self,
+        items: &mut [BatchItem<'_, Self::Cache>],
+    ) -> Result<Vec<ItemOutput>>;
     /// Drops whatever a failed pass left in `cache` past its length.
     fn roll_back(&self, cache: &mut Self::Cache);
 }
@@ -68,7 +73,7 @@ impl Forward for Transformer {
         Ok(cache.clone())
     }
 
-    fn forward(&mut self, items: &mut [BatchItem<'_, KvCache>]) -> Result<Vec<ItemOutput>> {
+    async fn forward(&mut self, items: &mut [BatchItem<'_, KvCache>]) -> Result<Vec<ItemOutput>> {
         Transformer::forward(self, items)
     }
 

@@ -264,9 +264,18 @@ impl ExperimentSpec {
         &self,
         ctx: &mut Context<'_, P, V, T>,
     ) -> Result<Outcome, StrategyError> {
+        crate::ready::now(self.run_async(ctx)).unwrap_or(Err(StrategyError::MustAwait))
+    }
+
+    /// [`Self::run`] for engines that wait for their device between steps (a GPU in a
+    /// browser tab): the same run, awaited.
+    pub async fn run_async<P: Policy, V: Verifier, T: Task>(
+        &self,
+        ctx: &mut Context<'_, P, V, T>,
+    ) -> Result<Outcome, StrategyError> {
         ctx.seed = self.seed;
         ctx.problem_id = self.problem;
         ctx.sampling = self.sampling();
-        self.strategy().run(ctx)
+        self.strategy().run_async(ctx).await
     }
 }

@@ -115,7 +115,15 @@ impl BeamSearch {
         (self.n as u64) * (self.lookahead as u64 + 1)
     }
 
+    /// [`Self::run_async`] to its end at once, for engines that never wait.
     pub fn run<P: Policy, V: Verifier, T: Task>(
+        &self,
+        ctx: &mut Context<'_, P, V, T>,
+    ) -> Result<Outcome, StrategyError> {
+        super::at_once(self.run_async(ctx))
+    }
+
+    pub async fn run_async<P: Policy, V: Verifier, T: Task>(
         &self,
         ctx: &mut Context<'_, P, V, T>,
     ) -> Result<Outcome, StrategyError> {
@@ -149,13 +157,13 @@ impl BeamSearch {
                     draw: run.key(&b.candidate.path),
                 })
                 .collect();
-            let outputs = run.step(&items, run.sampling(), last_round, true)?;
+            let outputs = run.step(&items, run.sampling(), last_round, true).await?;
             for (b, out) in live.iter_mut().zip(outputs) {
                 b.candidate.steps.push(out.text);
                 b.candidate.step_tokens.push(out.tokens);
                 b.candidate.finish = out.finish;
             }
-            let values = self.score_and_rank(&mut run, &mut live)?;
+            let values = self.score_and_rank(&mut run, &mut live).await?;
 
             let mut record = BeamRound {
                 round,
@@ -226,13 +234,13 @@ impl BeamSearch {
     }
 
     /// Scores every beam's steps and returns the values beams are ranked by.
-    fn score_and_rank<P: Policy, V: Verifier, T: Task>(
+    async fn score_and_rank<P: Policy, V: Verifier, T: Task>(
         &self,
         run: &mut Run<'_, '_, P, V, T>,
         live: &mut [Beam],
     ) -> Result<Vec<f32>, StrategyError> {
         let nodes: Vec<(SeqId, &Candidate)> = live.iter().map(|b| (b.seq, &b.candidate)).collect();
-        let scored = rollout_values(run, &nodes, self.lookahead, self.aggregation)?;
+        let scored = rollout_values(run, &nodes, self.lookahead, self.aggregation).await?;
         let mut values = Vec::with_capacity(live.len());
         for (b, (scores, value)) in live.iter_mut().zip(scored) {
             run.keep_scores(&mut b.candidate, scores, value);

@@ -45,7 +45,15 @@ impl BestOfN {
         }
     }
 
+    /// [`Self::run_async`] to its end at once, for engines that never wait.
     pub fn run<P: Policy, V: Verifier, T: Task>(
+        &self,
+        ctx: &mut Context<'_, P, V, T>,
+    ) -> Result<Outcome, StrategyError> {
+        super::at_once(self.run_async(ctx))
+    }
+
+    pub async fn run_async<P: Policy, V: Verifier, T: Task>(
         &self,
         ctx: &mut Context<'_, P, V, T>,
     ) -> Result<Outcome, StrategyError> {
@@ -54,8 +62,10 @@ impl BestOfN {
         }
         let prompt = ctx.task.prompt(ctx.problem);
         let mut run = Run::new(ctx, stream::PARALLEL, self.n as u64);
-        let mut candidates = sample_parallel(&mut run, &prompt, self.n, self.max_steps)?;
-        let values = run.score_candidates(candidates.iter_mut().collect(), self.aggregation)?;
+        let mut candidates = sample_parallel(&mut run, &prompt, self.n, self.max_steps).await?;
+        let values = run
+            .score_candidates(candidates.iter_mut().collect(), self.aggregation)
+            .await?;
         let ballots: Vec<Ballot<'_>> = candidates
             .iter()
             .zip(&values)

@@ -78,7 +78,15 @@ impl Dvts {
         spread(self.n, self.n.div_ceil(m))
     }
 
+    /// [`Self::run_async`] to its end at once, for engines that never wait.
     pub fn run<P: Policy, V: Verifier, T: Task>(
+        &self,
+        ctx: &mut Context<'_, P, V, T>,
+    ) -> Result<Outcome, StrategyError> {
+        super::at_once(self.run_async(ctx))
+    }
+
+    pub async fn run_async<P: Policy, V: Verifier, T: Task>(
         &self,
         ctx: &mut Context<'_, P, V, T>,
     ) -> Result<Outcome, StrategyError> {
@@ -144,7 +152,7 @@ impl Dvts {
                     draw: run.key(&c.candidate.path),
                 })
                 .collect();
-            let outputs = run.step(&items, run.sampling(), last_round, true)?;
+            let outputs = run.step(&items, run.sampling(), last_round, true).await?;
             for ((s, c), out) in children.iter_mut().zip(outputs) {
                 subtrees[*s].policy_tokens += out.tokens as u64;
                 c.candidate.steps.push(out.text);
@@ -154,10 +162,12 @@ impl Dvts {
             for (s, c) in &children {
                 subtrees[*s].scored_tokens += c.candidate.tokens() as u64;
             }
-            let values = run.score_candidates(
-                children.iter_mut().map(|(_, c)| &mut c.candidate).collect(),
-                self.aggregation,
-            )?;
+            let values = run
+                .score_candidates(
+                    children.iter_mut().map(|(_, c)| &mut c.candidate).collect(),
+                    self.aggregation,
+                )
+                .await?;
             let (mut kept, mut pruned) = (Vec::new(), Vec::new());
             let mut by_subtree: Vec<Vec<(Node, f32)>> =
                 (0..widths.len()).map(|_| Vec::new()).collect();

@@ -61,11 +61,19 @@ impl LookaheadSearch {
         self.as_beam_search().generations()
     }
 
+    /// [`Self::run_async`] to its end at once, for engines that never wait.
     pub fn run<P: Policy, V: Verifier, T: Task>(
         &self,
         ctx: &mut Context<'_, P, V, T>,
     ) -> Result<Outcome, StrategyError> {
-        self.as_beam_search().run(ctx)
+        super::at_once(self.run_async(ctx))
+    }
+
+    pub async fn run_async<P: Policy, V: Verifier, T: Task>(
+        &self,
+        ctx: &mut Context<'_, P, V, T>,
+    ) -> Result<Outcome, StrategyError> {
+        self.as_beam_search().run_async(ctx).await
     }
 }
 
@@ -75,7 +83,7 @@ impl LookaheadSearch {
 /// steps is appended on a fork and the value is the aggregate over steps and rollout
 /// (with `last`, the PRM's value at the rollout's end). All rollouts advance together and
 /// everything is scored in one verifier call.
-pub(crate) fn rollout_values<P: Policy, V: Verifier, T: Task>(
+pub(crate) async fn rollout_values<P: Policy, V: Verifier, T: Task>(
     run: &mut Run<'_, '_, P, V, T>,
     nodes: &[(SeqId, &Candidate)],
     k: usize,
@@ -114,7 +122,7 @@ pub(crate) fn rollout_values<P: Policy, V: Verifier, T: Task>(
                 })
             })
             .collect();
-        let outputs = run.step(&items, Sampling::GREEDY, false, false)?;
+        let outputs = run.step(&items, Sampling::GREEDY, false, false).await?;
         for (&i, out) in live.iter().zip(outputs) {
             if let Some(r) = rollouts[i].as_mut() {
                 r.done = out.finish != Finish::StepEnd;
@@ -143,7 +151,7 @@ pub(crate) fn rollout_values<P: Policy, V: Verifier, T: Task>(
             (&c.path, steps.as_slice(), c.tokens() + rollout_tokens)
         })
         .collect();
-    let scores = run.score(&inputs)?;
+    let scores = run.score(&inputs).await?;
     let mut out = Vec::with_capacity(nodes.len());
     for ((&(_, c), rollout), all) in nodes.iter().zip(rollouts).zip(scores) {
         let value = aggregation.apply(&all);

@@ -29,8 +29,16 @@ impl MajorityVote {
         }
     }
 
-    /// Runs on one problem. The verifier is not called.
+    /// [`Self::run_async`] to its end at once, for engines that never wait.
     pub fn run<P: Policy, V: Verifier, T: Task>(
+        &self,
+        ctx: &mut Context<'_, P, V, T>,
+    ) -> Result<Outcome, StrategyError> {
+        super::at_once(self.run_async(ctx))
+    }
+
+    /// Runs on one problem. The verifier is not called.
+    pub async fn run_async<P: Policy, V: Verifier, T: Task>(
         &self,
         ctx: &mut Context<'_, P, V, T>,
     ) -> Result<Outcome, StrategyError> {
@@ -42,7 +50,7 @@ impl MajorityVote {
         }
         let prompt = ctx.task.prompt(ctx.problem);
         let mut run = Run::new(ctx, stream::PARALLEL, self.n as u64);
-        let candidates = sample_parallel(&mut run, &prompt, self.n, self.max_steps)?;
+        let candidates = sample_parallel(&mut run, &prompt, self.n, self.max_steps).await?;
         let ballots: Vec<Ballot<'_>> = candidates
             .iter()
             .map(|c| Ballot {

@@ -106,11 +106,19 @@ impl ParallelSequentialMix {
         })
     }
 
+    /// [`Self::run_async`] to its end at once, for engines that never wait.
     pub fn run<P: Policy, V: Verifier, T: Task>(
         &self,
         ctx: &mut Context<'_, P, V, T>,
     ) -> Result<Outcome, StrategyError> {
-        self.revisions()?.run(ctx)
+        super::at_once(self.run_async(ctx))
+    }
+
+    pub async fn run_async<P: Policy, V: Verifier, T: Task>(
+        &self,
+        ctx: &mut Context<'_, P, V, T>,
+    ) -> Result<Outcome, StrategyError> {
+        self.revisions()?.run_async(ctx).await
     }
 }
 

@@ -247,6 +247,19 @@ pub enum StrategyError {
         strategy: &'static str,
         reason: String,
     },
+    #[error(
+        "the engine waits for its device between steps (a GPU in a browser tab), so the \
+         strategy must be awaited: call `run_async`, not `run`"
+    )]
+    MustAwait,
+}
+
+/// A strategy's future run to its end at once, for engines that never wait (see
+/// [`crate::ready`]).
+pub(crate) fn at_once(
+    future: impl std::future::Future<Output = Result<Outcome, StrategyError>>,
+) -> Result<Outcome, StrategyError> {
+    crate::ready::now(future).unwrap_or(Err(StrategyError::MustAwait))
 }
 
 pub(crate) fn config_error(strategy: &'static str, reason: impl Into<String>) -> StrategyError {
@@ -271,18 +284,26 @@ pub enum Strategy {
 }
 
 impl Strategy {
+    /// [`Self::run_async`] to its end at once, for engines that never wait.
     pub fn run<P: Policy, V: Verifier, T: Task>(
         &self,
         ctx: &mut Context<'_, P, V, T>,
     ) -> Result<Outcome, StrategyError> {
+        at_once(self.run_async(ctx))
+    }
+
+    pub async fn run_async<P: Policy, V: Verifier, T: Task>(
+        &self,
+        ctx: &mut Context<'_, P, V, T>,
+    ) -> Result<Outcome, StrategyError> {
         match self {
-            Strategy::Majority(s) => s.run(ctx),
-            Strategy::BestOfN(s) => s.run(ctx),
-            Strategy::Beam(s) => s.run(ctx),
-            Strategy::Lookahead(s) => s.run(ctx),
-            Strategy::Dvts(s) => s.run(ctx),
-            Strategy::Revisions(s) => s.run(ctx),
-            Strategy::Mix(s) => s.run(ctx),
+            Strategy::Majority(s) => s.run_async(ctx).await,
+            Strategy::BestOfN(s) => s.run_async(ctx).await,
+            Strategy::Beam(s) => s.run_async(ctx).await,
+            Strategy::Lookahead(s) => s.run_async(ctx).await,
+            Strategy::Dvts(s) => s.run_async(ctx).await,
+            Strategy::Revisions(s) => s.run_async(ctx).await,
+            Strategy::Mix(s) => s.run_async(ctx).await,
         }
     }
 

@@ -139,7 +139,15 @@ impl SequentialRevisions {
         self.chains as u64 * self.length as u64
     }
 
+    /// [`Self::run_async`] to its end at once, for engines that never wait.
     pub fn run<P: Policy, V: Verifier, T: Task>(
+        &self,
+        ctx: &mut Context<'_, P, V, T>,
+    ) -> Result<Outcome, StrategyError> {
+        super::at_once(self.run_async(ctx))
+    }
+
+    pub async fn run_async<P: Policy, V: Verifier, T: Task>(
         &self,
         ctx: &mut Context<'_, P, V, T>,
     ) -> Result<Outcome, StrategyError> {
@@ -187,7 +195,7 @@ impl SequentialRevisions {
                     candidate: Candidate::new(path),
                 });
             }
-            let done = finish_attempts(&mut run, attempts, self.max_steps)?;
+            let done = finish_attempts(&mut run, attempts, self.max_steps).await?;
             for (chain, attempt) in by_chain.iter_mut().zip(done) {
                 chain.push(attempt);
             }
@@ -227,7 +235,8 @@ impl SequentialRevisions {
             }
             RevisionSelection::Verifier => {
                 let values: Vec<f64> = run
-                    .score_candidates(candidates.iter_mut().collect(), self.aggregation)?
+                    .score_candidates(candidates.iter_mut().collect(), self.aggregation)
+                    .await?
                     .into_iter()
                     .map(f64::from)
                     .collect();

@@ -116,7 +116,7 @@ impl<'r, 'a, P: Policy, V: Verifier, T: Task> Run<'r, 'a, P, V, T> {
     /// events are emitted after all chunks, so neither depends on the chunking. With
     /// `report` false no `StepSampled` events are sent (lookahead rollouts report
     /// themselves as one event).
-    pub fn step(
+    pub async fn step(
         &mut self,
         items: &[StepItem<'_>],
         sampling: Sampling,
@@ -145,7 +145,8 @@ impl<'r, 'a, P: Policy, V: Verifier, T: Task> Run<'r, 'a, P, V, T> {
             let got = self
                 .ctx
                 .policy
-                .step(&requests, &sampling, &stop, &mut |_, _| {})
+                .step_async(&requests, &sampling, &stop, &mut |_, _| {})
+                .await
                 .map_err(policy_error)?;
             let in_order = got.len() == requests.len()
                 && got.iter().zip(&requests).all(|(o, r)| o.seq == r.seq);
@@ -177,7 +178,7 @@ impl<'r, 'a, P: Policy, V: Verifier, T: Task> Run<'r, 'a, P, V, T> {
     /// Scores the steps of `candidates` in one verifier call, stores each candidate's step
     /// scores, reports them as [`Event::StepScored`], and returns each candidate's value
     /// under `aggregation`.
-    pub fn score_candidates(
+    pub async fn score_candidates(
         &mut self,
         mut candidates: Vec<&mut Candidate>,
         aggregation: StepAggregation,
@@ -186,7 +187,7 @@ impl<'r, 'a, P: Policy, V: Verifier, T: Task> Run<'r, 'a, P, V, T> {
             .iter()
             .map(|c| (&c.path, c.steps.as_slice(), c.tokens()))
             .collect();
-        let scores = self.score(&inputs)?;
+        let scores = self.score(&inputs).await?;
         let mut values = Vec::with_capacity(candidates.len());
         for (c, s) in candidates.iter_mut().zip(scores) {
             let value = aggregation.apply(&s);
@@ -209,7 +210,7 @@ impl<'r, 'a, P: Policy, V: Verifier, T: Task> Run<'r, 'a, P, V, T> {
 
     /// Scores every step of each candidate (given as its path, its steps and the policy's
     /// token count for them) in one verifier call.
-    pub fn score(
+    pub async fn score(
         &mut self,
         candidates: &[(&Path, &[String], usize)],
     ) -> Result<Vec<Vec<f32>>, StrategyError> {
@@ -228,7 +229,8 @@ impl<'r, 'a, P: Policy, V: Verifier, T: Task> Run<'r, 'a, P, V, T> {
         let scores = self
             .ctx
             .verifier
-            .score(&question, &steps)
+            .score_async(&question, &steps)
+            .await
             .map_err(|e| StrategyError::Verifier(Box::new(e)))?;
         self.compute.verifier_calls += 1;
         if scores.len() != candidates.len() {

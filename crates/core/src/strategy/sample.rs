@@ -20,7 +20,7 @@ pub(crate) struct Attempt {
 /// every attempt gets the chance to answer (as search-and-learn's last iteration does).
 /// Each attempt draws from its own path's key throughout: its tokens are told apart by
 /// position, so sampling step by step gives the same text as sampling it in one go.
-pub(crate) fn finish_attempts<P: Policy, V: Verifier, T: Task>(
+pub(crate) async fn finish_attempts<P: Policy, V: Verifier, T: Task>(
     run: &mut Run<'_, '_, P, V, T>,
     mut attempts: Vec<Attempt>,
     max_steps: usize,
@@ -43,7 +43,9 @@ pub(crate) fn finish_attempts<P: Policy, V: Verifier, T: Task>(
                 draw: run.key(&attempts[i].candidate.path),
             })
             .collect();
-        let outputs = run.step(&items, sampling, step + 1 == max_steps, true)?;
+        let outputs = run
+            .step(&items, sampling, step + 1 == max_steps, true)
+            .await?;
         for (&i, out) in live.iter().zip(outputs) {
             let c = &mut attempts[i].candidate;
             c.steps.push(out.text);
@@ -61,7 +63,7 @@ pub(crate) fn finish_attempts<P: Policy, V: Verifier, T: Task>(
 
 /// `n` independent attempts from `prompt` at paths `[0]..[n)`: the prompt is read once
 /// and forked, so its prefill is shared.
-pub(crate) fn sample_parallel<P: Policy, V: Verifier, T: Task>(
+pub(crate) async fn sample_parallel<P: Policy, V: Verifier, T: Task>(
     run: &mut Run<'_, '_, P, V, T>,
     prompt: &str,
     n: usize,
@@ -77,5 +79,5 @@ pub(crate) fn sample_parallel<P: Policy, V: Verifier, T: Task>(
         });
     }
     run.release(root);
-    finish_attempts(run, attempts, max_steps)
+    finish_attempts(run, attempts, max_steps).await
 }
