@@ -102,6 +102,7 @@ fn browser(root: &Path) -> Result<Tally> {
         ("ponder", &["--test", "web"][..]),
         ("ponder-model", &["--test", "web_greedy"]),
         ("ponder-model", &["--lib"]),
+        ("ponder-gpu", &["--test", "web"]),
     ] {
         let mut cmd = Command::new("cargo");
         cmd.args([

@@ -1,6 +1,8 @@
 //! The engine on the GPU against the engine on the CPU: greedy decoding and whole
 //! strategy runs on the built-in models.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 mod common;
 
 use ponder_core::arithmetic::{shipped_sets, ArithmeticTask, Problem};

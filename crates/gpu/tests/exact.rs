@@ -1,6 +1,8 @@
 //! exact.wgsl's arithmetic against the CPU's: libm's expf, correctly rounded division and
 //! square root, bit for bit.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 mod common;
 
 use ponder_gpu::device::{f32_bytes, f32s};

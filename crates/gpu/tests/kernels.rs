@@ -3,6 +3,8 @@
 //! norm, rotary embeddings, embedding rows) must give its bits; the dense product of
 //! matmul.wgsl sums in its own order and is held to a stated tolerance.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 mod common;
 
 use ponder_gpu::device::{f32_bytes, f32s, u32_bytes, Gpu};

@@ -2,6 +2,8 @@
 //! SmolLM2-135M-Instruct Q4_1: the same logits and hidden states, bit for bit, because
 //! the kernels perform the CPU engine's operations in its order (see exact.wgsl).
 
+#![cfg(not(target_arch = "wasm32"))]
+
 mod common;
 
 use common::{argmax, relative_error};

@@ -28,11 +28,16 @@ fn divide(a: f32, b: f32) -> f32 {
     return q;
 }
 
-// √a, correctly rounded, by one fused Newton correction.
+// √a, correctly rounded: the root corrected by its exact residual a − s² (no `fma`,
+// which WGSL does not promise to fuse).
 fn square_root(a: f32) -> f32 {
     let s = sqrt(a);
-    let r = fma(-s, s, a);
-    return fma(r, 0.5 / s, s);
+    if (!(s > 1e-18 && s < 1e18)) {
+        return s;
+    }
+    let p = s * s * counts.one;
+    let r = (a - p) * counts.one - product_error(s, s, p);
+    return s + r / (2.0 * s) * counts.one;
 }
 
 // libm's expf (FreeBSD's e_expf.c): the same reduction, polynomial and operation order
@@ -46,7 +51,9 @@ fn libm_exp(x: f32) -> f32 {
         return x;
     }
     if (hx >= 0x42b17218u && !negative) {
-        return bitcast<f32>(0x7f800000u);
+        // Overflow, as libm reaches it: x · 2^127 (an infinity written as a constant is
+        // an error in WGSL).
+        return x * bitcast<f32>(0x7f000000u);
     }
     if (negative && hx >= 0x42cff1b5u) {
         return 0.0;
