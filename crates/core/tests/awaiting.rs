@@ -111,7 +111,10 @@ fn a_waiting_policy_gives_the_same_runs_through_run_async() {
         let mut verifier = tag_verifier(VERIFIER_PARAMS);
         let mut ctx = Context::new(&mut waiting, &mut verifier, &LineTask, PROBLEM);
         let refused = spec.run(&mut ctx).expect_err("run cannot wait");
-        assert!(matches!(refused, StrategyError::MustAwait), "{link}: {refused}");
+        assert!(
+            matches!(refused, StrategyError::MustAwait),
+            "{link}: {refused}"
+        );
         assert!(refused.to_string().contains("run_async"));
     }
 }
