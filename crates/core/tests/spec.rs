@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use ponder_core::spec::query::{percent_decode, percent_encode, KEYS};
+use ponder_core::spec::query::{pairs, percent_decode, percent_encode, KEYS};
 use ponder_core::spec::{ExperimentSpec, SpecWarning, StrategyKind, MAX_BUDGET, SPEC_VERSION};
 use ponder_core::strategy::{
     BeamWidth, BestOfN, Context, RevisionSelection, Selection, SequentialRevisions,
@@ -225,6 +225,38 @@ fn percent_escapes_and_plus_signs_decode() {
     assert_eq!(percent_decode("a%zz%4"), "a%zz%4");
     assert_eq!(percent_decode("%E2%98%83+%FF"), "☃ \u{FFFD}");
     assert_eq!(percent_encode("a b/☃"), "a%20b%2F%E2%98%83");
+}
+
+#[test]
+fn percent_escapes_round_trip_and_malformed_ones_stay_as_written() {
+    // The page's query codec is this one, so a mangled link must still open.
+    for text in ["", "plain", "a b&c=d", "100%", "ünïcødé ✓", "%zz", "+"] {
+        assert_eq!(percent_decode(&percent_encode(text)), text);
+    }
+    assert_eq!(percent_decode("100%"), "100%");
+    assert_eq!(percent_decode("%4"), "%4");
+    assert_eq!(percent_decode("%zz1"), "%zz1");
+    // Not an escape: the `%` stays, and `+` is a space as everywhere else.
+    assert_eq!(percent_decode("%+A"), "% A");
+    assert_eq!(percent_decode("%-1"), "%-1");
+    assert_eq!(percent_decode("%41"), "A");
+}
+
+#[test]
+fn queries_split_into_decoded_pairs_in_order() {
+    assert_eq!(
+        pairs("?view=compare&&q=2%2B3&flag&seed=1&seed=2"),
+        vec![
+            ("view".to_string(), "compare".to_string()),
+            ("q".to_string(), "2+3".to_string()),
+            ("flag".to_string(), String::new()),
+            ("seed".to_string(), "1".to_string()),
+            ("seed".to_string(), "2".to_string()),
+        ]
+    );
+    assert_eq!(pairs(""), vec![]);
+    // A value may hold `=`: only the first one ends the key.
+    assert_eq!(pairs("q=a=b"), vec![("q".to_string(), "a=b".to_string())]);
 }
 
 #[test]
