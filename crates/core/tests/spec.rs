@@ -323,6 +323,38 @@ fn running_a_spec_uses_its_seed_problem_and_strategy() {
 }
 
 #[test]
+fn a_spec_says_whether_its_run_calls_the_verifier() {
+    // The page loads the PRM only when `uses_verifier` says so; a spec that called it
+    // anyway would fail there, and one that never does would load it for nothing.
+    for strategy in StrategyKind::ALL {
+        for final_answer in [
+            RevisionSelection::Verifier,
+            RevisionSelection::Majority,
+            RevisionSelection::Last,
+        ] {
+            let spec = ExperimentSpec {
+                strategy,
+                final_answer,
+                n: 4,
+                chains: 2,
+                seed: 3,
+                ..ExperimentSpec::default()
+            };
+            let mut policy = ScriptedPolicy::new(POLICY_PARAMS, hashing_script);
+            let mut verifier = tag_verifier(VERIFIER_PARAMS);
+            let mut ctx = Context::new(&mut policy, &mut verifier, &LineTask, PROBLEM);
+            spec.run(&mut ctx).expect("runs");
+            assert_eq!(
+                spec.uses_verifier(),
+                !verifier.calls.is_empty(),
+                "{}",
+                spec.to_query()
+            );
+        }
+    }
+}
+
+#[test]
 fn json_specs_follow_the_same_rules() {
     let spec = ExperimentSpec {
         strategy: StrategyKind::Dvts,
