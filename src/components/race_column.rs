@@ -19,7 +19,7 @@ pub const GRID_ABOVE: usize = 32;
 pub fn RaceColumn(
     /// 0 for the left column, 1 for the right.
     col: usize,
-    /// Called by the Retry button after a failed download.
+    /// Called by the Retry button after a failed download, run or worker.
     on_retry: Callback<()>,
 ) -> impl IntoView {
     let race = RaceController::use_context();
@@ -144,7 +144,9 @@ fn PhaseLine(col: usize, on_retry: Callback<()>) -> impl IntoView {
                 Phase::Failed(message) => view! {
                     <div class="load-error" role="alert" data-testid="run-error">
                         <p class="reason error">{message}</p>
-                        <button type="button" on:click=move |_| on_retry.run(())>"Run again"</button>
+                        <button type="button" data-testid="retry" on:click=move |_| on_retry.run(())>
+                            "Retry"
+                        </button>
                     </div>
                 }.into_any(),
                 Phase::Cancelled => view! {
