@@ -460,7 +460,7 @@ fn Attempts(
                 </For>
             </ul>
             <Show when=grid>
-                <AttemptGrid col selected_path/>
+                <AttemptGrid col selected_path revisions/>
             </Show>
         </div>
     }
@@ -471,13 +471,18 @@ fn Attempts(
 /// (hundreds of cells, each replaced when a search round ends, would otherwise cost the
 /// page a long task per round); focus survives the redraw.
 #[component]
-fn AttemptGrid(col: usize, selected_path: RwSignal<Option<Path>>) -> impl IntoView {
+fn AttemptGrid(
+    col: usize,
+    selected_path: RwSignal<Option<Path>>,
+    revisions: Signal<bool>,
+) -> impl IntoView {
     use wasm_bindgen::JsCast;
     let race = RaceController::use_context();
     let signals = race.columns[col];
     let list = NodeRef::<leptos::html::Ul>::new();
     let html = Memo::new(move |_| {
         let selected = selected_path.get();
+        let revisions = revisions.get();
         signals.state.with(|s| {
             let chosen = s.selected.as_ref().and_then(|(a, _)| a.clone());
             let mut out = String::new();
@@ -515,12 +520,15 @@ fn AttemptGrid(col: usize, selected_path: RwSignal<Option<Path>>) -> impl IntoVi
                 } else {
                     "chip unscored"
                 };
+                // A cell names its attempt as the rows do (`1·6` for chain 1's sixth
+                // revision); `data-path` is the path itself, for picking it out on a click.
+                let label = attempt_label(&n.path, revisions);
                 // Every interpolated value is digits, dots, signs or fixed words.
                 out.push_str(&format!(
                     "<li><button type=\"button\" class=\"{class}\" data-testid=\"attempt\" \
-                     data-path=\"{path}\" title=\"{text}\"><span class=\"{chip}\" style=\"{style}\">\
-                     </span><span class=\"sr-only\">Attempt #{path}: {answer}{value}{pruned}</span>\
-                     </button></li>",
+                     data-path=\"{path}\" title=\"Attempt {label}: {text}\"><span class=\"{chip}\" \
+                     style=\"{style}\"></span><span class=\"sr-only\">Attempt {label}: {answer}{value}\
+                     {pruned}</span></button></li>",
                     path = n.path,
                 ));
             }
