@@ -191,6 +191,30 @@ test('a model file that answers 404 shows the error and Retry loads it', async (
   await blocked.close();
 });
 
+test('a link without strategy keys is written out, so its address replays the same run in ponder run', async () => {
+  const { page, problems } = await open(browser.context, '?view=compare&v=1&seed=2&problem=5&n=4');
+  const shown = await finished(page);
+  const url = new URL(page.url());
+  assert.equal(url.searchParams.get('left.strategy'), 'best-of-n');
+  assert.equal(url.searchParams.get('right.strategy'), 'revisions');
+  assert.equal(url.searchParams.get('view'), 'compare');
+  const rows = ponderRun(page.url());
+  assert.deepEqual(rows.map((r) => r.column), ['left', 'right']);
+  for (const [i, row] of rows.entries()) {
+    assert.equal(shown[i].phase, 'finished');
+    assert.equal(shown[i].answer, row.answer ?? '');
+    assert.equal(shown[i].votes, votesOf(row));
+  }
+  // No keys at all: the default race, written out, with its problem and seed.
+  await page.goto(new URL('?view=compare', page.url()).href);
+  await page.waitForFunction(() => new URL(location.href).searchParams.has('right.strategy'));
+  const written = new URL(page.url()).searchParams;
+  assert.equal(written.get('problem'), '224');
+  assert.equal(written.get('seed'), '1');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('a link whose problem cannot run empties the columns instead of showing the last race', async () => {
   const bad = '?view=compare&v=1&seed=1&n=2&problem=9999&left.strategy=majority&right.strategy=majority';
   const { page, problems } = await open(browser.context, bad);
