@@ -91,8 +91,10 @@ pub fn RaceColumn(
     }
 }
 
+/// Where column `col` is: loading (with the downloads), thinking, waiting, finished, or
+/// what went wrong with a Retry. Classroom mode shows it too while its run is prepared.
 #[component]
-fn PhaseLine(col: usize, on_retry: Callback<()>) -> impl IntoView {
+pub fn PhaseLine(col: usize, on_retry: Callback<()>) -> impl IntoView {
     let race = RaceController::use_context();
     let signals = race.columns[col];
     let download_line = move |downloads: Vec<Download>| {
