@@ -83,15 +83,20 @@ test('c enters classroom mode from another view, and tour stops are links', asyn
   await page.close();
 });
 
-test('space on a focused button acts once, and the shortcuts can be turned off and stay off', async () => {
+test('space on a focused button is the button\'s, and the shortcuts can be turned off and stay off', async () => {
   const { page, problems } = await open(browser.context, `?view=classroom&${RACE}`);
   await ready(page);
   const count = async () => Number((await page.getByTestId('step-count').textContent()).match(/Event (\d+)/)[1]);
-  await page.getByTestId('next').focus();
-  await page.keyboard.press('Space');
-  assert.equal(await count(), 1, 'space on Next steps once, not twice');
+  await page.keyboard.press('ArrowRight');
   await page.keyboard.press('ArrowRight');
   assert.equal(await count(), 2);
+  // Space on a focused button is the button's: Back steps back, not forward.
+  await page.getByTestId('back').focus();
+  await page.keyboard.press('Space');
+  assert.equal(await count(), 1, 'space on Back steps back');
+  await page.getByTestId('next').focus();
+  await page.keyboard.press('Space');
+  assert.equal(await count(), 2, 'space on Next steps once');
 
   const toggle = page.getByTestId('shortcuts');
   assert.equal(await toggle.isChecked(), true);
