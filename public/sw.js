@@ -1,80 +1,98 @@
 // Ponder's service worker: the site works offline once visited.
 //
-// Installing it fetches the page, the files the page names, the inference worker and the
-// built-in models, and keeps them. Afterwards every request goes to the network first and
-// the answer replaces the kept copy, so an online visit always runs the newest release
-// whole; only without a network does the kept copy answer. When a fresh index.html comes
-// in, kept files of other releases (the build's hashed names) are dropped, so a release
-// never mixes with the one before it.
+// A release is one unit. The build writes this release's manifest below (every file the
+// site keeps for offline visits, with its SHA-256; `cargo xtask release`, which Trunk runs
+// after each build), so a new release is a new sw.js, which the browser installs beside
+// the old one. Installing fetches every file of the manifest, checks each against its
+// digest and keeps them in a cache of the release's own; if a file cannot be fetched, or
+// is not this release's (a deploy in the middle), the install fails and the old release
+// stays in use, whole. Only a complete cache is activated, and activating deletes the
+// other releases' caches: the kept site never mixes two releases.
+//
+// Every request goes to the network first, and its response is passed on as it arrives
+// (a model download shows its progress as it streams). Nothing is written to the cache
+// then: the cache holds exactly the installed release. Only when the network fails does
+// the kept copy answer.
 
-const CACHE = 'ponder-site';
-const FIXED = [
-  './',
-  'worker_loader.js',
-  'worker.js',
-  'worker_bg.wasm',
-  'models/ponder-s.gguf',
-  'models/ponder-r.gguf',
-  'models/ponder-prm.gguf',
-  'problems/test.json',
-  'problems/validation.json',
-];
+// Written by the build; a service worker without a manifest refuses to install.
+const RELEASE = {"id":"unbuilt","files":[]};
 
-// The files an index.html names (scripts, styles, preloads, icons), relative to the site.
-function named(html) {
-  const found = new Set();
-  for (const m of html.matchAll(/(?:href|src)="([^"#?]+)"/g)) {
-    const url = m[1].replace(/^\.\//, '');
-    if (url && !/^[a-z]+:/i.test(url) && !url.startsWith('/')) found.add(url);
-  }
-  return [...found];
+const SCOPE = new URL(self.registration.scope);
+// Caches are shared by every site on an origin, so the name holds the site's path too.
+const PREFIX = `ponder ${SCOPE.pathname} `;
+const CACHE = PREFIX + RELEASE.id;
+
+// The page: the site's folder or its index.html, with any query.
+function isPage(url) {
+  return url.origin === SCOPE.origin
+    && (url.pathname === SCOPE.pathname || url.pathname === `${SCOPE.pathname}index.html`);
 }
 
-// Drops kept files of other releases: hashed names ("name-0123456789abcdef.ext") that
-// this index.html does not name.
-async function prune(cache, html) {
-  const current = new Set(named(html).map((u) => new URL(u, self.registration.scope).href));
-  for (const request of await cache.keys()) {
-    const hashed = /-[0-9a-f]{16}(_bg)?\.[a-z]+$/.test(new URL(request.url).pathname);
-    if (hashed && !current.has(request.url)) await cache.delete(request);
-  }
+// Where a manifest path is kept: the page under its folder's URL, the rest under their own.
+function keyOf(path) {
+  return new URL(path === 'index.html' ? './' : path, SCOPE).href;
+}
+
+async function sha256(buffer) {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', buffer));
+  return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
+    if (RELEASE.files.length === 0) {
+      throw new Error('this sw.js has no release manifest: build the site with trunk');
+    }
     const cache = await caches.open(CACHE);
-    const page = await fetch('./', { cache: 'no-cache' });
-    const html = await page.clone().text();
-    await cache.put('./', page);
-    const files = [...new Set([...FIXED.slice(1), ...named(html)])];
-    await Promise.all(files.map(async (file) => {
-      const response = await fetch(file, { cache: 'no-cache' });
-      if (response.ok) await cache.put(file, response);
-    }));
+    try {
+      await Promise.all(RELEASE.files.map(async (file) => {
+        const response = await fetch(new URL(file.path, SCOPE), { cache: 'no-cache' });
+        if (!response.ok) throw new Error(`${file.path}: HTTP ${response.status}`);
+        const body = await response.arrayBuffer();
+        if (await sha256(body) !== file.sha256) {
+          throw new Error(`${file.path} is not release ${RELEASE.id}'s file (deployed since?)`);
+        }
+        await cache.put(keyOf(file.path), new Response(body, {
+          status: response.status,
+          statusText: response.statusText,
+          headers: response.headers,
+        }));
+      }));
+    } catch (error) {
+      // A partial release is never used: the one before stays active, whole.
+      await caches.delete(CACHE);
+      throw error;
+    }
     await self.skipWaiting();
   })());
 });
 
 self.addEventListener('activate', (event) => {
-  event.waitUntil(self.clients.claim());
+  event.waitUntil((async () => {
+    for (const name of await caches.keys()) {
+      // Earlier releases of this site, and the single cache releases before manifests used.
+      if ((name.startsWith(PREFIX) && name !== CACHE) || name === 'ponder-site') {
+        await caches.delete(name);
+      }
+    }
+    await self.clients.claim();
+  })());
 });
 
 self.addEventListener('fetch', (event) => {
   const request = event.request;
-  if (request.method !== 'GET' || new URL(request.url).origin !== self.location.origin) return;
+  const url = new URL(request.url);
+  if (request.method !== 'GET' || url.origin !== SCOPE.origin) return;
   event.respondWith((async () => {
-    const cache = await caches.open(CACHE);
-    // A page load with any query is the same page: keep it under one key.
-    const key = request.mode === 'navigate' ? new URL('./', self.registration.scope).href : request;
     try {
-      const response = await fetch(request);
-      if (response.ok) {
-        await cache.put(key, response.clone());
-        if (request.mode === 'navigate') await prune(cache, await response.clone().text());
-      }
-      return response;
+      return await fetch(request);
     } catch (offline) {
-      const kept = await cache.match(key, { ignoreSearch: request.mode === 'navigate' });
+      const cache = await caches.open(CACHE);
+      // The page is kept once and opens with any query; any other request, a navigation
+      // to a model file included, is answered only by its own file.
+      const kept = request.mode === 'navigate' && isPage(url)
+        ? await cache.match(keyOf('index.html'))
+        : await cache.match(request);
       if (kept) return kept;
       throw offline;
     }

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use crate::backend::BackendReport;
 use crate::components::nav_bar::NavBar;
+use crate::keyboard::{Shortcuts, ShortcutsToggle};
 use crate::race_controller::RaceController;
 use crate::router::Router;
 use crate::url_state::View;
@@ -38,14 +39,13 @@ pub fn App() -> impl IntoView {
         view
     });
 
-    // `c` enters classroom mode from any view (not while typing in a field).
+    // `c` enters classroom mode from any view (not while typing in a field, and not once
+    // the shortcuts are turned off).
+    let shortcuts = Shortcuts::provide();
     let on_key = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::KeyboardEvent)>::new(
         move |ev: web_sys::KeyboardEvent| {
-            let typing = typing(&ev);
-            let plain = !(ev.ctrl_key() || ev.meta_key() || ev.alt_key());
             if ev.key() == "c"
-                && plain
-                && !typing
+                && shortcuts.allow(&ev)
                 && router.state.with_untracked(|s| s.view) != View::Classroom
             {
                 router.go_to(View::Classroom);
@@ -97,6 +97,7 @@ pub fn App() -> impl IntoView {
                 }>
                 {backend_label}
             </a>
+            <ShortcutsToggle/>
         </header>
         <Show when=move || !warnings().is_empty()>
             <div class="notice" role="status" data-testid="url-warnings">
@@ -113,15 +114,6 @@ pub fn App() -> impl IntoView {
             }}
         </main>
     }
-}
-
-/// Whether a key press belongs to a text field or a list being typed in (single-key
-/// shortcuts leave those alone).
-pub fn typing(ev: &web_sys::KeyboardEvent) -> bool {
-    use wasm_bindgen::JsCast;
-    ev.target()
-        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"))
 }
 
 /// Moves the keyboard focus to the view (`main` has `tabindex="-1"` for this).

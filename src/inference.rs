@@ -12,6 +12,7 @@ use ponder_core::arithmetic::{ArithmeticTask, Problem};
 use ponder_core::event::Event;
 use ponder_core::spec::ExperimentSpec;
 use ponder_core::strategy::Context;
+use ponder_core::Verifier;
 use ponder_model::{Engine, LanguageModel};
 
 use crate::model_fetch::{check_gguf, fetch_bytes};
@@ -57,6 +58,20 @@ impl Models {
             .map_err(|e| format!("cannot run the problem {problem_text:?}: {e}"))?;
         let role = ModelRole::policy_of(&spec);
         let missing = |r: ModelRole| format!("the {} is not loaded yet", r.label());
+        if !spec.uses_verifier() {
+            // The page loaded no PRM for this run (see `ModelRole::needed_by`).
+            let policy = self.loaded.get_mut(&role).ok_or_else(|| missing(role))?;
+            return run_spec(
+                run,
+                &spec,
+                &problem,
+                &mut policy.engine,
+                &mut NoVerifier,
+                post,
+            );
+        }
+        // The policy and the verifier are two entries of one map: the verifier is taken
+        // out for the run so both can be borrowed mutably, and always put back.
         let mut verifier = self
             .loaded
             .remove(&ModelRole::Verifier)
@@ -77,12 +92,42 @@ impl Models {
     }
 }
 
-fn run_spec(
+/// The verifier of a run whose strategy calls none (`ExperimentSpec::uses_verifier`), so
+/// that such a run needs no PRM in the worker. It counts no parameters; the run's FLOPs
+/// are those it would have with the PRM, which would read no token in it.
+struct NoVerifier;
+
+/// What [`NoVerifier`] answers if a strategy called it after all (a bug in
+/// `uses_verifier`, which a native test of every strategy guards against).
+#[derive(Debug)]
+struct NoVerifierCalled;
+
+impl std::fmt::Display for NoVerifierCalled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("this strategy called a verifier, but none was loaded for it")
+    }
+}
+
+impl std::error::Error for NoVerifierCalled {}
+
+impl Verifier for NoVerifier {
+    type Error = NoVerifierCalled;
+
+    fn score(&mut self, _: &str, _: &[Vec<String>]) -> Result<Vec<Vec<f32>>, NoVerifierCalled> {
+        Err(NoVerifierCalled)
+    }
+
+    fn parameters(&self) -> u64 {
+        0
+    }
+}
+
+fn run_spec<V: Verifier>(
     run: u64,
     spec: &ExperimentSpec,
     problem: &Problem,
     policy: &mut Engine,
-    verifier: &mut Engine,
+    verifier: &mut V,
     post: &mut dyn FnMut(FromWorker),
 ) -> Result<(), String> {
     let started = js_sys::Date::now();
@@ -120,8 +165,12 @@ fn run_spec(
     Ok(())
 }
 
-/// Fetches and loads one model file, reporting progress through `post`.
-pub async fn load(file: &ModelFile, post: &mut dyn FnMut(FromWorker)) -> Result<Engine, String> {
+/// Fetches and loads one model file for run `run`, reporting progress through `post`.
+pub async fn load(
+    run: u64,
+    file: &ModelFile,
+    post: &mut dyn FnMut(FromWorker),
+) -> Result<Engine, String> {
     let role = file.role;
     let mut last_shown = 0u64;
     let bytes = fetch_bytes(&file.url, |loaded, total| {
@@ -129,6 +178,7 @@ pub async fn load(file: &ModelFile, post: &mut dyn FnMut(FromWorker)) -> Result<
         if loaded == 0 || loaded - last_shown >= 1 << 16 || Some(loaded) == total {
             last_shown = loaded;
             post(FromWorker::Download {
+                run,
                 role,
                 loaded,
                 total,
@@ -140,6 +190,7 @@ pub async fn load(file: &ModelFile, post: &mut dyn FnMut(FromWorker)) -> Result<
     let model = LanguageModel::from_gguf_bytes(&bytes)
         .map_err(|e| format!("{} is not a model Ponder can run: {e}", file.url))?;
     post(FromWorker::Loaded {
+        run,
         role,
         bytes: bytes.len() as u64,
         parameters: model.parameters(),

@@ -10,6 +10,7 @@ pub mod column_state;
 pub mod components;
 pub mod gpu_self_test;
 pub mod inference;
+pub mod keyboard;
 pub mod model_fetch;
 pub mod offline;
 pub mod problem_bank;

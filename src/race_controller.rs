@@ -4,7 +4,8 @@
 //!
 //! Cancelling ends the workers, which stops a run at once whatever it is doing; what was
 //! already shown stays on the page. A new run supersedes the old one the same way. Idle
-//! workers are kept, with their models, for the next run.
+//! workers are kept, with their models, for the next run. Every request and every reply
+//! names its run, so a late reply to a superseded run is never shown as the current one's.
 
 use std::cell::RefCell;
 use std::time::Duration;
@@ -24,6 +25,12 @@ use crate::worker_protocol::{FromWorker, ModelFile, ModelRole, ToWorker};
 /// rarely enough that the page does a bounded amount of work per frame however fast the
 /// workers stream.
 pub const PUMP_PERIOD: Duration = Duration::from_millis(50);
+
+/// How long a column waits for its new worker's first `Ready`. A worker whose script or
+/// wasm never loads cannot say so (the browser may not even raise an error event), so
+/// without a deadline its column would wait without end; the probing worker keeps the
+/// same deadline for the same reason (`worker_handle::REPORT_DEADLINE`).
+pub const READY_DEADLINE: Duration = crate::worker_handle::REPORT_DEADLINE;
 
 /// Where a column is.
 #[derive(Clone, Debug, PartialEq)]
@@ -103,10 +110,19 @@ struct ColumnWorker {
     bridge: WorkerBridge,
     ready: bool,
     outbox: Vec<ToWorker>,
-    /// A run or a load is in flight (ending the worker is the only way to stop it).
-    busy: bool,
+    /// The run whose requests (its load, then the run itself) the worker is still
+    /// working through; `None` once it reported that run's end. Ending the worker is the
+    /// only way to stop it, so a busy worker is ended before another run is sent. A failed
+    /// load does not make it idle: the worker goes on to the rest of that load and its run.
+    busy_with: Option<u64>,
     /// Which worker this is, so messages from an ended one are ignored.
     generation: u64,
+}
+
+impl ColumnWorker {
+    fn busy(&self) -> bool {
+        self.busy_with.is_some()
+    }
 }
 
 #[derive(Default)]
@@ -120,6 +136,18 @@ struct Shared {
     /// Every batch of the current run, kept for classroom mode's stepping.
     recorded: [Vec<(Compute, Vec<Event>)>; 2],
     first_step_marked: bool,
+}
+
+impl Shared {
+    /// Ends every worker with a request in flight: a busy worker cannot be interrupted any
+    /// other way, and its late replies must not reach the next run.
+    fn end_busy_workers(&mut self) {
+        for slot in self.workers.iter_mut() {
+            if slot.as_ref().is_some_and(ColumnWorker::busy) {
+                *slot = None;
+            }
+        }
+    }
 }
 
 thread_local! {
@@ -156,12 +184,7 @@ impl RaceController {
             s.race = Race::default();
             s.outcomes = [None, None];
             s.recorded = [Vec::new(), Vec::new()];
-            for slot in s.workers.iter_mut() {
-                // A busy worker cannot be interrupted any other way.
-                if slot.as_ref().is_some_and(|w| w.busy) {
-                    *slot = None;
-                }
-            }
+            s.end_busy_workers();
             s.run
         });
         self.problem.set(Some(problem.clone()));
@@ -173,7 +196,7 @@ impl RaceController {
             signals.state.set(ColumnState::default());
             signals.phase.set(Phase::Loading);
             signals.outcome.set(None);
-            let roles = [ModelRole::policy_of(&spec), ModelRole::Verifier];
+            let roles = ModelRole::needed_by(&spec);
             signals.downloads.set(
                 roles
                     .iter()
@@ -192,9 +215,10 @@ impl RaceController {
                     url: site_url(role.builtin_path()),
                 })
                 .collect();
-            self.send(col, ToWorker::Load { models });
+            self.send(col, run, ToWorker::Load { run, models });
             self.send(
                 col,
+                run,
                 ToWorker::Run {
                     run,
                     spec: spec.to_query(),
@@ -205,13 +229,39 @@ impl RaceController {
     }
 
     /// Starts `comparison` unless it is the race already run or running (a view shown
-    /// again, a Back to the same link); a problem that cannot run starts nothing.
+    /// again, a Back to the same link). A problem that cannot run starts nothing and
+    /// clears the columns, so the last race is not taken for this link's.
     pub fn start_if_new(self, comparison: Comparison, problem: Result<RaceProblem, String>) {
         if self.comparison.get_untracked().as_ref() == Some(&comparison) {
             return;
         }
-        if let Ok(p) = problem {
-            self.start(comparison, p);
+        match problem {
+            Ok(p) => self.start(comparison, p),
+            Err(_) => self.clear(comparison),
+        }
+    }
+
+    /// Shows `comparison` with nothing run (its problem cannot run; the view says why):
+    /// any run in flight stops and the columns are emptied.
+    pub fn clear(self, comparison: Comparison) {
+        SHARED.with(|s| {
+            let mut s = s.borrow_mut();
+            s.run += 1;
+            s.end_busy_workers();
+            s.race = Race::default();
+            s.outcomes = [None, None];
+            s.recorded = [Vec::new(), Vec::new()];
+        });
+        let columns = comparison.columns();
+        self.problem.set(None);
+        self.comparison.set(Some(comparison));
+        self.running.set(false);
+        for (signals, spec) in self.columns.into_iter().zip(columns) {
+            signals.spec.set(Some(spec));
+            signals.state.set(ColumnState::default());
+            signals.phase.set(Phase::Idle);
+            signals.outcome.set(None);
+            signals.downloads.set(Vec::new());
         }
     }
 
@@ -220,11 +270,7 @@ impl RaceController {
         SHARED.with(|s| {
             let mut s = s.borrow_mut();
             s.run += 1;
-            for slot in s.workers.iter_mut() {
-                if slot.as_ref().is_some_and(|w| w.busy) {
-                    *slot = None;
-                }
-            }
+            s.end_busy_workers();
             s.race = Race::default();
             s.outcomes = [None, None];
         });
@@ -238,8 +284,8 @@ impl RaceController {
         self.running.set(false);
     }
 
-    /// Sends a request to column `col`'s worker, starting one if there is none.
-    fn send(self, col: usize, message: ToWorker) {
+    /// Sends a request of run `run` to column `col`'s worker, starting one if there is none.
+    fn send(self, col: usize, run: u64, message: ToWorker) {
         let started = SHARED.with(|s| s.borrow().workers[col].is_some());
         if !started {
             if let Err(message) = self.start_worker(col) {
@@ -251,7 +297,7 @@ impl RaceController {
         SHARED.with(|s| {
             let mut s = s.borrow_mut();
             if let Some(worker) = s.workers[col].as_mut() {
-                worker.busy = true;
+                worker.busy_with = Some(run);
                 if worker.ready {
                     if let Err(e) = worker.bridge.send(&message) {
                         web_sys::console::error_1(&e.into());
@@ -275,11 +321,36 @@ impl RaceController {
                 bridge,
                 ready: false,
                 outbox: Vec::new(),
-                busy: false,
+                busy_with: None,
                 generation,
             })
         });
+        set_timeout(move || self.ready_overdue(col, generation), READY_DEADLINE);
         Ok(())
+    }
+
+    /// Ends column `col`'s worker `generation` if it never said `Ready`, and says so in the
+    /// column, whose Retry starts a fresh worker.
+    fn ready_overdue(self, col: usize, generation: u64) {
+        let ended = SHARED.with(|s| {
+            let mut s = s.borrow_mut();
+            let silent = s.workers[col]
+                .as_ref()
+                .is_some_and(|w| w.generation == generation && !w.ready);
+            if silent {
+                s.workers[col] = None;
+                s.race.finish(col);
+            }
+            silent
+        });
+        if ended {
+            self.columns[col].phase.set(Phase::Failed(format!(
+                "the inference worker did not start within {} s: its files may be missing \
+                 from this site or blocked by the browser (the console says which). Retry \
+                 to start it again.",
+                READY_DEADLINE.as_secs()
+            )));
+        }
     }
 
     fn receive(self, col: usize, generation: u64, message: FromWorker) {
@@ -292,6 +363,17 @@ impl RaceController {
         });
         if !current {
             return;
+        }
+        // A run's end makes its worker idle, whether or not that run is still the one shown.
+        if let FromWorker::Finished { run: r, .. } | FromWorker::RunFailed { run: r, .. } = &message
+        {
+            SHARED.with(|s| {
+                if let Some(worker) = s.borrow_mut().workers[col].as_mut() {
+                    if worker.busy_with == Some(*r) {
+                        worker.busy_with = None;
+                    }
+                }
+            });
         }
         let signals = self.columns[col];
         match message {
@@ -307,10 +389,16 @@ impl RaceController {
                 }
             }),
             FromWorker::Backend { .. } => {}
+            // Replies about an earlier run's load: its column shows another run now.
+            FromWorker::Download { run: r, .. }
+            | FromWorker::Loaded { run: r, .. }
+            | FromWorker::LoadFailed { run: r, .. }
+                if r != run => {}
             FromWorker::Download {
                 role,
                 loaded,
                 total,
+                ..
             } => signals.downloads.update(|d| {
                 if let Some(row) = d.iter_mut().find(|r| r.role == role) {
                     row.loaded = loaded;
@@ -331,9 +419,12 @@ impl RaceController {
                     signals.phase.set(Phase::Running);
                 }
             }
-            FromWorker::LoadFailed { role, url, message } => {
+            FromWorker::LoadFailed {
+                role, url, message, ..
+            } => {
                 signals.phase.set(Phase::LoadFailed { role, url, message });
-                self.column_ended(col);
+                // The column is done; the worker is not (see `ColumnWorker::busy_with`).
+                SHARED.with(|s| s.borrow_mut().race.finish(col));
             }
             FromWorker::Events {
                 run: r,
@@ -366,22 +457,20 @@ impl RaceController {
             | FromWorker::RunFailed { .. } => {}
             FromWorker::Error { message } => {
                 signals.phase.set(Phase::Failed(format!(
-                    "the column's worker stopped: {message}. Run again to restart it."
+                    "the column's worker stopped: {message}. Retry to restart it."
                 )));
-                SHARED.with(|s| s.borrow_mut().workers[col] = None);
-                self.column_ended(col);
+                SHARED.with(|s| {
+                    let mut s = s.borrow_mut();
+                    s.workers[col] = None;
+                    s.race.finish(col);
+                });
             }
         }
     }
 
+    /// The column's run ended (finished or failed): it is done in the race.
     fn column_ended(self, col: usize) {
-        SHARED.with(|s| {
-            let mut s = s.borrow_mut();
-            s.race.finish(col);
-            if let Some(worker) = s.workers[col].as_mut() {
-                worker.busy = false;
-            }
-        });
+        SHARED.with(|s| s.borrow_mut().race.finish(col));
     }
 
     /// Moves what the race releases into the columns, and settles their phases.

@@ -56,6 +56,12 @@ impl Router {
         self.state.set(next);
     }
 
+    /// Replaces the whole state without a new history entry.
+    pub fn replace(&self, next: UrlState) {
+        replace_query(&next.to_query());
+        self.state.set(next);
+    }
+
     /// Updates one query key in place without a new history entry, for state that changes
     /// often (a slider, a selection).
     pub fn set_param(&self, key: &str, value: Option<&str>) {

@@ -8,7 +8,7 @@
 use std::fmt;
 
 use ponder_core::spec::comparison::{self, Comparison};
-use ponder_core::spec::query::KEYS;
+use ponder_core::spec::query::{pairs, percent_encode, KEYS};
 
 /// The views of the app, each reachable from the navigation bar.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -81,11 +81,7 @@ impl UrlState {
         let query = query.strip_prefix('?').unwrap_or(query);
         let mut state = UrlState::default();
         let mut view_given = false;
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (key, value) = match pair.split_once('=') {
-                Some((k, v)) => (decode_component(k), decode_component(v)),
-                None => (decode_component(pair), String::new()),
-            };
+        for (key, value) in pairs(query) {
             if key == "view" && view_given {
                 state.warnings.push(format!(
                     "the link gives \"view\" more than once; the first, \"{}\", is used",
@@ -134,9 +130,9 @@ impl UrlState {
         let mut out = format!("?view={}", self.view.slug());
         for (key, value) in &self.params {
             out.push('&');
-            out.push_str(&encode_component(key));
+            out.push_str(&percent_encode(key));
             out.push('=');
-            out.push_str(&encode_component(value));
+            out.push_str(&percent_encode(value));
         }
         out
     }
@@ -159,11 +155,7 @@ impl UrlState {
     /// keeping every other key; clears the notes about the old link.
     pub fn set_experiment(&mut self, query: &str) {
         self.params.retain(|(k, _)| !is_experiment_key(k));
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            self.params
-                .push((decode_component(key), decode_component(value)));
-        }
+        self.params.extend(pairs(query));
         self.warnings.clear();
     }
 
@@ -185,20 +177,6 @@ impl UrlState {
             (None, None) => {}
         }
     }
-}
-
-/// Percent-encodes everything outside the URL-safe unreserved set.
-pub fn encode_component(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
 }
 
 /// Whether `key` belongs to the experiment codec (`strategy`, `left.width`, `q`, …).
@@ -226,47 +204,6 @@ fn shortened(value: &str) -> String {
         Some((at, _)) => format!("{}…", &value[..at]),
         None => value.to_string(),
     }
-}
-
-/// Decodes `%XX` escapes and `+` as space. Malformed escapes are kept literally and
-/// invalid UTF-8 is replaced, so a mangled link still opens.
-pub fn decode_component(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b'%' if i + 2 < bytes.len() => {
-                // Two hex digits exactly: `from_str_radix` alone would also take `+A`.
-                let digits = &bytes[i + 1..i + 3];
-                let hex = digits
-                    .iter()
-                    .all(u8::is_ascii_hexdigit)
-                    .then(|| std::str::from_utf8(digits).ok())
-                    .flatten()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
-                match hex {
-                    Some(b) => {
-                        out.push(b);
-                        i += 3;
-                    }
-                    None => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -345,24 +282,5 @@ mod tests {
         s.set("c", Some("3"));
         s.set("b", None);
         assert_eq!(s.to_query(), "?view=compare&a=9&c=3");
-    }
-
-    #[test]
-    fn components_round_trip_on_arbitrary_text() {
-        for text in ["", "plain", "a b&c=d", "100%", "ünïcødé ✓", "%zz", "+"] {
-            assert_eq!(decode_component(&encode_component(text)), text);
-        }
-    }
-
-    #[test]
-    fn malformed_escapes_are_kept_literally() {
-        assert_eq!(decode_component("100%"), "100%");
-        assert_eq!(decode_component("%4"), "%4");
-        assert_eq!(decode_component("%zz1"), "%zz1");
-        // Not an escape: the `%` stays, and `+` is a space as everywhere else.
-        assert_eq!(decode_component("%+A"), "% A");
-        assert_eq!(decode_component("%-1"), "%-1");
-        assert_eq!(decode_component("%41"), "A");
-        assert_eq!(decode_component("%FF"), "\u{FFFD}");
     }
 }

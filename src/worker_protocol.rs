@@ -39,6 +39,16 @@ impl ModelRole {
         }
     }
 
+    /// The models a run of `spec` needs: its policy, and the PRM only if the strategy
+    /// calls a verifier (majority voting, for one, never does).
+    pub fn needed_by(spec: &ponder_core::spec::ExperimentSpec) -> Vec<ModelRole> {
+        let mut roles = vec![ModelRole::policy_of(spec)];
+        if spec.uses_verifier() {
+            roles.push(ModelRole::Verifier);
+        }
+        roles
+    }
+
     /// The built-in file, relative to the site's root.
     pub fn builtin_path(self) -> &'static str {
         match self {
@@ -73,7 +83,12 @@ pub enum ToWorker {
     /// Probe WebGPU again (for example after the user enabled it or a device was lost).
     Probe,
     /// Fetch and load these models (a role already loaded from the same URL is kept).
-    Load { models: Vec<ModelFile> },
+    Load {
+        /// The run the models are for; every reply about the load carries it, so a late
+        /// reply to a load that a newer run superseded is never read as the newer one's.
+        run: u64,
+        models: Vec<ModelFile>,
+    },
     /// Run one experiment on the loaded models and stream its events.
     Run {
         /// The page's number for this run; every reply about it carries it.
@@ -95,18 +110,21 @@ pub enum FromWorker {
     Backend { report: BackendReport },
     /// Bytes of a model file received so far (`total` when the server said it).
     Download {
+        run: u64,
         role: ModelRole,
         loaded: u64,
         total: Option<u64>,
     },
     /// A model file is loaded and ready.
     Loaded {
+        run: u64,
         role: ModelRole,
         bytes: u64,
         parameters: u64,
     },
     /// A model file could not be fetched or read; the message says what to do.
     LoadFailed {
+        run: u64,
         role: ModelRole,
         url: String,
         message: String,
@@ -169,12 +187,38 @@ mod tests {
         };
         assert_eq!(decode::<ToWorker>(&encode(&run)), Ok(run));
         let load = ToWorker::Load {
+            run: 4,
             models: vec![ModelFile {
                 role: ModelRole::Verifier,
                 url: "http://127.0.0.1/models/ponder-prm.gguf".into(),
             }],
         };
         assert_eq!(decode::<ToWorker>(&encode(&load)), Ok(load));
+        // Every reply about a load names its run.
+        for reply in [
+            FromWorker::Download {
+                run: 4,
+                role: ModelRole::Policy,
+                loaded: 10,
+                total: Some(20),
+            },
+            FromWorker::Loaded {
+                run: 4,
+                role: ModelRole::Policy,
+                bytes: 20,
+                parameters: 5,
+            },
+            FromWorker::LoadFailed {
+                run: 4,
+                role: ModelRole::Verifier,
+                url: "u".into(),
+                message: "HTTP 404".into(),
+            },
+        ] {
+            let text = encode(&reply);
+            assert!(text.contains(r#""run":4"#), "{text}");
+            assert_eq!(decode::<FromWorker>(&text), Ok(reply));
+        }
     }
 
     #[test]
@@ -192,6 +236,27 @@ mod tests {
             }],
         };
         assert_eq!(decode::<FromWorker>(&encode(&events)), Ok(events));
+    }
+
+    #[test]
+    fn a_run_loads_only_the_models_its_strategy_uses() {
+        let spec = |query: &str| ponder_core::spec::ExperimentSpec::from_query(query).spec;
+        assert_eq!(
+            ModelRole::needed_by(&spec("v=1&seed=1&strategy=majority")),
+            [ModelRole::Policy]
+        );
+        assert_eq!(
+            ModelRole::needed_by(&spec("v=1&seed=1&strategy=beam")),
+            [ModelRole::Policy, ModelRole::Verifier]
+        );
+        assert_eq!(
+            ModelRole::needed_by(&spec("v=1&seed=1&strategy=revisions&final=verifier")),
+            [ModelRole::Reviser, ModelRole::Verifier]
+        );
+        assert_eq!(
+            ModelRole::needed_by(&spec("v=1&seed=1&strategy=mix&final=last")),
+            [ModelRole::Reviser]
+        );
     }
 
     #[test]

@@ -63,21 +63,23 @@ async fn handle(request: ToWorker) {
             let report = backend::probe().await;
             post(FromWorker::Backend { report });
         }
-        ToWorker::Load { models } => {
+        ToWorker::Load { run, models } => {
             for file in models {
                 if MODELS.with(|m| m.borrow().has(file.role, &file.url)) {
                     post(FromWorker::Loaded {
+                        run,
                         role: file.role,
                         bytes: 0,
                         parameters: 0,
                     });
                     continue;
                 }
-                match inference::load(&file, &mut post).await {
+                match inference::load(run, &file, &mut post).await {
                     Ok(engine) => {
                         MODELS.with(|m| m.borrow_mut().insert(file.role, file.url, engine))
                     }
                     Err(message) => post(FromWorker::LoadFailed {
+                        run,
                         role: file.role,
                         url: file.url,
                         message,

@@ -19,7 +19,7 @@ pub const GRID_ABOVE: usize = 32;
 pub fn RaceColumn(
     /// 0 for the left column, 1 for the right.
     col: usize,
-    /// Called by the Retry button after a failed download.
+    /// Called by the Retry button after a failed download, run or worker.
     on_retry: Callback<()>,
 ) -> impl IntoView {
     let race = RaceController::use_context();
@@ -91,8 +91,10 @@ pub fn RaceColumn(
     }
 }
 
+/// Where column `col` is: loading (with the downloads), thinking, waiting, finished, or
+/// what went wrong with a Retry. Classroom mode shows it too while its run is prepared.
 #[component]
-fn PhaseLine(col: usize, on_retry: Callback<()>) -> impl IntoView {
+pub fn PhaseLine(col: usize, on_retry: Callback<()>) -> impl IntoView {
     let race = RaceController::use_context();
     let signals = race.columns[col];
     let download_line = move |downloads: Vec<Download>| {
@@ -144,7 +146,9 @@ fn PhaseLine(col: usize, on_retry: Callback<()>) -> impl IntoView {
                 Phase::Failed(message) => view! {
                     <div class="load-error" role="alert" data-testid="run-error">
                         <p class="reason error">{message}</p>
-                        <button type="button" on:click=move |_| on_retry.run(())>"Run again"</button>
+                        <button type="button" data-testid="retry" on:click=move |_| on_retry.run(())>
+                            "Retry"
+                        </button>
                     </div>
                 }.into_any(),
                 Phase::Cancelled => view! {
@@ -458,7 +462,7 @@ fn Attempts(
                 </For>
             </ul>
             <Show when=grid>
-                <AttemptGrid col selected_path/>
+                <AttemptGrid col selected_path revisions/>
             </Show>
         </div>
     }
@@ -469,13 +473,18 @@ fn Attempts(
 /// (hundreds of cells, each replaced when a search round ends, would otherwise cost the
 /// page a long task per round); focus survives the redraw.
 #[component]
-fn AttemptGrid(col: usize, selected_path: RwSignal<Option<Path>>) -> impl IntoView {
+fn AttemptGrid(
+    col: usize,
+    selected_path: RwSignal<Option<Path>>,
+    revisions: Signal<bool>,
+) -> impl IntoView {
     use wasm_bindgen::JsCast;
     let race = RaceController::use_context();
     let signals = race.columns[col];
     let list = NodeRef::<leptos::html::Ul>::new();
     let html = Memo::new(move |_| {
         let selected = selected_path.get();
+        let revisions = revisions.get();
         signals.state.with(|s| {
             let chosen = s.selected.as_ref().and_then(|(a, _)| a.clone());
             let mut out = String::new();
@@ -513,12 +522,15 @@ fn AttemptGrid(col: usize, selected_path: RwSignal<Option<Path>>) -> impl IntoVi
                 } else {
                     "chip unscored"
                 };
+                // A cell names its attempt as the rows do (`1·6` for chain 1's sixth
+                // revision); `data-path` is the path itself, for picking it out on a click.
+                let label = attempt_label(&n.path, revisions);
                 // Every interpolated value is digits, dots, signs or fixed words.
                 out.push_str(&format!(
                     "<li><button type=\"button\" class=\"{class}\" data-testid=\"attempt\" \
-                     data-path=\"{path}\" title=\"{text}\"><span class=\"{chip}\" style=\"{style}\">\
-                     </span><span class=\"sr-only\">Attempt #{path}: {answer}{value}{pruned}</span>\
-                     </button></li>",
+                     data-path=\"{path}\" title=\"Attempt {label}: {text}\"><span class=\"{chip}\" \
+                     style=\"{style}\"></span><span class=\"sr-only\">Attempt {label}: {answer}{value}\
+                     {pruned}</span></button></li>",
                     path = n.path,
                 ));
             }

@@ -4,18 +4,23 @@
 //! shown), `p` plays. A QR code carries the link to students' phones; `hide=controls,qr`
 //! in the link hides those, and `predict=1` asks the class to predict before the reveal.
 
+use std::sync::{Arc, Mutex};
+
 use leptos::prelude::*;
 use ponder_core::spec::comparison::Comparison;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::classroom::{caption, fold, timeline, Moment};
-use crate::components::race_column::RaceColumn;
-use crate::race_controller::{ColumnSignals, Phase, RaceController};
+use crate::components::race_column::{PhaseLine, RaceColumn};
+use crate::keyboard::{self, Shortcuts};
+use crate::race_controller::{ColumnSignals, Phase, RaceController, RaceProblem};
 use crate::router::Router;
-use crate::strategy_names::short_name;
+use crate::strategy_names::{describe, short_name};
 use crate::url_state::View;
-use crate::views::compare::{comparison_of, resolve, share_link, verdict_of};
+use crate::views::compare::{
+    comparison_of, keep_race_written_out, resolve, share_link, verdict_of,
+};
 
 /// Playing speeds, in events per second.
 pub const SPEEDS: [u32; 4] = [2, 5, 10, 25];
@@ -48,6 +53,7 @@ pub fn ClassroomView() -> impl IntoView {
     let race = RaceController::use_context();
     let comparison = Memo::new(move |_| router.state.with(comparison_of));
     let problem = Memo::new(move |_| resolve(&comparison.get()));
+    keep_race_written_out(router);
     let hidden = move |what: &str| {
         router.state.with(|s| {
             s.get("hide")
@@ -106,6 +112,7 @@ pub fn ClassroomView() -> impl IntoView {
         });
     });
     let total = move || moments.with(|m| m.as_ref().map_or(0, Vec::len));
+    let shortcuts = Shortcuts::use_context();
     let step_by = move |delta: i64| {
         let n = total() as i64;
         k.update(|k| *k = (*k as i64 + delta).clamp(0, n) as usize);
@@ -116,7 +123,11 @@ pub fn ClassroomView() -> impl IntoView {
         moments.with(|m| {
             let m = m.as_ref()?;
             if step == 0 {
-                return Some("Press space or → to show the first event.".to_string());
+                return Some(if shortcuts.enabled.get() {
+                    "Press space or → to show the first event.".to_string()
+                } else {
+                    "Press Next → to show the first event.".to_string()
+                });
             }
             let moment = &m[step - 1];
             let spec = columns[moment.col];
@@ -127,37 +138,56 @@ pub fn ClassroomView() -> impl IntoView {
         })
     };
 
-    // Playing: one event per tick at the chosen speed, stopping at the end.
+    // Playing: one event per tick at the chosen speed, stopping at the end. The interval
+    // is kept here, not only in the effect, so leaving the view while it plays clears it:
+    // a tick after that would read this view's signals, which are gone.
     let playing = RwSignal::new(false);
     let speed = RwSignal::new(SPEEDS[1]);
-    Effect::new(move |previous: Option<Option<IntervalHandle>>| {
-        if let Some(Some(handle)) = previous {
-            handle.clear();
+    let ticking: Arc<Mutex<Option<IntervalHandle>>> = Arc::default();
+    let stop_ticking = {
+        let ticking = ticking.clone();
+        move || {
+            if let Some(handle) = ticking.lock().ok().and_then(|mut t| t.take()) {
+                handle.clear();
+            }
         }
-        if !playing.get() {
-            return None;
+    };
+    Effect::new({
+        let stop_ticking = stop_ticking.clone();
+        move |_| {
+            stop_ticking();
+            if !playing.get() {
+                return;
+            }
+            let period = std::time::Duration::from_millis(1000 / u64::from(speed.get().max(1)));
+            let handle = set_interval_with_handle(
+                move || {
+                    if k.get_untracked() >= total() {
+                        playing.set(false);
+                    } else {
+                        step_by(1);
+                    }
+                },
+                period,
+            )
+            .ok();
+            if let Ok(mut slot) = ticking.lock() {
+                *slot = handle;
+            }
         }
-        let period = std::time::Duration::from_millis(1000 / u64::from(speed.get().max(1)));
-        set_interval_with_handle(
-            move || {
-                if k.get_untracked() >= total() {
-                    playing.set(false);
-                } else {
-                    step_by(1);
-                }
-            },
-            period,
-        )
-        .ok()
     });
+    on_cleanup(stop_ticking);
 
-    // The keyboard, while this view is shown (not while typing in a field).
+    // The keyboard, while this view is shown (not while typing in a field, and not once
+    // the shortcuts are turned off).
     let on_key =
         Closure::<dyn FnMut(web_sys::KeyboardEvent)>::new(move |ev: web_sys::KeyboardEvent| {
-            if crate::app::typing(&ev) || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+            if !shortcuts.allow(&ev) {
                 return;
             }
             match ev.key().as_str() {
+                // Space on a focused button or link is that control's own key.
+                " " if keyboard::on_control(&ev) => {}
                 " " | "ArrowRight" => {
                     ev.prevent_default();
                     playing.set(false);
@@ -232,12 +262,7 @@ pub fn ClassroomView() -> impl IntoView {
             }}
             <Show when=move || !(predicting() && prediction.get().is_none())>
                 <Show when=move || moments.with(Option::is_some)
-                    fallback=move || view! {
-                        <p class="phase" role="status" data-testid="preparing">
-                            <span class="spinner" aria-hidden="true"></span>
-                            "Computing the run in the background; it is presented once both columns finish."
-                        </p>
-                    }>
+                    fallback=move || view! { <Preparing comparison problem/> }>
                     <p class="caption" aria-live="polite" data-testid="caption">{caption_text}</p>
                     <Show when=move || !hidden("controls")>
                         <div class="control-row stepper">
@@ -246,7 +271,12 @@ pub fn ClassroomView() -> impl IntoView {
                             <button type="button" class="secondary" data-testid="play"
                                 aria-pressed=move || playing.get().to_string()
                                 on:click=move |_| playing.update(|p| *p = !*p)>
-                                {move || if playing.get() { "Pause (p)" } else { "Play (p)" }}
+                                {move || match (playing.get(), shortcuts.enabled.get()) {
+                                    (true, true) => "Pause (p)",
+                                    (true, false) => "Pause",
+                                    (false, true) => "Play (p)",
+                                    (false, false) => "Play",
+                                }}
                             </button>
                             <label>
                                 "Speed "
@@ -288,6 +318,78 @@ pub fn ClassroomView() -> impl IntoView {
             </Show>
             <Tour/>
         </section>
+    }
+}
+
+/// What the room sees until the run can be presented: that it is being computed; or,
+/// when a column could not load its models or run, the Compare view's message for it
+/// with its Retry; or, after a cancel, a Retry. Without these the room would wait for a
+/// run that is never coming.
+#[component]
+fn Preparing(
+    comparison: Memo<Comparison>,
+    problem: Memo<Result<RaceProblem, String>>,
+) -> impl IntoView {
+    let race = RaceController::use_context();
+    let retry = Callback::new(move |()| {
+        if let Ok(p) = problem.get_untracked() {
+            race.start(comparison.get_untracked(), p);
+        }
+    });
+    let failed = move |col: usize| {
+        matches!(
+            race.columns[col].phase.get(),
+            Phase::LoadFailed { .. } | Phase::Failed(_)
+        )
+    };
+    let cancelled = move || {
+        race.columns
+            .iter()
+            .any(|c| c.phase.get() == Phase::Cancelled)
+    };
+    move || {
+        if problem.with(Result::is_err) {
+            // The view's alert says why nothing runs.
+            return ().into_any();
+        }
+        let failing: Vec<usize> = (0..2).filter(|&col| failed(col)).collect();
+        if !failing.is_empty() {
+            return view! {
+                <div class="classroom-error" data-testid="classroom-error">
+                    {failing.into_iter().map(|col| {
+                        let spec = race.columns[col].spec.get();
+                        view! {
+                            <p><strong>
+                                {if col == 0 { "Left: " } else { "Right: " }}
+                                {spec.as_ref().map(describe).unwrap_or_default()}
+                            </strong></p>
+                            <PhaseLine col on_retry=retry/>
+                        }
+                    }).collect_view()}
+                </div>
+            }
+            .into_any();
+        }
+        if cancelled() {
+            return view! {
+                <div class="load-error" role="alert" data-testid="classroom-cancelled">
+                    <p class="reason">
+                        "The run was cancelled before both columns finished, so there is nothing to present yet."
+                    </p>
+                    <button type="button" data-testid="retry" on:click=move |_| retry.run(())>
+                        "Retry"
+                    </button>
+                </div>
+            }
+            .into_any();
+        }
+        view! {
+            <p class="phase" role="status" data-testid="preparing">
+                <span class="spinner" aria-hidden="true"></span>
+                "Computing the run in the background; it is presented once both columns finish."
+            </p>
+        }
+        .into_any()
     }
 }
 

@@ -20,10 +20,17 @@ use crate::url_state::UrlState;
 /// The budgets offered (the paper's powers of two up to 256).
 pub const BUDGETS: [u32; 9] = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 
-/// The comparison a page state names; the default race where it names none.
+/// The race a page state names, both columns written out (a one-column link gets the
+/// right column it is raced with); the default race where it names none.
 pub fn comparison_of(state: &UrlState) -> Comparison {
     if state.has_experiment() {
-        Comparison::from_query(&state.to_query()).0
+        let given = Comparison::from_query(&state.to_query()).0;
+        let [left, right] = given.columns();
+        Comparison {
+            left,
+            right: Some(right),
+            custom: given.custom,
+        }
     } else {
         let mut c = Comparison::default_race();
         let index = problem_bank::default_index();
@@ -33,6 +40,36 @@ pub fn comparison_of(state: &UrlState) -> Comparison {
         }
         c
     }
+}
+
+/// The page state with its race written out in full (both columns, the seed, the
+/// problem and the budget) when the link leaves some of it to the page; `None` when the
+/// link already names what the page runs. `ponder run` reads a link without column keys
+/// as one column, and a link without keys as seed 0 on problem 0, while the page races
+/// [`comparison_of`] it: written out, a copied address replays the same run in both.
+/// The notes about the link as it was given are kept.
+pub fn written_out(state: &UrlState) -> Option<UrlState> {
+    let shown = comparison_of(state);
+    // What `ponder run` reads from the address as it is.
+    let (read, _) = Comparison::from_query(&state.to_query());
+    if read == shown {
+        return None;
+    }
+    let mut full = state.clone();
+    full.set_experiment(&shown.to_query());
+    full.warnings = state.warnings.clone();
+    Some(full)
+}
+
+/// Keeps the address naming the whole race shown ([`written_out`]) for as long as the
+/// calling view (Compare or classroom) is shown: on opening it, and after Back or Forward.
+/// The address is replaced, not pushed, since it names the same run.
+pub fn keep_race_written_out(router: Router) {
+    Effect::new(move |_| {
+        if let Some(full) = router.state.with(written_out) {
+            router.replace(full);
+        }
+    });
 }
 
 /// The problem a comparison runs, or why it cannot run.
@@ -65,6 +102,7 @@ pub fn CompareView() -> impl IntoView {
     let race = RaceController::use_context();
     let comparison = Memo::new(move |_| router.state.with(comparison_of));
     let problem = Memo::new(move |_| resolve(&comparison.get()));
+    keep_race_written_out(router);
 
     // A comparison not run yet starts as soon as it is shown: on opening a link, and on
     // every change of a setting (the new run supersedes the old).
@@ -403,5 +441,64 @@ fn MoreSettings(comparison: Memo<Comparison>, on_change: Callback<Comparison>) -
                 move |v| if let Some(a) = StepAggregation::from_name(&v) { both(&|s| s.agg = a) })}
             {move || error.get().map(|e| view! { <p class="reason error" role="alert">{e}</p> })}
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `ponder run` runs for an address: its columns, as it reads them.
+    fn ponder_run_reads(state: &UrlState) -> Vec<ExperimentSpec> {
+        let (c, _) = Comparison::from_query(&state.to_query());
+        std::iter::once(c.left).chain(c.right).collect()
+    }
+
+    #[test]
+    fn an_address_that_leaves_the_race_to_the_page_is_written_out() {
+        for query in [
+            "view=compare",
+            "view=classroom&hide=qr",
+            "view=compare&seed=3",
+            "view=compare&v=1&strategy=beam&seed=7&n=16&problem=3",
+            "view=compare&v=1&strategy=majority&seed=1&n=2&q=(2%2B3)*4",
+        ] {
+            let given = UrlState::parse(query);
+            let full = written_out(&given).unwrap_or_else(|| panic!("{query} is written out"));
+            // The page runs the same race from either address, and `ponder run` now reads
+            // both of its columns from the address.
+            assert_eq!(comparison_of(&full), comparison_of(&given), "{query}");
+            assert_eq!(
+                ponder_run_reads(&full),
+                comparison_of(&given).columns().to_vec(),
+                "{query}"
+            );
+            assert_eq!(comparison_of(&full).custom, comparison_of(&given).custom);
+            // Keys that are not the race's stay, and it is written once.
+            assert_eq!(full.view, given.view);
+            assert_eq!(full.get("hide"), given.get("hide"));
+            assert_eq!(written_out(&full), None, "{query}");
+        }
+        // The default race is the one the page shows, on its problem and seed.
+        let full = written_out(&UrlState::parse("view=compare")).expect("written out");
+        assert_eq!(full.get("problem"), Some("224"));
+        assert_eq!(full.get("seed"), Some("1"));
+        assert_eq!(full.get("left.strategy"), Some("best-of-n"));
+        assert_eq!(full.get("right.strategy"), Some("revisions"));
+    }
+
+    #[test]
+    fn a_two_column_address_is_left_as_it_is() {
+        let query = "view=compare&v=1&seed=2&problem=110&n=8&left.strategy=revisions\
+                     &left.chains=2&right.strategy=majority";
+        assert_eq!(written_out(&UrlState::parse(query)), None);
+    }
+
+    #[test]
+    fn the_notes_on_the_given_link_are_kept() {
+        let given = UrlState::parse("view=compare&v=1&strategy=beam&n=16");
+        assert!(!given.warnings.is_empty(), "a link without a seed is noted");
+        let full = written_out(&given).expect("written out");
+        assert_eq!(full.warnings, given.warnings);
     }
 }

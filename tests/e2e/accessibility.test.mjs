@@ -1,5 +1,5 @@
 // axe-core on every view, and on a finished race at a small and a large budget (rows and
-// the grid): no violations.
+// the grid): no violations; the grid's cells are named as the rows are.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -52,6 +52,13 @@ for (const [name, query] of [
     const { page } = await open(browser.context, query);
     await raceFinished(page);
     assert.deepEqual(await violations(page), []);
+    if (name === 'a race drawn as a grid') {
+      // A grid cell names its attempt as a row does: chain 1's first attempt is 1·1.
+      const cells = page.getByTestId('column-right').getByTestId('attempt-grid').locator('.sr-only');
+      assert.equal(await cells.count(), 64);
+      assert.match(await cells.first().textContent(), /^Attempt 1·1: /);
+      assert.match(await cells.last().textContent(), /^Attempt 4·16: /);
+    }
     await page.close();
   });
 }

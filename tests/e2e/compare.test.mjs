@@ -190,3 +190,102 @@ test('a model file that answers 404 shows the error and Retry loads it', async (
   await page.close();
   await blocked.close();
 });
+
+test('a link without strategy keys is written out, so its address replays the same run in ponder run', async () => {
+  const { page, problems } = await open(browser.context, '?view=compare&v=1&seed=2&problem=5&n=4');
+  const shown = await finished(page);
+  const url = new URL(page.url());
+  assert.equal(url.searchParams.get('left.strategy'), 'best-of-n');
+  assert.equal(url.searchParams.get('right.strategy'), 'revisions');
+  assert.equal(url.searchParams.get('view'), 'compare');
+  const rows = ponderRun(page.url());
+  assert.deepEqual(rows.map((r) => r.column), ['left', 'right']);
+  for (const [i, row] of rows.entries()) {
+    assert.equal(shown[i].phase, 'finished');
+    assert.equal(shown[i].answer, row.answer ?? '');
+    assert.equal(shown[i].votes, votesOf(row));
+  }
+  // No keys at all: the default race, written out, with its problem and seed.
+  await page.goto(new URL('?view=compare', page.url()).href);
+  await page.waitForFunction(() => new URL(location.href).searchParams.has('right.strategy'));
+  const written = new URL(page.url()).searchParams;
+  assert.equal(written.get('problem'), '224');
+  assert.equal(written.get('seed'), '1');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a link whose problem cannot run empties the columns instead of showing the last race', async () => {
+  const bad = '?view=compare&v=1&seed=1&n=2&problem=9999&left.strategy=majority&right.strategy=majority';
+  const { page, problems } = await open(browser.context, bad);
+  await page.getByTestId('problem-error').waitFor();
+  // Another problem, chosen in the page, runs...
+  await page.getByTestId('level').selectOption('1');
+  const [left] = await finished(page);
+  assert.equal(left.phase, 'finished');
+  assert.ok(await page.getByTestId('attempt').count() > 0);
+  // ...and Back to the link that cannot run shows why, and no race.
+  await page.goBack();
+  await page.getByTestId('problem-error').waitFor();
+  assert.match(await page.getByTestId('problem-error').textContent(), /past the end of the test set/);
+  const phases = await page.evaluate(() => ['left', 'right'].map(
+    (side) => document.querySelector(`[data-testid="column-${side}"]`).dataset.phase,
+  ));
+  assert.deepEqual(phases, ['idle', 'idle']);
+  assert.equal(await page.getByTestId('attempt').count(), 0);
+  assert.equal((await page.getByTestId('verdict').textContent()).trim(), '');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('majority voting loads no verifier: a column of it runs while the PRM is missing', async () => {
+  const blocked = await launch({ webgpu: false, serviceWorkers: 'block' });
+  const asked = [];
+  await blocked.context.route('**/models/ponder-prm.gguf', (route) => {
+    asked.push(route.request().url());
+    return route.fulfill({ status: 404, contentType: 'text/plain', body: 'not here' });
+  });
+  try {
+    const page = await blocked.context.newPage();
+    const { SITE } = await import('./browser.mjs');
+    await page.goto(new URL('?view=compare&v=1&seed=1&n=2&problem=0&left.strategy=majority'
+      + '&right.strategy=revisions&right.final=majority', SITE).href);
+    const [left, right] = await finished(page);
+    assert.equal(left.phase, 'finished');
+    assert.equal(right.phase, 'finished');
+    assert.deepEqual(asked, [], 'no column asked for the PRM');
+    await page.close();
+  } finally {
+    await blocked.close();
+  }
+});
+
+test('a column whose worker never starts says so by the deadline, and Retry starts it', async () => {
+  const silent = await launch({ webgpu: false, serviceWorkers: 'block' });
+  // A worker script that never says Ready (as when its wasm cannot load). The page's
+  // clock is faked so the 60 s deadline can be passed at once.
+  let broken = true;
+  await silent.context.route('**/worker_loader.js', (route) => (broken
+    ? route.fulfill({ status: 200, contentType: 'text/javascript', body: '// never says Ready\n' })
+    : route.continue()));
+  try {
+    const page = await silent.context.newPage();
+    await page.clock.install();
+    const { SITE } = await import('./browser.mjs');
+    await page.goto(new URL('?view=compare&v=1&seed=1&n=2&problem=0&left.strategy=majority'
+      + '&right.strategy=majority', SITE).href);
+    await page.getByTestId('column-left').getByTestId('download-progress').waitFor();
+    await page.clock.fastForward(61_000);
+    const error = page.getByTestId('column-left').getByTestId('run-error');
+    await error.waitFor();
+    assert.match(await error.textContent(), /did not start within 60 s/);
+    broken = false;
+    await page.getByTestId('column-left').getByTestId('retry').click();
+    const [left, right] = await finished(page);
+    assert.equal(left.phase, 'finished');
+    assert.equal(right.phase, 'finished');
+    await page.close();
+  } finally {
+    await silent.close();
+  }
+});

@@ -67,9 +67,14 @@ test('the backend panel reports the adapter the worker saw', async () => {
 
 test('navigation keeps the URL in sync, and Back, reload and links restore the view', async () => {
   const { page, problems } = await open(browser.context, '?seed=7');
-  // The bare link is rewritten to name its view; other keys stay.
+  // The bare link is rewritten to name its view and, on the Compare view, the whole race it
+  // runs (so the address replays in `ponder run`); other keys stay.
   await page.getByTestId('view-compare').waitFor();
-  assert.equal(new URL(page.url()).search, '?view=compare&seed=7');
+  await page.waitForFunction(() => new URL(location.href).searchParams.has('right.strategy'));
+  const written = new URL(page.url()).searchParams;
+  assert.equal(written.get('view'), 'compare');
+  assert.equal(written.get('seed'), '7');
+  assert.equal(written.get('left.strategy'), 'best-of-n');
 
   for (const view of VIEWS) {
     await page.locator(`nav a[data-view="${view}"]`).click();
@@ -147,7 +152,10 @@ test('a link to an unknown view opens the default view and says why', async () =
   const { page, problems } = await open(browser.context, '?view=nonsense&seed=3');
   await page.getByTestId('view-compare').waitFor();
   assert.match(await page.getByTestId('url-warnings').textContent(), /unknown view "nonsense"/);
-  assert.equal(new URL(page.url()).search, '?view=compare&seed=3');
+  await page.waitForFunction(() => new URL(location.href).searchParams.has('right.strategy'));
+  const url = new URL(page.url());
+  assert.equal(url.searchParams.get('view'), 'compare');
+  assert.equal(url.searchParams.get('seed'), '3');
   assert.deepEqual(problems, []);
   await page.close();
 });

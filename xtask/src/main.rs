@@ -2,12 +2,17 @@
 //!
 //! - `serve`: install what is missing, build the site in release mode, serve it on
 //!   http://127.0.0.1:8080/ (options: `--port N`, `--public-url /path/`);
-//! - `test`: install what is missing and run every test layer, ending with a summary line;
+//! - `test`: install what is missing and run every test layer, ending with a summary line
+//!   (`test e2e`, `test native browser`: those layers; `test e2e offline.test.mjs`: those
+//!   end-to-end files);
+//! - `release DIR`: write a built site's release manifest into its service worker (Trunk
+//!   runs it after every build);
 //! - `bench`: the model runtime's speed and memory, natively and in the browser beside wllama,
 //!   and the Compare view's race in the browser (`bench compare`: that part alone).
 
 mod bench;
 mod llama_cpp;
+mod release;
 mod setup;
 mod shell;
 mod site;
@@ -24,7 +29,10 @@ const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   serve [--port N] [--public-url /path/]   build the site and serve it on 127.0.0.1
-  test                                     run every test layer (native, browser, end-to-end)
+  test [LAYER]... [FILE.test.mjs]...       run every test layer (native, browser, e2e), or the
+                                           layers named; files name end-to-end tests to run alone
+  release [DIR]                            write a built site's release manifest into DIR/sw.js
+                                           (Trunk's post-build hook; DIR defaults to its staging folder)
   bench                                    measure the model runtime natively and in Chromium, beside wllama,
                                            and the Compare view's race in Chromium
   bench compare                            only the Compare view's race (cold, warm, against ponder run)
@@ -46,7 +54,8 @@ fn dispatch(args: &[String]) -> Result<bool> {
     let root = workspace_root();
     match args.first().map(String::as_str) {
         Some("serve") => serve(&root, &args[1..]).map(|_| true),
-        Some("test") => test_layers::run_all(&root),
+        Some("test") => test_layers::run(&root, &args[1..]),
+        Some("release") => release::command(&args[1..]).map(|_| true),
         Some("bench") => match args.get(1).map(String::as_str) {
             None => bench::run_all(&root).map(|_| true),
             Some("compare") => bench::compare_only(&root).map(|_| true),

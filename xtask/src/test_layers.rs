@@ -8,6 +8,9 @@
 //!
 //! A layer that cannot even start (a build error, a missing tool) counts as one failure,
 //! and the remaining layers still run, so one report shows everything that is wrong.
+//!
+//! `cargo xtask test e2e` runs one layer (any of `native`, `browser`, `e2e`, several
+//! allowed), and file names (`offline.test.mjs`) run only those end-to-end tests.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -25,19 +28,61 @@ use crate::summary::{libtest_line, tap_line, Tally};
 /// The sub-path the end-to-end tests serve the site under.
 pub const E2E_PREFIX: &str = "/ponder/e2e/";
 
-pub fn run_all(root: &Path) -> Result<bool> {
+/// The layers, in the order they run.
+const LAYERS: [&str; 3] = ["native", "browser", "e2e"];
+
+/// What `cargo xtask test` was asked to run.
+#[derive(Debug, PartialEq, Eq)]
+struct Selection {
+    layers: Vec<&'static str>,
+    /// End-to-end test files (relative to tests/e2e); empty for all of them.
+    e2e_files: Vec<String>,
+}
+
+fn select(args: &[String]) -> Result<Selection> {
+    let mut layers = Vec::new();
+    let mut e2e_files = Vec::new();
+    for arg in args {
+        if let Some(layer) = LAYERS.iter().find(|l| **l == arg.as_str()) {
+            layers.push(*layer);
+        } else if arg.ends_with(".test.mjs") {
+            e2e_files.push(arg.trim_start_matches("tests/e2e/").to_string());
+        } else {
+            anyhow::bail!(
+                "`{arg}` is neither a test layer ({}) nor an end-to-end test file (*.test.mjs)",
+                LAYERS.join(", ")
+            );
+        }
+    }
+    if layers.is_empty() {
+        // Files alone mean the end-to-end layer; nothing at all means every layer.
+        layers = if e2e_files.is_empty() {
+            LAYERS.to_vec()
+        } else {
+            vec!["e2e"]
+        };
+    }
+    if !e2e_files.is_empty() && !layers.contains(&"e2e") {
+        anyhow::bail!("end-to-end test files were named without the e2e layer");
+    }
+    Ok(Selection { layers, e2e_files })
+}
+
+pub fn run(root: &Path, args: &[String]) -> Result<bool> {
     let started = Instant::now();
+    let selection = select(args)?;
     setup::test_tools(root)?;
 
     let mut layers: Vec<(&str, Tally, f64)> = Vec::new();
-    for (name, layer) in [
-        ("native", native as fn(&Path) -> Result<Tally>),
-        ("browser", browser),
-        ("e2e", end_to_end),
-    ] {
+    for name in selection.layers.iter().copied() {
         eprintln!("\n== test layer: {name} ==");
         let t = Instant::now();
-        let tally = layer(root).unwrap_or_else(|e| {
+        let result = match name {
+            "native" => native(root),
+            "browser" => browser(root),
+            _ => end_to_end(root, &selection.e2e_files),
+        };
+        let tally = result.unwrap_or_else(|e| {
             eprintln!("test layer {name} could not run: {e:#}");
             Tally {
                 passed: 0,
@@ -128,7 +173,7 @@ fn browser(root: &Path) -> Result<Tally> {
     Ok(total)
 }
 
-fn end_to_end(root: &Path) -> Result<Tally> {
+fn end_to_end(root: &Path, files: &[String]) -> Result<Tally> {
     // The Compare tests check the page against `ponder run` on the same links. The
     // test profile's build (the native layer made it) runs the same numbers.
     crate::shell::run(
@@ -145,8 +190,13 @@ fn end_to_end(root: &Path) -> Result<Tally> {
     let mut cmd = Command::new("node");
     // With no file arguments, Node finds the `*.test.mjs` files itself (skipping node_modules).
     cmd.args(["--test", "--test-reporter=tap", "--test-concurrency=1"])
+        .args(files)
         .current_dir(root.join("tests/e2e"))
         .env("PONDER_URL", server.url())
+        // The offline tests serve copies of the built site themselves (a server they can
+        // stop, and a second release made with `xtask release`).
+        .env("PONDER_DIST", &dist)
+        .env("PONDER_XTASK", std::env::current_exe()?)
         .env("PONDER_CLI", &cli)
         .env("PONDER_ARTIFACTS", &artifacts)
         .env("PONDER_CHROMIUM", setup::chromium_path());
@@ -178,4 +228,26 @@ fn counted(cmd: &mut Command, parse: fn(&str) -> Option<Tally>) -> Result<Tally>
         tally.failed = 1;
     }
     Ok(tally)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|a| a.to_string()).collect()
+    }
+
+    #[test]
+    fn layers_and_files_select_what_runs() {
+        let all = select(&[]).unwrap();
+        assert_eq!(all.layers, LAYERS);
+        assert!(all.e2e_files.is_empty());
+        assert_eq!(select(&args(&["e2e"])).unwrap().layers, ["e2e"]);
+        let files = select(&args(&["tests/e2e/offline.test.mjs", "compare.test.mjs"])).unwrap();
+        assert_eq!(files.layers, ["e2e"]);
+        assert_eq!(files.e2e_files, ["offline.test.mjs", "compare.test.mjs"]);
+        assert!(select(&args(&["native", "offline.test.mjs"])).is_err());
+        assert!(select(&args(&["nope"])).is_err());
+    }
 }

@@ -153,6 +153,17 @@ pub fn linked_problem(
     }
 }
 
+/// The link of one row: its column's spec as a one-column link, with the link's typed
+/// problem (`q=`) when it had one, so that running the row's link replays the row.
+pub fn row_link(spec: &ExperimentSpec, custom: Option<&str>) -> String {
+    Comparison {
+        left: *spec,
+        right: None,
+        custom: custom.map(str::to_string),
+    }
+    .to_query()
+}
+
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let dir = builtin_dir();
     let path = |given: &Option<PathBuf>, file: &str| given.clone().unwrap_or(dir.join(file));
@@ -182,7 +193,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             let correct = outcome.answer.as_deref() == Some(truth.as_str());
             if args.json {
                 let mut row = json!({
-                    "link": spec.to_query(),
+                    "link": row_link(&spec, comparison.custom.as_deref()),
                     "problem": spec.problem,
                     "problem_text": problem.text(),
                     "truth": truth,
@@ -201,6 +212,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             }
             rows.push((
                 spec,
+                row_link(&spec, comparison.custom.as_deref()),
                 problem.text().to_string(),
                 truth,
                 outcome,
@@ -224,7 +236,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             "FLOPs",
             "s"
         );
-        for (spec, text, truth, outcome, correct, seconds) in &rows {
+        for (spec, _, text, truth, outcome, correct, seconds) in &rows {
             let c = &outcome.compute;
             println!(
                 "{:<12} {:>5} {:>5} {:<24} {:>8} {:>8} {:>7} {:>7} {:>8} {:>10.3e} {:>6.1}",
@@ -241,14 +253,14 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 seconds
             );
         }
-        for (spec, _, _, outcome, _, _) in &rows {
+        for (_, link, _, _, outcome, _, _) in &rows {
             let votes: Vec<String> = outcome
                 .votes
                 .iter()
                 .take(5)
                 .map(|v| format!("{}×{} ({:.2})", v.answer, v.count, v.weight))
                 .collect();
-            println!("{}: votes {}", spec.to_query(), votes.join(", "));
+            println!("{link}: votes {}", votes.join(", "));
         }
     }
     Ok(())

@@ -247,6 +247,27 @@ fn run_takes_a_problem_typed_into_the_link_and_names_a_bad_one() {
     let row = json(&out);
     assert_eq!(row["problem_text"], "(2+3)*4");
     assert_eq!(row["truth"], "20");
+    // The row's link keeps the typed problem, so it replays the row.
+    let link = row["link"].as_str().expect("link");
+    assert!(link.contains("q=%282%2B3%29%2A4"), "{link}");
+    let (ok, again, err) = ponder(&["run", "--json", link]);
+    assert!(ok, "{err}");
+    let again = json(&again);
+    assert_eq!(again["problem_text"], row["problem_text"]);
+    assert_eq!(again["votes"], row["votes"]);
+    // So do both rows of a Compare link.
+    let (ok, out, err) = ponder(&[
+        "run",
+        "--json",
+        "v=1&seed=1&n=2&q=7*6&left.strategy=majority&right.strategy=best-of-n",
+    ]);
+    assert!(ok, "{err}");
+    for row in out.lines().map(json) {
+        assert!(
+            row["link"].as_str().is_some_and(|l| l.contains("q=7%2A6")),
+            "{row}"
+        );
+    }
     let (ok, _, err) = ponder(&["run", "v=1&strategy=majority&seed=1&n=2&q=12%2B*3"]);
     assert!(!ok);
     assert!(err.contains("q=\"12+*3\""), "{err}");

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use ponder_core::spec::query::{percent_decode, percent_encode, KEYS};
+use ponder_core::spec::query::{pairs, percent_decode, percent_encode, KEYS};
 use ponder_core::spec::{ExperimentSpec, SpecWarning, StrategyKind, MAX_BUDGET, SPEC_VERSION};
 use ponder_core::strategy::{
     BeamWidth, BestOfN, Context, RevisionSelection, Selection, SequentialRevisions,
@@ -228,6 +228,38 @@ fn percent_escapes_and_plus_signs_decode() {
 }
 
 #[test]
+fn percent_escapes_round_trip_and_malformed_ones_stay_as_written() {
+    // The page's query codec is this one, so a mangled link must still open.
+    for text in ["", "plain", "a b&c=d", "100%", "ünïcødé ✓", "%zz", "+"] {
+        assert_eq!(percent_decode(&percent_encode(text)), text);
+    }
+    assert_eq!(percent_decode("100%"), "100%");
+    assert_eq!(percent_decode("%4"), "%4");
+    assert_eq!(percent_decode("%zz1"), "%zz1");
+    // Not an escape: the `%` stays, and `+` is a space as everywhere else.
+    assert_eq!(percent_decode("%+A"), "% A");
+    assert_eq!(percent_decode("%-1"), "%-1");
+    assert_eq!(percent_decode("%41"), "A");
+}
+
+#[test]
+fn queries_split_into_decoded_pairs_in_order() {
+    assert_eq!(
+        pairs("?view=compare&&q=2%2B3&flag&seed=1&seed=2"),
+        vec![
+            ("view".to_string(), "compare".to_string()),
+            ("q".to_string(), "2+3".to_string()),
+            ("flag".to_string(), String::new()),
+            ("seed".to_string(), "1".to_string()),
+            ("seed".to_string(), "2".to_string()),
+        ]
+    );
+    assert_eq!(pairs(""), vec![]);
+    // A value may hold `=`: only the first one ends the key.
+    assert_eq!(pairs("q=a=b"), vec![("q".to_string(), "a=b".to_string())]);
+}
+
+#[test]
 fn specs_build_the_strategies_they_name() {
     let spec = ExperimentSpec {
         strategy: StrategyKind::BestOfN,
@@ -288,6 +320,38 @@ fn running_a_spec_uses_its_seed_problem_and_strategy() {
         .run(&mut ctx)
         .expect("runs");
     assert_eq!(run_spec(), direct);
+}
+
+#[test]
+fn a_spec_says_whether_its_run_calls_the_verifier() {
+    // The page loads the PRM only when `uses_verifier` says so; a spec that called it
+    // anyway would fail there, and one that never does would load it for nothing.
+    for strategy in StrategyKind::ALL {
+        for final_answer in [
+            RevisionSelection::Verifier,
+            RevisionSelection::Majority,
+            RevisionSelection::Last,
+        ] {
+            let spec = ExperimentSpec {
+                strategy,
+                final_answer,
+                n: 4,
+                chains: 2,
+                seed: 3,
+                ..ExperimentSpec::default()
+            };
+            let mut policy = ScriptedPolicy::new(POLICY_PARAMS, hashing_script);
+            let mut verifier = tag_verifier(VERIFIER_PARAMS);
+            let mut ctx = Context::new(&mut policy, &mut verifier, &LineTask, PROBLEM);
+            spec.run(&mut ctx).expect("runs");
+            assert_eq!(
+                spec.uses_verifier(),
+                !verifier.calls.is_empty(),
+                "{}",
+                spec.to_query()
+            );
+        }
+    }
 }
 
 #[test]

@@ -11,7 +11,7 @@
 //! A custom problem travels as its text (`q=23%2B28-33`) beside the problem index, which
 //! still names its draw streams.
 
-use super::query::{self, percent_decode, percent_encode, SpecWarning};
+use super::query::{self, percent_encode, SpecWarning};
 use super::{ExperimentSpec, StrategyKind, SPEC_VERSION};
 
 /// The column prefixes.
@@ -106,18 +106,6 @@ impl Comparison {
     }
 }
 
-fn pairs_of(query: &str) -> Vec<(String, String)> {
-    let query = query.strip_prefix('?').unwrap_or(query);
-    query
-        .split('&')
-        .filter(|piece| !piece.is_empty())
-        .map(|piece| {
-            let (k, v) = piece.split_once('=').unwrap_or((piece, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
-}
-
 fn join(pairs: &[(String, String)]) -> String {
     pairs
         .iter()
@@ -127,7 +115,7 @@ fn join(pairs: &[(String, String)]) -> String {
 }
 
 fn decode(query: &str) -> (Comparison, Vec<String>) {
-    let pairs = pairs_of(query);
+    let pairs = query::pairs(query);
     let custom = pairs
         .iter()
         .find(|(k, _)| k == CUSTOM_PROBLEM_KEY)
@@ -218,8 +206,8 @@ fn encode(c: &Comparison) -> String {
     right.seed = c.left.seed;
     right.problem = c.left.problem;
     right.n = c.left.n;
-    let left_pairs = pairs_of(&c.left.to_query());
-    let right_pairs = pairs_of(&right.to_query());
+    let left_pairs = query::pairs(&c.left.to_query());
+    let right_pairs = query::pairs(&right.to_query());
     let value = |pairs: &[(String, String)], key: &str| {
         pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
     };

@@ -199,6 +199,23 @@ impl ExperimentSpec {
         }
     }
 
+    /// Whether this spec's run calls the verifier: every search and best-of-N does, to
+    /// score steps; majority voting never does (§5.1's baseline without a verifier), and
+    /// revisions (and the mix) only to choose the final answer by PRM-weighted vote. The
+    /// page loads the PRM only for specs that use it.
+    pub fn uses_verifier(&self) -> bool {
+        match self.strategy {
+            StrategyKind::Majority => false,
+            StrategyKind::BestOfN
+            | StrategyKind::Beam
+            | StrategyKind::Lookahead
+            | StrategyKind::Dvts => true,
+            StrategyKind::Revisions | StrategyKind::Mix => {
+                self.final_answer == RevisionSelection::Verifier
+            }
+        }
+    }
+
     /// The configured strategy.
     pub fn strategy(&self) -> Strategy {
         let n = self.n as usize;

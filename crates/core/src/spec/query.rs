@@ -287,16 +287,24 @@ pub(crate) fn encode(spec: &ExperimentSpec) -> String {
     out
 }
 
-pub(crate) fn decode(query: &str) -> Decoded {
+/// A query string's `key=value` pairs in order, decoded: the leading `?` is optional, empty
+/// pieces are skipped, and a piece without `=` is a key with an empty value. The one way
+/// links are split: the spec codec, the Compare view's codec and the page's own query
+/// (`view=…`) all read through it, so they cannot disagree about what a link holds.
+pub fn pairs(query: &str) -> Vec<(String, String)> {
     let query = query.strip_prefix('?').unwrap_or(query);
-    let mut pairs: Vec<(String, String)> = query
+    query
         .split('&')
         .filter(|piece| !piece.is_empty())
         .map(|piece| {
             let (k, v) = piece.split_once('=').unwrap_or((piece, ""));
             (percent_decode(k), percent_decode(v))
         })
-        .collect();
+        .collect()
+}
+
+pub(crate) fn decode(query: &str) -> Decoded {
+    let mut pairs = pairs(query);
     let mut warnings = Vec::new();
     let version = pairs.iter().find(|(k, _)| k == "v").map(|(_, v)| v.trim());
     let from = match version {
