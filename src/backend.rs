@@ -6,6 +6,11 @@
 //! optional features our kernels have variants for (`shader-f16`, `subgroups`), and the
 //! two limits that decide whether a weight matrix fits one binding.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use ponder_gpu::device::AdapterReport;
+use ponder_gpu::Gpu;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -98,130 +103,82 @@ pub fn format_bytes(bytes: u64) -> String {
     }
 }
 
-/// `navigator.gpu` of the current global scope (a window or a worker), if the browser has one.
-pub fn navigator_gpu() -> Option<web_sys::Gpu> {
+/// Whether the browser has WebGPU at all (`navigator.gpu`), to say so plainly.
+fn has_webgpu() -> bool {
     let global = js_sys::global();
-    let navigator = js_sys::Reflect::get(&global, &JsValue::from_str("navigator")).ok()?;
-    if navigator.is_undefined() || navigator.is_null() {
-        return None;
-    }
-    let gpu = js_sys::Reflect::get(&navigator, &JsValue::from_str("gpu")).ok()?;
-    if gpu.is_undefined() || gpu.is_null() {
-        return None;
-    }
-    Some(gpu.unchecked_into())
+    js_sys::Reflect::get(&global, &JsValue::from_str("navigator"))
+        .ok()
+        .filter(|n| !n.is_undefined() && !n.is_null())
+        .and_then(|n| js_sys::Reflect::get(&n, &JsValue::from_str("gpu")).ok())
+        .is_some_and(|gpu| !gpu.is_undefined() && !gpu.is_null())
 }
 
-/// Requests an adapter, giving up after [`ADAPTER_TIMEOUT_MS`].
-///
-/// `Ok(None)` means the browser answered that it has no adapter to give.
-pub async fn request_adapter(gpu: &web_sys::Gpu) -> Result<Option<web_sys::GpuAdapter>, String> {
-    let request: js_sys::Promise = gpu.request_adapter().unchecked_into();
-    let answer = with_timeout(request, ADAPTER_TIMEOUT_MS)
-        .await
-        .map_err(|e| format!("requestAdapter failed: {}", describe_js_error(&e)))?;
-    match answer {
-        None => Err(format!(
-            "requestAdapter did not answer within {} s",
-            ADAPTER_TIMEOUT_MS / 1000
-        )),
-        Some(v) if v.is_null() || v.is_undefined() => Ok(None),
-        Some(v) => Ok(Some(v.unchecked_into())),
-    }
-}
-
-/// Requests a device from `adapter`; the device is what later runs our kernels.
-pub async fn request_device(adapter: &web_sys::GpuAdapter) -> Result<web_sys::GpuDevice, String> {
-    let request: js_sys::Promise = adapter.request_device().unchecked_into();
-    let answer = with_timeout(request, ADAPTER_TIMEOUT_MS)
-        .await
-        .map_err(|e| format!("requestDevice failed: {}", describe_js_error(&e)))?;
-    match answer {
-        Some(v) if !v.is_null() && !v.is_undefined() => Ok(v.unchecked_into()),
-        Some(_) => Err("requestDevice returned no device".to_string()),
-        None => Err(format!(
-            "requestDevice did not answer within {} s",
-            ADAPTER_TIMEOUT_MS / 1000
+/// The browser's GPU through Ponder's GPU runtime, giving up after twice
+/// [`ADAPTER_TIMEOUT_MS`] (an adapter and a device request), since some browsers never
+/// answer.
+pub async fn request_gpu() -> Result<Gpu, String> {
+    let answer: Rc<RefCell<Option<ponder_gpu::Result<Gpu>>>> = Rc::default();
+    let slot = answer.clone();
+    let request = wasm_bindgen_futures::future_to_promise(async move {
+        *slot.borrow_mut() = Some(Gpu::new().await);
+        Ok(JsValue::TRUE)
+    });
+    let deadline = 2 * ADAPTER_TIMEOUT_MS;
+    let waited = with_timeout(request, deadline).await;
+    let outcome = answer.borrow_mut().take();
+    match (waited, outcome) {
+        (Ok(Some(_)), Some(Ok(gpu))) => Ok(gpu),
+        (Ok(Some(_)), Some(Err(e))) => Err(e.to_string()),
+        (Err(e), _) => Err(describe_js_error(&e)),
+        _ => Err(format!(
+            "WebGPU gave no device within {} s",
+            deadline / 1000
         )),
     }
 }
 
-/// Probes the current global scope for WebGPU. Never fails: every way of not having
-/// WebGPU becomes a [`BackendReport::Cpu`] with a reason a person can act on.
+/// Probes WebGPU the way inference will use it: a device from Ponder's GPU runtime, and
+/// its self-test (a quantized product the CPU engine computes too, compared bit for bit).
 pub async fn probe() -> BackendReport {
-    let Some(gpu) = navigator_gpu() else {
+    if !has_webgpu() {
         return BackendReport::Cpu {
             reason: "this browser has no WebGPU (navigator.gpu is missing); \
                      use a recent Chrome, Edge, Firefox or Safari over https or localhost"
                 .to_string(),
         };
-    };
-    let adapter = match request_adapter(&gpu).await {
-        Ok(Some(adapter)) => adapter,
-        Ok(None) => {
-            return BackendReport::Cpu {
-                reason: "the browser has WebGPU but offered no adapter \
-                         (the GPU may be blocklisted or WebGPU disabled in its settings)"
-                    .to_string(),
-            }
-        }
+    }
+    let gpu = match request_gpu().await {
+        Ok(gpu) => gpu,
         Err(reason) => return BackendReport::Cpu { reason },
     };
-    // An adapter alone is not enough: a device request can still fail (lost GPU process,
-    // exhausted resources), and that is the object inference needs.
-    let device = match request_device(&adapter).await {
-        Ok(device) => device,
-        Err(reason) => return BackendReport::Cpu { reason },
-    };
-    // Wrong numbers are worse than no GPU: only a device that computes a known product
-    // exactly is offered for inference.
-    let verdict = crate::gpu_self_test::check(&device).await;
-    device.destroy();
-    if let Err(reason) = verdict {
+    if let Err(reason) = ponder_gpu::self_test::check(&gpu).await {
         return BackendReport::Cpu {
             reason: format!("WebGPU is present but failed Ponder's self-test: {reason}"),
         };
     }
-    BackendReport::WebGpu(summarize(&adapter))
+    BackendReport::WebGpu(summarize(&gpu.report))
 }
 
-/// Reads the identity, features and limits of an adapter.
-pub fn summarize(adapter: &web_sys::GpuAdapter) -> AdapterSummary {
-    let info = adapter.info();
-    let features_set = adapter.features();
-    let mut features: Vec<String> = Vec::new();
-    let keys = js_sys::Array::from(&features_set.keys().unchecked_into::<JsValue>());
-    for key in keys.iter() {
-        if let Some(name) = key.as_string() {
-            features.push(name);
-        }
-    }
-    features.sort();
-    let limits = adapter.limits();
+/// The panel's summary of what the GPU runtime found.
+pub fn summarize(report: &AdapterReport) -> AdapterSummary {
     AdapterSummary {
-        vendor: info.vendor(),
-        architecture: info.architecture(),
-        device: info.device(),
-        description: info.description(),
-        is_fallback: read_bool(&info, "isFallbackAdapter"),
-        shader_f16: features_set.has("shader-f16"),
-        subgroups: features_set.has("subgroups"),
-        features,
-        max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size() as u64,
-        max_buffer_size: limits.max_buffer_size() as u64,
+        vendor: report.vendor.clone(),
+        architecture: report.architecture.clone(),
+        device: String::new(),
+        description: if report.description.is_empty() {
+            report.name.clone()
+        } else {
+            report.description.clone()
+        },
+        is_fallback: report.is_fallback,
+        shader_f16: report.shader_f16,
+        subgroups: report.subgroups,
+        features: report.features.clone(),
+        max_storage_buffer_binding_size: report.max_storage_binding,
+        max_buffer_size: report.max_buffer,
     }
 }
 
-/// Reads a boolean property that older browsers do not define (then `false`).
-fn read_bool(object: &JsValue, name: &str) -> bool {
-    js_sys::Reflect::get(object, &JsValue::from_str(name))
-        .ok()
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false)
-}
-
-/// Waits for `promise`, or for `ms` milliseconds, whichever comes first.
-/// `Ok(None)` means the time ran out.
 pub async fn with_timeout(promise: js_sys::Promise, ms: i32) -> Result<Option<JsValue>, JsValue> {
     // The timer resolves to a unique marker object so a promise that itself resolves to
     // `undefined` is not mistaken for a timeout.

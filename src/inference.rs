@@ -1,36 +1,62 @@
-//! The worker's side of inference: the models it has loaded, and experiment runs on them
-//! that stream the strategy's events to the page as they happen.
+//! The worker's side of inference: the models it has loaded, on the CPU and (where the
+//! browser has WebGPU) on the GPU, the choice between the two, and experiment runs that
+//! stream the strategy's events to the page as they happen.
 //!
-//! A run is one synchronous call into `ponder-core`'s strategies on `ponder-model`'s CPU
-//! engine, exactly as `ponder run` makes it, so a link gives the same answers here and
-//! there. While it runs the worker hears nothing; the page cancels a run by ending the
-//! worker, which is immediate, and starts a fresh one.
+//! A run is the same call into `ponder-core`'s strategies that `ponder run` makes, so a
+//! link gives the same answers here and there. On the GPU the run is awaited (the device
+//! answers on a later turn of the event loop); its kernels round as the CPU engine does,
+//! so both engines give the same run. That is also what makes a lost GPU harmless: the
+//! CPU runs the spec again and the page receives only the batches after those it has.
+//! While it runs the worker hears nothing; the page cancels a run by ending the worker.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use ponder_core::arithmetic::{ArithmeticTask, Problem};
 use ponder_core::event::Event;
 use ponder_core::spec::ExperimentSpec;
-use ponder_core::strategy::Context;
-use ponder_core::Verifier;
-use ponder_model::{Engine, LanguageModel};
+use ponder_core::strategy::{Context, StrategyError};
+use ponder_core::{Policy, Verifier};
+use ponder_gpu::model::{load as load_on_gpu, Capacity, GpuTransformer};
+use ponder_gpu::Gpu;
+use ponder_model::forward::Forward;
+use ponder_model::transformer::{BatchItem, Wanted};
+use ponder_model::{Engine, LanguageModel, ModelError};
 
 use crate::model_fetch::{check_gguf, fetch_bytes};
-use crate::worker_protocol::{FromWorker, ModelFile, ModelRole};
+use crate::worker_protocol::{EngineChoice, EngineKind, FromWorker, ModelFile, ModelRole};
 
 /// The most sequences one policy call steps together, as in `ponder run` (results do not
 /// depend on it; it bounds the engine's memory).
 pub const MAX_BATCH: usize = 64;
 
+/// Cache slots a GPU model starts with; they double when a run needs more.
+const FIRST_SLOTS: u32 = 8;
+
 struct Loaded {
     url: String,
-    engine: Engine,
+    cpu: Engine,
+    /// The same model on the GPU, when the worker has one and the choice allows it.
+    gpu: Option<Engine<GpuTransformer>>,
 }
 
-/// The models a worker holds, by role.
+/// The worker's GPU, asked for once.
+#[derive(Default)]
+enum GpuState {
+    #[default]
+    Untried,
+    Ready(Arc<Gpu>),
+    /// Why there is none (no WebGPU, no adapter, a lost device).
+    Unavailable(String),
+}
+
+/// The models a worker holds, by role, and where its runs go.
 #[derive(Default)]
 pub struct Models {
     loaded: HashMap<ModelRole, Loaded>,
+    gpu: GpuState,
+    /// The engine runs use, with the reason, for the choice it was made under.
+    engine: Option<(EngineChoice, EngineKind, String)>,
 }
 
 impl Models {
@@ -39,57 +65,348 @@ impl Models {
         self.loaded.get(&role).is_some_and(|l| l.url == url)
     }
 
-    pub fn insert(&mut self, role: ModelRole, url: String, engine: Engine) {
-        self.loaded.insert(role, Loaded { url, engine });
+    /// The worker's GPU, if it has one (asked for at the first call).
+    async fn gpu(&mut self) -> Option<Arc<Gpu>> {
+        if matches!(self.gpu, GpuState::Untried) {
+            // The wgpu handles are single-threaded in a browser; the Arc only shares them
+            // between the models of this one worker.
+            #[allow(clippy::arc_with_non_send_sync)]
+            let state = match crate::backend::request_gpu().await {
+                Ok(gpu) => GpuState::Ready(Arc::new(gpu)),
+                Err(reason) => GpuState::Unavailable(reason),
+            };
+            self.gpu = state;
+        }
+        match &self.gpu {
+            GpuState::Ready(gpu) => Some(gpu.clone()),
+            _ => None,
+        }
+    }
+
+    /// Fetches and loads one model file for run `run` (on the CPU, and on the GPU unless
+    /// `choice` is the CPU), reporting progress through `post`.
+    pub async fn load(
+        &mut self,
+        run: u64,
+        file: &ModelFile,
+        choice: EngineChoice,
+        post: &mut dyn FnMut(FromWorker),
+    ) -> Result<(), String> {
+        let role = file.role;
+        if self.has(role, &file.url) {
+            post(FromWorker::Loaded {
+                run,
+                role,
+                bytes: 0,
+                parameters: 0,
+            });
+            return Ok(());
+        }
+        let mut last_shown = 0u64;
+        let bytes = fetch_bytes(&file.url, |loaded, total| {
+            // A message per 64 KiB at most: enough for a smooth bar, few enough to be free.
+            if loaded == 0 || loaded - last_shown >= 1 << 16 || Some(loaded) == total {
+                last_shown = loaded;
+                post(FromWorker::Download {
+                    run,
+                    role,
+                    loaded,
+                    total,
+                });
+            }
+        })
+        .await?;
+        check_gguf(&file.url, &bytes)?;
+        let model = LanguageModel::from_gguf_bytes(&bytes)
+            .map_err(|e| format!("{} is not a model Ponder can run: {e}", file.url))?;
+        let parameters = model.parameters();
+        let positions = model.transformer.config.context_length as u32;
+        let gpu = match choice {
+            EngineChoice::Cpu => None,
+            EngineChoice::Auto | EngineChoice::Gpu => match self.gpu().await {
+                None => None,
+                Some(gpu) => {
+                    let capacity = Capacity {
+                        slots: FIRST_SLOTS,
+                        positions,
+                    };
+                    match load_on_gpu(gpu, &bytes, capacity).await {
+                        Ok(model) => Some(Engine::new(model)),
+                        Err(e) => {
+                            // The CPU runs it; the choice below says why.
+                            self.gpu = GpuState::Unavailable(format!(
+                                "{} does not fit this GPU: {e}",
+                                role.label()
+                            ));
+                            None
+                        }
+                    }
+                }
+            },
+        };
+        self.loaded.insert(
+            role,
+            Loaded {
+                url: file.url.clone(),
+                cpu: Engine::new(model),
+                gpu,
+            },
+        );
+        post(FromWorker::Loaded {
+            run,
+            role,
+            bytes: bytes.len() as u64,
+            parameters,
+        });
+        Ok(())
+    }
+
+    /// Decides where the runs of `roles` go under `choice`, measuring both engines when
+    /// the choice is automatic, and tells the page.
+    pub async fn choose(
+        &mut self,
+        run: u64,
+        roles: &[ModelRole],
+        choice: EngineChoice,
+        post: &mut dyn FnMut(FromWorker),
+    ) {
+        let on_gpu = roles
+            .iter()
+            .all(|r| self.loaded.get(r).is_some_and(|l| l.gpu.is_some()));
+        let decided = match &self.engine {
+            Some((made_for, kind, reason))
+                if *made_for == choice && (*kind == EngineKind::Cpu || on_gpu) =>
+            {
+                (*kind, reason.clone())
+            }
+            _ => self.decide(roles, choice, on_gpu).await,
+        };
+        self.engine = Some((choice, decided.0, decided.1.clone()));
+        post(FromWorker::EngineChosen {
+            run,
+            engine: decided.0,
+            reason: decided.1,
+        });
+    }
+
+    async fn decide(
+        &mut self,
+        roles: &[ModelRole],
+        choice: EngineChoice,
+        on_gpu: bool,
+    ) -> (EngineKind, String) {
+        if choice == EngineChoice::Cpu {
+            return (EngineKind::Cpu, "the link asks for the CPU".into());
+        }
+        if !on_gpu {
+            let why = match &self.gpu {
+                GpuState::Unavailable(why) => why.clone(),
+                _ => "no WebGPU in this browser".into(),
+            };
+            return (EngineKind::Cpu, why);
+        }
+        if choice == EngineChoice::Gpu {
+            return (EngineKind::Gpu, "the link asks for WebGPU".into());
+        }
+        // Automatic: a decoding step of 16 sequences, the shape of a typical race, timed
+        // on both engines with the run's own policy.
+        let Some(loaded) = roles.first().and_then(|r| self.loaded.get_mut(r)) else {
+            return (EngineKind::Cpu, "no model to measure".into());
+        };
+        let cpu = step_time(&mut loaded.cpu.model.transformer).await;
+        let gpu = match loaded.gpu.as_mut() {
+            Some(engine) => step_time(&mut engine.model.transformer).await,
+            None => Err("not loaded on the GPU".into()),
+        };
+        match (cpu, gpu) {
+            (Ok(c), Ok(g)) if g < c => (
+                EngineKind::Gpu,
+                format!("measured faster here: {g:.1} ms a step of 16 sequences on WebGPU, {c:.1} ms on the CPU"),
+            ),
+            (Ok(c), Ok(g)) => (
+                EngineKind::Cpu,
+                format!("measured faster here: {c:.1} ms a step of 16 sequences on the CPU, {g:.1} ms on WebGPU"),
+            ),
+            (_, Err(e)) | (Err(e), _) => (EngineKind::Cpu, format!("WebGPU failed a trial step: {e}")),
+        }
     }
 
     /// Runs `spec` on `problem_text`, sending every event to `post` in batches that end
     /// where the run's compute was counted, then the outcome.
-    pub fn run(
+    pub async fn run(
         &mut self,
         run: u64,
         spec_query: &str,
         problem_text: &str,
         post: &mut dyn FnMut(FromWorker),
     ) -> Result<(), String> {
-        let decoded = ExperimentSpec::from_query(spec_query);
-        let spec = decoded.spec;
+        let spec = ExperimentSpec::from_query(spec_query).spec;
         let problem = Problem::parse(problem_text)
             .map_err(|e| format!("cannot run the problem {problem_text:?}: {e}"))?;
-        let role = ModelRole::policy_of(&spec);
-        let missing = |r: ModelRole| format!("the {} is not loaded yet", r.label());
-        if !spec.uses_verifier() {
-            // The page loaded no PRM for this run (see `ModelRole::needed_by`).
-            let policy = self.loaded.get_mut(&role).ok_or_else(|| missing(role))?;
-            return run_spec(
-                run,
-                &spec,
-                &problem,
-                &mut policy.engine,
-                &mut NoVerifier,
-                post,
-            );
+        let on_gpu = matches!(self.engine, Some((_, EngineKind::Gpu, _)));
+        let mut shown = Shown::default();
+        if on_gpu {
+            match self
+                .run_with(run, &spec, &problem, EngineKind::Gpu, &mut shown, post)
+                .await
+            {
+                Err(RunError::Gpu(reason)) => {
+                    // The CPU gives the very same run: it starts over, and the page gets
+                    // the batches after those it already has.
+                    let reason = format!("the GPU failed ({reason}); the run went on on the CPU");
+                    self.gpu = GpuState::Unavailable(reason.clone());
+                    for loaded in self.loaded.values_mut() {
+                        loaded.gpu = None;
+                    }
+                    self.engine = Some((EngineChoice::Cpu, EngineKind::Cpu, reason.clone()));
+                    post(FromWorker::EngineChosen {
+                        run,
+                        engine: EngineKind::Cpu,
+                        reason,
+                    });
+                }
+                other => return other.map_err(RunError::message),
+            }
         }
+        self.run_with(run, &spec, &problem, EngineKind::Cpu, &mut shown, post)
+            .await
+            .map_err(RunError::message)
+    }
+
+    async fn run_with(
+        &mut self,
+        run: u64,
+        spec: &ExperimentSpec,
+        problem: &Problem,
+        engine: EngineKind,
+        shown: &mut Shown,
+        post: &mut dyn FnMut(FromWorker),
+    ) -> Result<(), RunError> {
+        let role = ModelRole::policy_of(spec);
+        let missing =
+            |r: ModelRole| RunError::Other(format!("the {} is not loaded yet", r.label()));
         // The policy and the verifier are two entries of one map: the verifier is taken
         // out for the run so both can be borrowed mutably, and always put back.
-        let mut verifier = self
-            .loaded
-            .remove(&ModelRole::Verifier)
-            .ok_or_else(|| missing(ModelRole::Verifier))?;
-        let result = match self.loaded.get_mut(&role) {
-            None => Err(missing(role)),
-            Some(policy) => run_spec(
-                run,
-                &spec,
-                &problem,
-                &mut policy.engine,
-                &mut verifier.engine,
-                post,
-            ),
+        let verifier = if spec.uses_verifier() {
+            Some(
+                self.loaded
+                    .remove(&ModelRole::Verifier)
+                    .ok_or_else(|| missing(ModelRole::Verifier))?,
+            )
+        } else {
+            None
         };
-        self.loaded.insert(ModelRole::Verifier, verifier);
-        result
+        let mut verifier = verifier;
+        let outcome = match self.loaded.get_mut(&role) {
+            None => Err(missing(role)),
+            Some(policy) => match (engine, verifier.as_mut()) {
+                (EngineKind::Cpu, None) => {
+                    run_spec(
+                        run,
+                        spec,
+                        problem,
+                        &mut policy.cpu,
+                        &mut NoVerifier,
+                        shown,
+                        post,
+                    )
+                    .await
+                }
+                (EngineKind::Cpu, Some(v)) => {
+                    run_spec(run, spec, problem, &mut policy.cpu, &mut v.cpu, shown, post).await
+                }
+                (EngineKind::Gpu, None) => match policy.gpu.as_mut() {
+                    Some(p) => run_spec(run, spec, problem, p, &mut NoVerifier, shown, post).await,
+                    None => Err(RunError::Gpu("the policy is not on the GPU".into())),
+                },
+                (EngineKind::Gpu, Some(v)) => match (policy.gpu.as_mut(), v.gpu.as_mut()) {
+                    (Some(p), Some(v)) => run_spec(run, spec, problem, p, v, shown, post).await,
+                    _ => Err(RunError::Gpu("a model is not on the GPU".into())),
+                },
+            },
+        };
+        if let Some(v) = verifier {
+            self.loaded.insert(ModelRole::Verifier, v);
+        }
+        outcome
     }
+}
+
+/// Milliseconds a decoding step of 16 sequences takes on `transformer` (after a prefill
+/// that is not counted), the mean of four.
+async fn step_time<F: Forward>(transformer: &mut F) -> Result<f64, String> {
+    const SEQUENCES: usize = 16;
+    const STEPS: usize = 4;
+    let vocab = transformer.vocab_size().max(2) as u32;
+    let prompt: Vec<u32> = (0..24u32).map(|i| (i * 5 + 1) % vocab).collect();
+    let mut caches = Vec::with_capacity(SEQUENCES);
+    for _ in 0..SEQUENCES {
+        caches.push(transformer.new_cache().map_err(|e| e.to_string())?);
+    }
+    let mut items: Vec<BatchItem<'_, F::Cache>> = caches
+        .iter_mut()
+        .map(|cache| BatchItem {
+            cache,
+            tokens: &prompt,
+            wanted: Wanted::last_logits(prompt.len()),
+        })
+        .collect();
+    transformer
+        .forward(&mut items)
+        .await
+        .map_err(|e| e.to_string())?;
+    drop(items);
+    let next = [1u32];
+    let started = js_sys::Date::now();
+    for _ in 0..STEPS {
+        let mut items: Vec<BatchItem<'_, F::Cache>> = caches
+            .iter_mut()
+            .map(|cache| BatchItem {
+                cache,
+                tokens: &next,
+                wanted: Wanted::last_logits(1),
+            })
+            .collect();
+        transformer
+            .forward(&mut items)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok((js_sys::Date::now() - started) / STEPS as f64)
+}
+
+/// Why a run stopped: the GPU (which the CPU can take over from) or anything else.
+enum RunError {
+    Gpu(String),
+    Other(String),
+}
+
+impl RunError {
+    fn message(self) -> String {
+        match self {
+            RunError::Gpu(m) | RunError::Other(m) => m,
+        }
+    }
+}
+
+/// Whether a strategy stopped because its engine's device failed (an error of the GPU
+/// engine: a lost device, a failed read-back), which the CPU engine can take over from.
+fn device_failed(e: &StrategyError) -> Option<String> {
+    let source = match e {
+        StrategyError::Policy(e) | StrategyError::Verifier(e) => e,
+        _ => return None,
+    };
+    match source.downcast_ref::<ModelError>() {
+        Some(ModelError::DeviceLost(m) | ModelError::Backend(m)) => Some(m.clone()),
+        _ => None,
+    }
+}
+
+/// Batches of events the page has already received for the current run, so that a run
+/// the CPU takes over sends only the ones after them.
+#[derive(Default)]
+struct Shown {
+    batches: usize,
 }
 
 /// The verifier of a run whose strategy calls none (`ExperimentSpec::uses_verifier`), so
@@ -122,36 +439,47 @@ impl Verifier for NoVerifier {
     }
 }
 
-fn run_spec<V: Verifier>(
+async fn run_spec<P: Policy, V: Verifier>(
     run: u64,
     spec: &ExperimentSpec,
     problem: &Problem,
-    policy: &mut Engine,
+    policy: &mut P,
     verifier: &mut V,
+    shown: &mut Shown,
     post: &mut dyn FnMut(FromWorker),
-) -> Result<(), String> {
+) -> Result<(), RunError> {
     let started = js_sys::Date::now();
     let task = ArithmeticTask;
     let mut pending: Vec<Event> = Vec::new();
+    let mut batch = 0usize;
+    let already = shown.batches;
     let outcome = {
         let mut sink = |event: &Event| {
             if let Event::ComputeSpent { compute } = event {
                 // Every event before this one was paid for by this much compute: the page's
                 // fair race shows them once the other column has spent as much.
-                post(FromWorker::Events {
-                    run,
-                    compute: *compute,
-                    events: std::mem::take(&mut pending),
-                });
+                let events = std::mem::take(&mut pending);
+                batch += 1;
+                if batch > already {
+                    post(FromWorker::Events {
+                        run,
+                        compute: *compute,
+                        events,
+                    });
+                }
             } else {
                 pending.push(event.clone());
             }
         };
         let mut ctx = Context::new(policy, verifier, &task, problem).with_max_batch(MAX_BATCH);
         ctx.sink = Some(&mut sink);
-        spec.run(&mut ctx)
+        spec.run_async(&mut ctx).await
     };
-    let outcome = outcome.map_err(|e| format!("the {} run stopped: {e}", spec.strategy))?;
+    shown.batches = shown.batches.max(batch);
+    let outcome = outcome.map_err(|e| match device_failed(&e) {
+        Some(reason) => RunError::Gpu(reason),
+        None => RunError::Other(format!("the {} run stopped: {e}", spec.strategy)),
+    })?;
     post(FromWorker::Events {
         run,
         compute: outcome.compute,
@@ -163,37 +491,4 @@ fn run_spec<V: Verifier>(
         seconds: (js_sys::Date::now() - started) / 1000.0,
     });
     Ok(())
-}
-
-/// Fetches and loads one model file for run `run`, reporting progress through `post`.
-pub async fn load(
-    run: u64,
-    file: &ModelFile,
-    post: &mut dyn FnMut(FromWorker),
-) -> Result<Engine, String> {
-    let role = file.role;
-    let mut last_shown = 0u64;
-    let bytes = fetch_bytes(&file.url, |loaded, total| {
-        // A message per 64 KiB at most: enough for a smooth bar, few enough to be free.
-        if loaded == 0 || loaded - last_shown >= 1 << 16 || Some(loaded) == total {
-            last_shown = loaded;
-            post(FromWorker::Download {
-                run,
-                role,
-                loaded,
-                total,
-            });
-        }
-    })
-    .await?;
-    check_gguf(&file.url, &bytes)?;
-    let model = LanguageModel::from_gguf_bytes(&bytes)
-        .map_err(|e| format!("{} is not a model Ponder can run: {e}", file.url))?;
-    post(FromWorker::Loaded {
-        run,
-        role,
-        bytes: bytes.len() as u64,
-        parameters: model.parameters(),
-    });
-    Ok(Engine::new(model))
 }

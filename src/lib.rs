@@ -8,7 +8,6 @@ pub mod backend;
 pub mod classroom;
 pub mod column_state;
 pub mod components;
-pub mod gpu_self_test;
 pub mod inference;
 pub mod keyboard;
 pub mod model_fetch;

@@ -19,7 +19,9 @@ use ponder_core::Event;
 use crate::column_state::ColumnState;
 use crate::race::Race;
 use crate::worker_bridge::WorkerBridge;
-use crate::worker_protocol::{FromWorker, ModelFile, ModelRole, ToWorker};
+use crate::worker_protocol::{
+    EngineChoice, EngineKind, FromWorker, ModelFile, ModelRole, ToWorker,
+};
 
 /// How often the pump moves released events into the view: often enough to look live,
 /// rarely enough that the page does a bounded amount of work per frame however fast the
@@ -70,6 +72,8 @@ pub struct ColumnSignals {
     pub downloads: RwSignal<Vec<Download>>,
     /// The run's outcome and its seconds in the worker, once fully shown.
     pub outcome: RwSignal<Option<(Outcome, f64)>>,
+    /// Where the column's models run (WebGPU or the CPU) and why, once the worker says.
+    pub engine: RwSignal<Option<(EngineKind, String)>>,
 }
 
 impl Default for ColumnSignals {
@@ -86,6 +90,7 @@ impl ColumnSignals {
             phase: RwSignal::new(Phase::Idle),
             downloads: RwSignal::new(Vec::new()),
             outcome: RwSignal::new(None),
+            engine: RwSignal::new(None),
         }
     }
 }
@@ -196,6 +201,7 @@ impl RaceController {
             signals.state.set(ColumnState::default());
             signals.phase.set(Phase::Loading);
             signals.outcome.set(None);
+            signals.engine.set(None);
             let roles = ModelRole::needed_by(&spec);
             signals.downloads.set(
                 roles
@@ -215,7 +221,16 @@ impl RaceController {
                     url: site_url(role.builtin_path()),
                 })
                 .collect();
-            self.send(col, run, ToWorker::Load { run, models });
+            let engine = engine_choice();
+            self.send(
+                col,
+                run,
+                ToWorker::Load {
+                    run,
+                    models,
+                    engine,
+                },
+            );
             self.send(
                 col,
                 run,
@@ -426,6 +441,11 @@ impl RaceController {
                 // The column is done; the worker is not (see `ColumnWorker::busy_with`).
                 SHARED.with(|s| s.borrow_mut().race.finish(col));
             }
+            FromWorker::EngineChosen {
+                run: r,
+                engine,
+                reason,
+            } if r == run => signals.engine.set(Some((engine, reason))),
             FromWorker::Events {
                 run: r,
                 compute,
@@ -453,6 +473,7 @@ impl RaceController {
                 self.column_ended(col);
             }
             FromWorker::Events { .. }
+            | FromWorker::EngineChosen { .. }
             | FromWorker::Finished { .. }
             | FromWorker::RunFailed { .. } => {}
             FromWorker::Error { message } => {
@@ -551,6 +572,18 @@ impl RaceController {
 }
 
 /// `path` resolved against the document's base URL (the site's folder).
+/// The engine the page's link asks for (`engine=gpu|cpu|auto`; automatic when absent or
+/// unknown).
+fn engine_choice() -> EngineChoice {
+    let search = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default();
+    crate::url_state::UrlState::parse(&search)
+        .get("engine")
+        .and_then(EngineChoice::from_key)
+        .unwrap_or_default()
+}
+
 pub fn site_url(path: &str) -> String {
     let base = web_sys::window()
         .and_then(|w| w.document())

@@ -68,6 +68,39 @@ impl ModelRole {
     }
 }
 
+/// Where a worker should run its models: the link's `engine` key (`auto` when absent).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EngineChoice {
+    /// WebGPU when an adapter exists and is measured faster for this work, else the CPU.
+    #[default]
+    Auto,
+    /// WebGPU whenever an adapter exists.
+    Gpu,
+    /// The CPU (wasm SIMD) always.
+    Cpu,
+}
+
+impl EngineChoice {
+    /// The choice a link's `engine` value names (`None` for an unknown value).
+    pub fn from_key(value: &str) -> Option<EngineChoice> {
+        match value {
+            "auto" => Some(EngineChoice::Auto),
+            "gpu" => Some(EngineChoice::Gpu),
+            "cpu" => Some(EngineChoice::Cpu),
+            _ => None,
+        }
+    }
+}
+
+/// Which engine a worker runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EngineKind {
+    Gpu,
+    Cpu,
+}
+
 /// A model file to fetch and load.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelFile {
@@ -88,6 +121,9 @@ pub enum ToWorker {
         /// reply to a load that a newer run superseded is never read as the newer one's.
         run: u64,
         models: Vec<ModelFile>,
+        /// Where to run them.
+        #[serde(default)]
+        engine: EngineChoice,
     },
     /// Run one experiment on the loaded models and stream its events.
     Run {
@@ -141,6 +177,13 @@ pub enum FromWorker {
         outcome: Box<Outcome>,
         seconds: f64,
     },
+    /// Where the run's models run, and why (measured times, a missing adapter, a lost
+    /// device and the CPU taking over).
+    EngineChosen {
+        run: u64,
+        engine: EngineKind,
+        reason: String,
+    },
     /// A run could not start or stopped on an error.
     RunFailed { run: u64, message: String },
     /// The worker could not understand or carry out a request.
@@ -192,6 +235,7 @@ mod tests {
                 role: ModelRole::Verifier,
                 url: "http://127.0.0.1/models/ponder-prm.gguf".into(),
             }],
+            engine: EngineChoice::Gpu,
         };
         assert_eq!(decode::<ToWorker>(&encode(&load)), Ok(load));
         // Every reply about a load names its run.

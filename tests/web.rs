@@ -8,32 +8,17 @@
 #![cfg(target_arch = "wasm32")]
 
 use ponder::backend::{self, BackendReport};
-use ponder::gpu_self_test;
 use ponder::url_state::{UrlState, View};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-async fn device() -> web_sys::GpuDevice {
-    let gpu = backend::navigator_gpu()
-        .expect("navigator.gpu is missing: was Chromium started with --enable-unsafe-webgpu?");
-    let adapter = backend::request_adapter(&gpu)
-        .await
-        .expect("requestAdapter failed")
-        .expect("no WebGPU adapter: the headless Chromium flags in webdriver.json stopped working");
-    backend::request_device(&adapter)
-        .await
-        .expect("requestDevice failed")
-}
-
 #[wasm_bindgen_test]
-async fn browser_offers_a_webgpu_adapter_with_readable_limits() {
-    let gpu = backend::navigator_gpu().expect("navigator.gpu is missing");
-    let adapter = backend::request_adapter(&gpu)
+async fn browser_offers_a_webgpu_device_with_readable_limits() {
+    let gpu = backend::request_gpu()
         .await
-        .expect("requestAdapter failed")
-        .expect("no WebGPU adapter");
-    let summary = backend::summarize(&adapter);
+        .unwrap_or_else(|e| panic!("no WebGPU device ({e}): the headless Chromium flags in webdriver.json stopped working?"));
+    let summary = backend::summarize(&gpu.report);
     // Every WebGPU implementation must offer at least the spec's defaults.
     assert!(
         summary.max_storage_buffer_binding_size >= 128 << 20,
@@ -41,6 +26,7 @@ async fn browser_offers_a_webgpu_adapter_with_readable_limits() {
         summary.max_storage_buffer_binding_size
     );
     assert!(summary.max_buffer_size >= 256 << 20);
+    assert!(!summary.vendor.is_empty(), "the adapter names its vendor");
     assert_eq!(
         summary.subgroups,
         summary.features.iter().any(|f| f == "subgroups")
@@ -52,17 +38,11 @@ async fn browser_offers_a_webgpu_adapter_with_readable_limits() {
 }
 
 #[wasm_bindgen_test]
-async fn matvec_kernel_matches_the_cpu_exactly() {
-    let device = device().await;
-    let got = gpu_self_test::run_matvec(&device)
+async fn the_self_test_passes_on_the_browsers_adapter() {
+    let gpu = backend::request_gpu().await.expect("a WebGPU device");
+    ponder_gpu::self_test::check(&gpu)
         .await
-        .expect("kernel ran");
-    let want = gpu_self_test::expected();
-    assert_eq!(got.len(), want.len());
-    // Exact: the inputs are chosen so that f32 sums do not round (see gpu_self_test.rs).
-    for (row, (g, w)) in got.iter().zip(&want).enumerate() {
-        assert_eq!(g, w, "row {row}");
-    }
+        .expect("a quantized product equal to the CPU engine's");
 }
 
 #[wasm_bindgen_test]

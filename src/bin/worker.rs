@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 
 use ponder::backend;
-use ponder::inference::{self, Models};
+use ponder::inference::Models;
 use ponder::worker_protocol::{decode, encode, FromWorker, ToWorker};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -63,32 +63,36 @@ async fn handle(request: ToWorker) {
             let report = backend::probe().await;
             post(FromWorker::Backend { report });
         }
-        ToWorker::Load { run, models } => {
-            for file in models {
-                if MODELS.with(|m| m.borrow().has(file.role, &file.url)) {
-                    post(FromWorker::Loaded {
+        ToWorker::Load {
+            run,
+            models,
+            engine,
+        } => {
+            // Requests are handled one at a time, so the models can leave their cell for
+            // the awaits and come back after.
+            let mut held = MODELS.with(|m| m.take());
+            let mut all_loaded = true;
+            for file in &models {
+                if let Err(message) = held.load(run, file, engine, &mut post).await {
+                    all_loaded = false;
+                    post(FromWorker::LoadFailed {
                         run,
                         role: file.role,
-                        bytes: 0,
-                        parameters: 0,
-                    });
-                    continue;
-                }
-                match inference::load(run, &file, &mut post).await {
-                    Ok(engine) => {
-                        MODELS.with(|m| m.borrow_mut().insert(file.role, file.url, engine))
-                    }
-                    Err(message) => post(FromWorker::LoadFailed {
-                        run,
-                        role: file.role,
-                        url: file.url,
+                        url: file.url.clone(),
                         message,
-                    }),
+                    });
                 }
             }
+            if all_loaded {
+                let roles: Vec<_> = models.iter().map(|f| f.role).collect();
+                held.choose(run, &roles, engine, &mut post).await;
+            }
+            MODELS.with(|m| *m.borrow_mut() = held);
         }
         ToWorker::Run { run, spec, problem } => {
-            let result = MODELS.with(|m| m.borrow_mut().run(run, &spec, &problem, &mut post));
+            let mut held = MODELS.with(|m| m.take());
+            let result = held.run(run, &spec, &problem, &mut post).await;
+            MODELS.with(|m| *m.borrow_mut() = held);
             if let Err(message) = result {
                 post(FromWorker::RunFailed { run, message });
             }

@@ -11,6 +11,7 @@ use crate::column_state::{attempt_label, ColumnState, Node};
 use crate::race_controller::{Download, Phase, RaceController};
 use crate::race_summary::{dark_text_on, flops, grouped, score_colour, short_score};
 use crate::strategy_names::describe;
+use crate::worker_protocol::EngineKind;
 
 /// Above this many attempts a column shows a grid of cells instead of one row each.
 pub const GRID_ABOVE: usize = 32;
@@ -112,8 +113,23 @@ pub fn PhaseLine(col: usize, on_retry: Callback<()>) -> impl IntoView {
                 data-testid="download-progress"></progress>
         }
     };
+    let engine_line = move || {
+        signals.engine.get().map(|(engine, reason)| {
+            let name = match engine {
+                EngineKind::Gpu => "WebGPU",
+                EngineKind::Cpu => "the CPU",
+            };
+            view! {
+                <p class="engine" data-testid="engine" data-engine=move || match engine {
+                    EngineKind::Gpu => "gpu",
+                    EngineKind::Cpu => "cpu",
+                }>"Runs on " {name} ": " {reason} "."</p>
+            }
+        })
+    };
     view! {
         <div class="phase-line" aria-live="polite">
+            {engine_line}
             {move || match signals.phase.get() {
                 Phase::Idle => view! { <p class="phase">"Waiting for a problem."</p> }.into_any(),
                 Phase::Loading => download_line(signals.downloads.get()).into_any(),

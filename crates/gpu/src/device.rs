@@ -16,10 +16,58 @@ pub struct AdapterReport {
     pub name: String,
     pub backend: String,
     pub device_type: String,
+    /// The browser's `GPUAdapterInfo` (empty natively, where `name` says it all).
+    pub vendor: String,
+    pub architecture: String,
+    pub description: String,
+    /// A software or fallback adapter.
+    pub is_fallback: bool,
+    /// Every feature the adapter offers, in WebGPU's names where it has one.
+    pub features: Vec<String>,
     pub shader_f16: bool,
     pub subgroups: bool,
     pub max_storage_binding: u64,
     pub max_buffer: u64,
+}
+
+/// A wgpu feature's name as WebGPU spells it (`SHADER_F16` is `shader-f16`).
+fn feature_name(name: &str) -> String {
+    match name {
+        "SUBGROUP" => "subgroups".into(),
+        other => other.to_ascii_lowercase().replace('_', "-"),
+    }
+}
+
+/// The browser's adapter info, read from the device wgpu made (one code path for WebGPU).
+#[cfg(target_arch = "wasm32")]
+fn browser_info(device: &wgpu::Device) -> Option<([String; 3], bool, Vec<String>)> {
+    use wasm_bindgen::JsValue;
+    let device: &JsValue = device.as_webgpu()?.as_ref();
+    let get =
+        |object: &JsValue, key: &str| js_sys::Reflect::get(object, &JsValue::from_str(key)).ok();
+    let info = get(device, "adapterInfo")?;
+    let text = |key: &str| {
+        get(&info, key)
+            .and_then(|v| v.as_string())
+            .unwrap_or_default()
+    };
+    let fallback = get(&info, "isFallbackAdapter")
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    let mut features: Vec<String> = get(device, "features")
+        .map(|set| {
+            js_sys::Array::from(&js_sys::Set::from(set).keys().into())
+                .iter()
+                .filter_map(|f| f.as_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    features.sort();
+    Some((
+        [text("vendor"), text("architecture"), text("description")],
+        fallback,
+        features,
+    ))
 }
 
 /// A device ready for Ponder's kernels.
@@ -67,11 +115,43 @@ impl Gpu {
                 *lost = Some(format!("{reason:?}: {message}"));
             }
         });
+        // An error no scope caught (out of memory mid-run, say) would otherwise panic;
+        // it is kept instead, and every later call fails with it, so the engine's caller
+        // can hand the work to the CPU.
+        let flag = lost.clone();
+        device.on_uncaptured_error(Arc::new(move |error: wgpu::Error| {
+            if let Ok(mut lost) = flag.lock() {
+                lost.get_or_insert_with(|| format!("GPU error: {error}"));
+            }
+        }));
+        let mut features: Vec<String> =
+            offered.iter_names().map(|(n, _)| feature_name(n)).collect();
+        features.sort();
+        #[cfg_attr(not(target_arch = "wasm32"), allow(unused_mut))]
+        let mut identity = [String::new(), String::new(), String::new()];
+        #[cfg_attr(not(target_arch = "wasm32"), allow(unused_mut))]
+        let mut is_fallback = info.device_type == wgpu::DeviceType::Cpu;
+        #[cfg(target_arch = "wasm32")]
+        if let Some((browser, fallback, browser_features)) = browser_info(&device) {
+            // The device reports the features it was given; the adapter's, asked for in
+            // full above, are the browser's names for the same set.
+            identity = browser;
+            is_fallback = fallback;
+            if !browser_features.is_empty() {
+                features = browser_features;
+            }
+        }
+        let [vendor, architecture, description] = identity;
         Ok(Gpu {
             report: AdapterReport {
                 name: info.name,
                 backend: format!("{:?}", info.backend),
                 device_type: format!("{:?}", info.device_type),
+                vendor,
+                architecture,
+                description,
+                is_fallback,
+                features,
                 shader_f16: wanted.contains(wgpu::Features::SHADER_F16),
                 subgroups: wanted.contains(wgpu::Features::SUBGROUP),
                 max_storage_binding: limits.max_storage_buffer_binding_size,

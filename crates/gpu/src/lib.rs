@@ -9,6 +9,7 @@ pub mod device;
 pub mod error;
 pub mod kernels;
 pub mod model;
+pub mod self_test;
 
 pub use device::Gpu;
 pub use error::{GpuError, Result};

@@ -418,3 +418,10 @@ fn rotary_embeddings_equal_the_cpu_in_both_layouts() {
         );
     }
 }
+
+/// The page's self-test passes on an adapter that computes correctly.
+#[test]
+fn the_self_test_passes() {
+    let gpu = common::gpu();
+    pollster::block_on(ponder_gpu::self_test::check(&gpu)).expect("the self-test passes");
+}
