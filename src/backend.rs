@@ -156,7 +156,35 @@ pub async fn probe() -> BackendReport {
             reason: format!("WebGPU is present but failed Ponder's self-test: {reason}"),
         };
     }
-    BackendReport::WebGpu(summarize(&gpu.report))
+    let mut summary = summarize(&gpu.report);
+    // wgpu asks for (and reports) only the features it knows; the panel shows what the
+    // adapter offers, in the browser's own names.
+    if let Some(features) = adapter_features().await {
+        summary.shader_f16 = features.iter().any(|f| f == "shader-f16");
+        summary.subgroups = features.iter().any(|f| f == "subgroups");
+        summary.features = features;
+    }
+    BackendReport::WebGpu(summary)
+}
+
+/// The features `navigator.gpu`'s adapter offers, sorted (`None` if it will not say).
+async fn adapter_features() -> Option<Vec<String>> {
+    let get = |object: &JsValue, key: &str| js_sys::Reflect::get(object, &JsValue::from_str(key)).ok();
+    let navigator = get(&js_sys::global(), "navigator")?;
+    let gpu = get(&navigator, "gpu")?;
+    let request: js_sys::Function = get(&gpu, "requestAdapter")?.dyn_into().ok()?;
+    let promise: js_sys::Promise = request.call0(&gpu).ok()?.dyn_into().ok()?;
+    let adapter = with_timeout(promise, ADAPTER_TIMEOUT_MS).await.ok()??;
+    if adapter.is_null() || adapter.is_undefined() {
+        return None;
+    }
+    let set = js_sys::Set::from(get(&adapter, "features")?);
+    let mut features: Vec<String> = js_sys::Array::from(&set.keys().into())
+        .iter()
+        .filter_map(|f| f.as_string())
+        .collect();
+    features.sort();
+    Some(features)
 }
 
 /// The panel's summary of what the GPU runtime found.

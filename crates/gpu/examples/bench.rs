@@ -1,5 +1,7 @@
 //! Decode throughput of the GPU engine beside the CPU engine, in one run: tokens per
-//! second at 1, 16 and 64 sequences decoded together, after a shared prompt.
+//! second at 1, 16 and 64 sequences decoded together, after a shared prompt; and the
+//! quantized product (the kernel decoding spends its time in) alone, in GB/s of weights
+//! read and GFLOP/s, on the model's largest feed-forward matrix.
 //!
 //! `cargo xtask bench gpu` runs it (natively, on lavapipe unless `VK_DRIVER_FILES` names
 //! another driver). On a software GPU the absolute numbers say nothing about a real GPU's
@@ -25,6 +27,11 @@ mod native {
     use std::sync::Arc;
     use std::time::Instant;
 
+    use ponder_gpu::device::f32_bytes;
+    use ponder_gpu::kernels::matmul::Weights;
+    use ponder_gpu::kernels::qmatmul::{self, QMatMul};
+    use ponder_gpu::kernels::quantize::{Quantize, Quantized};
+    use ponder_gpu::kernels::{uniform, Counts, WeightType};
     use ponder_gpu::model::{Capacity, GpuTransformer, Item};
     use ponder_gpu::Gpu;
     use ponder_model::gguf::GgufFile;
@@ -141,17 +148,82 @@ mod native {
                 "{{\"sequences\": {n}, \"cpu_tokens_per_s\": {cpu_rate:.2}, \"gpu_tokens_per_s\": {gpu_rate:.2}}}"
             ));
         }
+        let kernels = kernel_rates(&gpu, &file, &bytes)?;
         if let Some(out) = json_out {
             let json = format!(
-                "{{\"model\": {:?}, \"adapter\": {:?}, \"device_type\": {:?}, \"software_gpu\": {software}, \"steps\": {steps}, \"rows\": [{}]}}\n",
+                "{{\"model\": {:?}, \"adapter\": {:?}, \"device_type\": {:?}, \"software_gpu\": {software}, \"steps\": {steps}, \"rows\": [{}], \"quantized_product\": [{}]}}\n",
                 path,
                 r.name,
                 r.device_type,
-                rows.join(", ")
+                rows.join(", "),
+                kernels.join(", ")
             );
             std::fs::write(out, json)?;
             println!("written: {out}");
         }
         Ok(())
+    }
+
+    /// The quantized product (with its activation quantization) on `blk.0.ffn_down`, 20
+    /// times per submission, at 1, 16 and 64 tokens: weight bytes read per second and
+    /// arithmetic per second.
+    fn kernel_rates(
+        gpu: &Gpu,
+        file: &GgufFile,
+        bytes: &[u8],
+    ) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+        const REPEATS: u32 = 20;
+        let name = "blk.0.ffn_down.weight";
+        let (info, raw) = file.tensor_bytes(bytes, name)?;
+        let (cols, rows) = (info.dims[0] as usize, info.dims[1] as usize);
+        let ty = WeightType::of(name, info.ty)?;
+        let weights = Weights::upload(gpu, name, ty, rows, cols, raw)?;
+        let quantize = pollster::block_on(Quantize::new(gpu))?;
+        let product = pollster::block_on(QMatMul::new(gpu, &[ty]))?;
+        println!(
+            "\nquantized product, {name} ({rows}x{cols} {ty:?}, {:.2} MB), {REPEATS} per submission",
+            raw.len() as f64 / 1e6
+        );
+        println!("{:>10} {:>10} {:>10} {:>10}", "tokens", "ms", "GB/s", "GFLOP/s");
+        let mut out = Vec::new();
+        for tokens in [1usize, 16, 64] {
+            let x: Vec<f32> = (0..tokens * cols).map(|i| ((i * 37) % 101) as f32 / 101.0 - 0.5).collect();
+            let xb = gpu.storage_with("x", &f32_bytes(&x))?;
+            let y = gpu.storage("y", (tokens * rows * 4) as u64)?;
+            let q = Quantized::new(gpu, tokens as u64, cols as u64)?;
+            let counts = uniform(gpu, "counts", &[0]);
+            let c = Counts { tokens: tokens as u32, logit_rows: 0, norm_rows: 0 };
+            gpu.queue.write_buffer(&counts, 0, &c.bytes());
+            let qb = quantize.bind(gpu, cols as u32, false, &xb, &q, &counts);
+            let pb = product.bind(
+                gpu,
+                &weights,
+                qmatmul::Io { x: &q, y: &y, bias: None, accumulate: false, logit_rows: false, counts: &counts },
+            )?;
+            let submit = || {
+                let mut encoder = gpu.device.create_command_encoder(&Default::default());
+                {
+                    let mut pass = encoder.begin_compute_pass(&Default::default());
+                    for _ in 0..REPEATS {
+                        quantize.encode(&mut pass, &qb, tokens as u32, 0);
+                        product.encode(&mut pass, &pb, tokens as u32, 0);
+                    }
+                }
+                gpu.queue.submit([encoder.finish()]);
+                gpu.device.poll(wgpu::PollType::wait_indefinitely())
+            };
+            submit()?; // warm-up: pipelines and caches
+            let started = Instant::now();
+            submit()?;
+            let seconds = started.elapsed().as_secs_f64() / f64::from(REPEATS);
+            let gb_s = raw.len() as f64 / seconds / 1e9;
+            let gflop_s = 2.0 * (rows * cols * tokens) as f64 / seconds / 1e9;
+            println!("{tokens:>10} {:>10.3} {gb_s:>10.2} {gflop_s:>10.2}", seconds * 1e3);
+            out.push(format!(
+                "{{\"tokens\": {tokens}, \"ms\": {:.4}, \"gb_per_s\": {gb_s:.3}, \"gflop_per_s\": {gflop_s:.3}}}",
+                seconds * 1e3
+            ));
+        }
+        Ok(out)
     }
 }
