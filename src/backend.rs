@@ -169,7 +169,8 @@ pub async fn probe() -> BackendReport {
 
 /// The features `navigator.gpu`'s adapter offers, sorted (`None` if it will not say).
 async fn adapter_features() -> Option<Vec<String>> {
-    let get = |object: &JsValue, key: &str| js_sys::Reflect::get(object, &JsValue::from_str(key)).ok();
+    let get =
+        |object: &JsValue, key: &str| js_sys::Reflect::get(object, &JsValue::from_str(key)).ok();
     let navigator = get(&js_sys::global(), "navigator")?;
     let gpu = get(&navigator, "gpu")?;
     let request: js_sys::Function = get(&gpu, "requestAdapter")?.dyn_into().ok()?;

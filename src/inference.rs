@@ -35,8 +35,10 @@ const FIRST_SLOTS: u32 = 8;
 
 struct Loaded {
     url: String,
+    /// The file, kept to load it on the GPU when the choice turns to WebGPU later.
+    bytes: Vec<u8>,
     cpu: Engine,
-    /// The same model on the GPU, when the worker has one and the choice allows it.
+    /// The same model on the GPU, once the worker runs on WebGPU.
     gpu: Option<Engine<GpuTransformer>>,
 }
 
@@ -55,8 +57,12 @@ enum GpuState {
 pub struct Models {
     loaded: HashMap<ModelRole, Loaded>,
     gpu: GpuState,
-    /// The engine runs use, with the reason, for the choice it was made under.
-    engine: Option<(EngineChoice, EngineKind, String)>,
+    /// The engine runs use, with the reason.
+    engine: Option<(EngineKind, String)>,
+    /// What the automatic choice measured (engine and reason), once it has.
+    measured: Option<(EngineKind, String)>,
+    /// The choice the latest load asked for.
+    choice: EngineChoice,
 }
 
 impl Models {
@@ -120,49 +126,61 @@ impl Models {
         let model = LanguageModel::from_gguf_bytes(&bytes)
             .map_err(|e| format!("{} is not a model Ponder can run: {e}", file.url))?;
         let parameters = model.parameters();
-        let positions = model.transformer.config.context_length as u32;
-        let gpu = match choice {
-            EngineChoice::Cpu => None,
-            EngineChoice::Auto | EngineChoice::Gpu => match self.gpu().await {
-                None => None,
-                Some(gpu) => {
-                    let capacity = Capacity {
-                        slots: FIRST_SLOTS,
-                        positions,
-                    };
-                    match load_on_gpu(gpu, &bytes, capacity).await {
-                        Ok(model) => Some(Engine::new(model)),
-                        Err(e) => {
-                            // The CPU runs it; the choice below says why.
-                            self.gpu = GpuState::Unavailable(format!(
-                                "{} does not fit this GPU: {e}",
-                                role.label()
-                            ));
-                            None
-                        }
-                    }
-                }
-            },
-        };
+        let size = bytes.len() as u64;
         self.loaded.insert(
             role,
             Loaded {
                 url: file.url.clone(),
+                bytes,
                 cpu: Engine::new(model),
-                gpu,
+                gpu: None,
             },
         );
+        // A link that asks for WebGPU waits for it; the automatic choice never makes a
+        // race wait (see `trial`).
+        if choice == EngineChoice::Gpu {
+            self.load_on_gpu_too(role).await;
+        }
         post(FromWorker::Loaded {
             run,
             role,
-            bytes: bytes.len() as u64,
+            bytes: size,
             parameters,
         });
         Ok(())
     }
 
-    /// Decides where the runs of `roles` go under `choice`, measuring both engines when
-    /// the choice is automatic, and tells the page.
+    /// Loads `role`'s model on the GPU (if the worker has one and it is not there yet);
+    /// whether it is there now. A model that does not fit leaves the reason for the page.
+    async fn load_on_gpu_too(&mut self, role: ModelRole) -> bool {
+        if self.loaded.get(&role).is_some_and(|l| l.gpu.is_some()) {
+            return true;
+        }
+        let Some(gpu) = self.gpu().await else {
+            return false;
+        };
+        let Some(loaded) = self.loaded.get_mut(&role) else {
+            return false;
+        };
+        let capacity = Capacity {
+            slots: FIRST_SLOTS,
+            positions: loaded.cpu.model.transformer.config.context_length as u32,
+        };
+        match load_on_gpu(gpu, &loaded.bytes, capacity).await {
+            Ok(model) => {
+                loaded.gpu = Some(Engine::new(model));
+                true
+            }
+            Err(e) => {
+                self.gpu =
+                    GpuState::Unavailable(format!("{} does not fit this GPU: {e}", role.label()));
+                false
+            }
+        }
+    }
+
+    /// Decides where the runs of `roles` go under `choice` and tells the page. The
+    /// automatic choice uses what [`Models::trial`] measured, and the CPU until it has.
     pub async fn choose(
         &mut self,
         run: u64,
@@ -170,18 +188,45 @@ impl Models {
         choice: EngineChoice,
         post: &mut dyn FnMut(FromWorker),
     ) {
-        let on_gpu = roles
-            .iter()
-            .all(|r| self.loaded.get(r).is_some_and(|l| l.gpu.is_some()));
-        let decided = match &self.engine {
-            Some((made_for, kind, reason))
-                if *made_for == choice && (*kind == EngineKind::Cpu || on_gpu) =>
-            {
-                (*kind, reason.clone())
-            }
-            _ => self.decide(roles, choice, on_gpu).await,
+        self.choice = choice;
+        let unavailable = |gpu: &GpuState| match gpu {
+            GpuState::Unavailable(why) => Some(why.clone()),
+            _ => None,
         };
-        self.engine = Some((choice, decided.0, decided.1.clone()));
+        let decided = match choice {
+            EngineChoice::Cpu => (EngineKind::Cpu, "the link asks for the CPU".to_string()),
+            EngineChoice::Gpu => {
+                let mut all = true;
+                for &role in roles {
+                    all &= self.load_on_gpu_too(role).await;
+                }
+                match (all, unavailable(&self.gpu)) {
+                    (true, _) => (EngineKind::Gpu, "the link asks for WebGPU".to_string()),
+                    (false, why) => (EngineKind::Cpu, why.unwrap_or_else(|| "no WebGPU".into())),
+                }
+            }
+            EngineChoice::Auto => match (self.measured.clone(), unavailable(&self.gpu)) {
+                (_, Some(why)) => (EngineKind::Cpu, why),
+                (Some((EngineKind::Gpu, reason)), None) => {
+                    let mut all = true;
+                    for &role in roles {
+                        all &= self.load_on_gpu_too(role).await;
+                    }
+                    match unavailable(&self.gpu) {
+                        Some(why) if !all => (EngineKind::Cpu, why),
+                        _ => (EngineKind::Gpu, reason),
+                    }
+                }
+                (Some(measured), None) => measured,
+                (None, None) => (
+                    EngineKind::Cpu,
+                    "WebGPU is timed after this run, so the race starts at once; later races \
+                     use whichever engine is faster"
+                        .to_string(),
+                ),
+            },
+        };
+        self.engine = Some(decided.clone());
         post(FromWorker::EngineChosen {
             run,
             engine: decided.0,
@@ -189,36 +234,40 @@ impl Models {
         });
     }
 
-    async fn decide(
-        &mut self,
-        roles: &[ModelRole],
-        choice: EngineChoice,
-        on_gpu: bool,
-    ) -> (EngineKind, String) {
-        if choice == EngineChoice::Cpu {
-            return (EngineKind::Cpu, "the link asks for the CPU".into());
-        }
-        if !on_gpu {
+    /// Whether the automatic choice still has WebGPU to time (the worker does it when idle).
+    pub fn trial_pending(&self) -> bool {
+        self.choice == EngineChoice::Auto
+            && self.measured.is_none()
+            && !matches!(self.gpu, GpuState::Unavailable(_))
+            && !self.loaded.is_empty()
+    }
+
+    /// Times a decoding step of 16 sequences, the shape of a typical race, on both
+    /// engines with a loaded policy (S if there), and keeps the faster for later races.
+    pub async fn trial(&mut self) {
+        let role = [ModelRole::Policy, ModelRole::Reviser, ModelRole::Verifier]
+            .into_iter()
+            .find(|r| self.loaded.contains_key(r));
+        let Some(role) = role else {
+            return;
+        };
+        if !self.load_on_gpu_too(role).await {
             let why = match &self.gpu {
                 GpuState::Unavailable(why) => why.clone(),
                 _ => "no WebGPU in this browser".into(),
             };
-            return (EngineKind::Cpu, why);
+            self.measured = Some((EngineKind::Cpu, why));
+            return;
         }
-        if choice == EngineChoice::Gpu {
-            return (EngineKind::Gpu, "the link asks for WebGPU".into());
-        }
-        // Automatic: a decoding step of 16 sequences, the shape of a typical race, timed
-        // on both engines with the run's own policy.
-        let Some(loaded) = roles.first().and_then(|r| self.loaded.get_mut(r)) else {
-            return (EngineKind::Cpu, "no model to measure".into());
+        let Some(loaded) = self.loaded.get_mut(&role) else {
+            return;
         };
         let cpu = step_time(&mut loaded.cpu.model.transformer).await;
         let gpu = match loaded.gpu.as_mut() {
             Some(engine) => step_time(&mut engine.model.transformer).await,
             None => Err("not loaded on the GPU".into()),
         };
-        match (cpu, gpu) {
+        self.measured = Some(match (cpu, gpu) {
             (Ok(c), Ok(g)) if g < c => (
                 EngineKind::Gpu,
                 format!("measured faster here: {g:.1} ms a step of 16 sequences on WebGPU, {c:.1} ms on the CPU"),
@@ -228,6 +277,12 @@ impl Models {
                 format!("measured faster here: {c:.1} ms a step of 16 sequences on the CPU, {g:.1} ms on WebGPU"),
             ),
             (_, Err(e)) | (Err(e), _) => (EngineKind::Cpu, format!("WebGPU failed a trial step: {e}")),
+        });
+        if matches!(self.measured, Some((EngineKind::Cpu, _))) {
+            // The GPU copies would only hold memory.
+            for loaded in self.loaded.values_mut() {
+                loaded.gpu = None;
+            }
         }
     }
 
@@ -243,7 +298,7 @@ impl Models {
         let spec = ExperimentSpec::from_query(spec_query).spec;
         let problem = Problem::parse(problem_text)
             .map_err(|e| format!("cannot run the problem {problem_text:?}: {e}"))?;
-        let on_gpu = matches!(self.engine, Some((_, EngineKind::Gpu, _)));
+        let on_gpu = matches!(self.engine, Some((EngineKind::Gpu, _)));
         let mut shown = Shown::default();
         if on_gpu {
             match self
@@ -258,7 +313,8 @@ impl Models {
                     for loaded in self.loaded.values_mut() {
                         loaded.gpu = None;
                     }
-                    self.engine = Some((EngineChoice::Cpu, EngineKind::Cpu, reason.clone()));
+                    self.engine = Some((EngineKind::Cpu, reason.clone()));
+                    self.measured = Some((EngineKind::Cpu, reason.clone()));
                     post(FromWorker::EngineChosen {
                         run,
                         engine: EngineKind::Cpu,

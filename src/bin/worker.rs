@@ -51,8 +51,18 @@ fn main() {
 
 /// Handles queued requests until none is left.
 async fn drain() {
-    while let Some(request) = QUEUE.with(|q| q.borrow_mut().pop_front()) {
-        handle(request).await;
+    loop {
+        while let Some(request) = QUEUE.with(|q| q.borrow_mut().pop_front()) {
+            handle(request).await;
+        }
+        // Idle: the automatic engine choice times WebGPU now, so that no race waits for
+        // it. Requests that come meanwhile wait for the trial (seconds on a software GPU).
+        if !MODELS.with(|m| m.borrow().trial_pending()) {
+            break;
+        }
+        let mut held = MODELS.with(|m| m.take());
+        held.trial().await;
+        MODELS.with(|m| *m.borrow_mut() = held);
     }
     BUSY.with(|b| *b.borrow_mut() = false);
 }

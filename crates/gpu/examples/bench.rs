@@ -184,21 +184,37 @@ mod native {
             "\nquantized product, {name} ({rows}x{cols} {ty:?}, {:.2} MB), {REPEATS} per submission",
             raw.len() as f64 / 1e6
         );
-        println!("{:>10} {:>10} {:>10} {:>10}", "tokens", "ms", "GB/s", "GFLOP/s");
+        println!(
+            "{:>10} {:>10} {:>10} {:>10}",
+            "tokens", "ms", "GB/s", "GFLOP/s"
+        );
         let mut out = Vec::new();
         for tokens in [1usize, 16, 64] {
-            let x: Vec<f32> = (0..tokens * cols).map(|i| ((i * 37) % 101) as f32 / 101.0 - 0.5).collect();
+            let x: Vec<f32> = (0..tokens * cols)
+                .map(|i| ((i * 37) % 101) as f32 / 101.0 - 0.5)
+                .collect();
             let xb = gpu.storage_with("x", &f32_bytes(&x))?;
             let y = gpu.storage("y", (tokens * rows * 4) as u64)?;
             let q = Quantized::new(gpu, tokens as u64, cols as u64)?;
             let counts = uniform(gpu, "counts", &[0]);
-            let c = Counts { tokens: tokens as u32, logit_rows: 0, norm_rows: 0 };
+            let c = Counts {
+                tokens: tokens as u32,
+                logit_rows: 0,
+                norm_rows: 0,
+            };
             gpu.queue.write_buffer(&counts, 0, &c.bytes());
             let qb = quantize.bind(gpu, cols as u32, false, &xb, &q, &counts);
             let pb = product.bind(
                 gpu,
                 &weights,
-                qmatmul::Io { x: &q, y: &y, bias: None, accumulate: false, logit_rows: false, counts: &counts },
+                qmatmul::Io {
+                    x: &q,
+                    y: &y,
+                    bias: None,
+                    accumulate: false,
+                    logit_rows: false,
+                    counts: &counts,
+                },
             )?;
             let submit = || {
                 let mut encoder = gpu.device.create_command_encoder(&Default::default());
@@ -218,7 +234,10 @@ mod native {
             let seconds = started.elapsed().as_secs_f64() / f64::from(REPEATS);
             let gb_s = raw.len() as f64 / seconds / 1e9;
             let gflop_s = 2.0 * (rows * cols * tokens) as f64 / seconds / 1e9;
-            println!("{tokens:>10} {:>10.3} {gb_s:>10.2} {gflop_s:>10.2}", seconds * 1e3);
+            println!(
+                "{tokens:>10} {:>10.3} {gb_s:>10.2} {gflop_s:>10.2}",
+                seconds * 1e3
+            );
             out.push(format!(
                 "{{\"tokens\": {tokens}, \"ms\": {:.4}, \"gb_per_s\": {gb_s:.3}, \"gflop_per_s\": {gflop_s:.3}}}",
                 seconds * 1e3
