@@ -6,6 +6,7 @@
 //! hardware allows far more. Features the kernels can use (`shader-f16`, `subgroups`) are
 //! requested only where offered, and recorded so each kernel picks its variant.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::error::{GpuError, Result};
@@ -78,6 +79,9 @@ pub struct Gpu {
     /// Set when the device is lost (a driver reset, memory pressure, a closed tab's GPU
     /// process): every later call fails with this reason instead of returning garbage.
     lost: Arc<Mutex<Option<String>>>,
+    /// Compiled pipelines by their WGSL source: the models on one device share their
+    /// kernels, so a second model compiles none (seconds on a software GPU).
+    pub(crate) pipelines: Mutex<HashMap<String, (wgpu::ComputePipeline, wgpu::BindGroupLayout)>>,
 }
 
 impl Gpu {
@@ -160,6 +164,7 @@ impl Gpu {
             device,
             queue,
             lost,
+            pipelines: Mutex::new(HashMap::new()),
         })
     }
 

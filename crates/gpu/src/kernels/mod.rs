@@ -114,12 +114,20 @@ impl Kernel {
             source.push_str(BLOCKS);
         }
         source.push_str(body);
+        if let Some((pipeline, layout)) = gpu
+            .pipelines
+            .lock()
+            .ok()
+            .and_then(|p| p.get(&source).cloned())
+        {
+            return Ok(Kernel { pipeline, layout });
+        }
         let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let module = gpu
             .device
             .create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some(label),
-                source: wgpu::ShaderSource::Wgsl(source.into()),
+                source: wgpu::ShaderSource::Wgsl(source.as_str().into()),
             });
         let pipeline = gpu
             .device
@@ -135,6 +143,9 @@ impl Kernel {
             return Err(GpuError::Validation(format!("kernel {label}: {error}")));
         }
         let layout = pipeline.get_bind_group_layout(0);
+        if let Ok(mut cache) = gpu.pipelines.lock() {
+            cache.insert(source, (pipeline.clone(), layout.clone()));
+        }
         Ok(Kernel { pipeline, layout })
     }
 
