@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod backend;
+pub mod builtin_models;
 pub mod classroom;
 pub mod column_state;
 pub mod components;
