@@ -163,6 +163,18 @@ fn compare(root: &Path, target: &Path, out: &Path) -> Result<()> {
     )?;
     let browser: serde_json::Value =
         serde_json::from_str(browser.trim()).context("reading compare.mjs's report")?;
+    // The same race where the browser has WebGPU: the workers then also load and time the
+    // GPU engine (after their first race, which must not wait for it).
+    let with_gpu = capture(
+        Command::new("node")
+            .arg(root.join("tests/e2e/bench/compare.mjs"))
+            .arg(server.url())
+            .arg("3")
+            .arg("webgpu")
+            .env("PONDER_CHROMIUM", setup::chromium_path()),
+    )?;
+    let with_gpu: serde_json::Value =
+        serde_json::from_str(with_gpu.trim()).context("reading compare.mjs's WebGPU report")?;
     let link = browser["link"]
         .as_str()
         .context("compare.mjs gave no link")?;
@@ -186,22 +198,24 @@ fn compare(root: &Path, target: &Path, out: &Path) -> Result<()> {
 Compare view, default race ({link})"
     );
     println!(
-        "{:<8} {:>18} {:>22}",
+        "{:<24} {:>18} {:>22}",
         "", "first step (ms)", "both finished (ms)"
     );
-    println!(
-        "{:<8} {:>18} {:>22}",
-        "cold",
-        ms(&browser["cold"]["first_step_ms"]),
-        ms(&browser["cold"]["finished_ms"])
-    );
-    for (i, warm) in browser["warm"].as_array().into_iter().flatten().enumerate() {
+    for (label, report) in [("no WebGPU", &browser), ("WebGPU (SwiftShader)", &with_gpu)] {
         println!(
-            "{:<8} {:>18} {:>22}",
-            format!("warm {}", i + 1),
-            ms(&warm["first_step_ms"]),
-            ms(&warm["finished_ms"])
+            "{:<24} {:>18} {:>22}",
+            format!("{label}, cold"),
+            ms(&report["cold"]["first_step_ms"]),
+            ms(&report["cold"]["finished_ms"])
         );
+        for (i, warm) in report["warm"].as_array().into_iter().flatten().enumerate() {
+            println!(
+                "{:<24} {:>18} {:>22}",
+                format!("{label}, warm {}", i + 1),
+                ms(&warm["first_step_ms"]),
+                ms(&warm["finished_ms"])
+            );
+        }
     }
     println!(
         "
@@ -231,7 +245,9 @@ Compare view, default race ({link})"
             web / here
         );
     }
-    let report = serde_json::json!({ "link": link, "browser": browser, "per_problem": ratios });
+    let report = serde_json::json!({
+        "link": link, "browser": browser, "browser_with_webgpu": with_gpu, "per_problem": ratios,
+    });
     std::fs::create_dir_all(out)?;
     std::fs::write(
         out.join("compare.json"),

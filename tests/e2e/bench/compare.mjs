@@ -10,14 +10,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const [site, runsArg] = process.argv.slice(2);
+const [site, runsArg, engineArg] = process.argv.slice(2);
 const warmRuns = Number(runsArg || 3);
+// `webgpu`: Chromium with its WebGPU adapter (SwiftShader here), so the workers also
+// set up and time the GPU engine; otherwise the browser has no WebGPU.
+const webgpu = engineArg === 'webgpu';
 const profile = mkdtempSync(join(tmpdir(), 'ponder-bench-'));
 const context = await chromium.launchPersistentContext(profile, {
   executablePath: process.env.PONDER_CHROMIUM || '/usr/bin/chromium',
   headless: true,
   args: ['--headless=new', '--no-sandbox', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
+    '--disable-component-update', '--disable-sync',
+    ...(webgpu ? ['--enable-unsafe-webgpu', '--enable-features=Vulkan'] : [])],
 });
 
 async function race(page) {
@@ -54,7 +58,7 @@ try {
   }
   await page.getByTestId('copy-link').click();
   const link = await page.getByTestId('copied-link').inputValue();
-  console.log(JSON.stringify({ link, cold, warm }));
+  console.log(JSON.stringify({ link, webgpu, cold, warm }));
 } finally {
   await context.close();
   rmSync(profile, { recursive: true, force: true });
