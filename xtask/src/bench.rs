@@ -198,19 +198,19 @@ fn compare(root: &Path, target: &Path, out: &Path) -> Result<()> {
 Compare view, default race ({link})"
     );
     println!(
-        "{:<24} {:>18} {:>22}",
+        "{:<30} {:>18} {:>22}",
         "", "first step (ms)", "both finished (ms)"
     );
     for (label, report) in [("no WebGPU", &browser), ("WebGPU (SwiftShader)", &with_gpu)] {
         println!(
-            "{:<24} {:>18} {:>22}",
+            "{:<30} {:>18} {:>22}",
             format!("{label}, cold"),
             ms(&report["cold"]["first_step_ms"]),
             ms(&report["cold"]["finished_ms"])
         );
         for (i, warm) in report["warm"].as_array().into_iter().flatten().enumerate() {
             println!(
-                "{:<24} {:>18} {:>22}",
+                "{:<30} {:>18} {:>22}",
                 format!("{label}, warm {}", i + 1),
                 ms(&warm["first_step_ms"]),
                 ms(&warm["finished_ms"])
