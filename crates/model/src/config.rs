@@ -126,6 +126,14 @@ impl ModelConfig {
         })
     }
 
+    /// The rotary inverse frequencies, one per dimension pair: `1 / base^(2i/d)`.
+    pub fn rotary_frequencies(&self) -> Vec<f32> {
+        (0..self.head_dim)
+            .step_by(2)
+            .map(|i| 1f32 / libm::powf(self.rope_base, i as f32 / self.head_dim as f32))
+            .collect()
+    }
+
     /// The width of one position's keys (or values): key/value heads × head size.
     pub fn kv_width(&self) -> usize {
         self.n_kv_heads * self.head_dim

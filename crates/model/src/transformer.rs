@@ -314,10 +314,7 @@ impl Transformer {
                 w_down: l.matmul(&format!("{p}.ffn_down.weight"), ff, h)?,
             });
         }
-        let inv_freq = (0..config.head_dim)
-            .step_by(2)
-            .map(|i| 1f32 / libm::powf(config.rope_base, i as f32 / config.head_dim as f32))
-            .collect();
+        let inv_freq = config.rotary_frequencies();
         Ok(Transformer {
             parameters: l.parameters,
             config,
@@ -570,18 +567,9 @@ impl Transformer {
     }
 
     /// `(sin, cos)` of every rotary angle for `n` positions from `start`, computed once per
-    /// forward pass and shared by all layers. `libm` gives the same bits natively and in
-    /// wasm (the platforms' own `sinf` may differ in the last bit).
+    /// forward pass and shared by all layers.
     fn rotary_angles(&self, start: usize, n: usize) -> Vec<(f32, f32)> {
-        let mut out = Vec::with_capacity(n * self.inv_freq.len());
-        for p in start..start + n {
-            let pos = p as f32;
-            out.extend(self.inv_freq.iter().map(|&f| {
-                let angle = pos * f;
-                (libm::sinf(angle), libm::cosf(angle))
-            }));
-        }
-        out
+        rotary_angles(&self.inv_freq, start, n)
     }
 }
 
@@ -653,6 +641,22 @@ fn add_rows(x: &mut [f32], bias: &[f32]) {
     for row in x.chunks_mut(bias.len()) {
         add_in_place(row, bias);
     }
+}
+
+/// `(sin, cos)` of every rotary angle (position × inverse frequency) for `n` positions
+/// from `start`, position-major. `libm` gives the same bits natively and in wasm (the
+/// platforms' own `sinf` may differ in the last bit); the GPU engine's table is these
+/// values too.
+pub fn rotary_angles(inv_freq: &[f32], start: usize, n: usize) -> Vec<(f32, f32)> {
+    let mut out = Vec::with_capacity(n * inv_freq.len());
+    for p in start..start + n {
+        let pos = p as f32;
+        out.extend(inv_freq.iter().map(|&f| {
+            let angle = pos * f;
+            (libm::sinf(angle), libm::cosf(angle))
+        }));
+    }
+    out
 }
 
 /// RMS norm of each row of `x` (rows as long as `weight`).

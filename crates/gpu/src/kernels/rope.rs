@@ -1,6 +1,7 @@
 //! Driver of rope.wgsl, and the table of rotary sines and cosines it reads.
 
 use ponder_model::config::{ModelConfig, RopeLayout};
+use ponder_model::transformer::rotary_angles;
 
 use super::{groups_for, uniform, Kernel};
 use crate::device::{f32_bytes, Gpu};
@@ -21,22 +22,13 @@ impl Rope {
         })
     }
 
-    /// `(sin, cos)` of every position × inverse frequency up to `positions`, as the CPU
-    /// engine computes them (libm, the same inverse frequencies).
+    /// `(sin, cos)` of every position × inverse frequency up to `positions`: the CPU
+    /// engine's own values.
     pub fn table(gpu: &Gpu, cfg: &ModelConfig, positions: usize) -> Result<wgpu::Buffer> {
-        let d = cfg.head_dim;
-        let inv_freq: Vec<f32> = (0..d)
-            .step_by(2)
-            .map(|i| 1f32 / libm::powf(cfg.rope_base, i as f32 / d as f32))
+        let values: Vec<f32> = rotary_angles(&cfg.rotary_frequencies(), 0, positions)
+            .into_iter()
+            .flat_map(|(sin, cos)| [sin, cos])
             .collect();
-        let mut values = Vec::with_capacity(positions * d);
-        for p in 0..positions {
-            for &f in &inv_freq {
-                let angle = p as f32 * f;
-                values.push(libm::sinf(angle));
-                values.push(libm::cosf(angle));
-            }
-        }
         gpu.storage_with("rope table", &f32_bytes(&values))
     }
 
