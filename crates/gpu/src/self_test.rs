@@ -8,12 +8,11 @@
 
 use ponder_model::qmatmul::{BlockType, QMatrix};
 
-use crate::device::{f32_bytes, f32s, Gpu};
+use crate::device::{f32s, Gpu};
 use crate::error::{GpuError, Result};
 use crate::kernels::matmul::Weights;
-use crate::kernels::qmatmul::{self, QMatMul};
-use crate::kernels::quantize::{Quantize, Quantized};
-use crate::kernels::{uniform, Counts, WeightType};
+use crate::kernels::qmatmul::Standalone;
+use crate::kernels::WeightType;
 
 const ROWS: usize = 48;
 const COLS: usize = 160;
@@ -53,41 +52,16 @@ pub async fn check(gpu: &Gpu) -> Result<()> {
         .ok_or_else(|| GpuError::Validation("the self-test matrix has the wrong size".into()))?
         .matmul(&x);
     let weights = Weights::upload(gpu, "self-test", WeightType::Q8_0, ROWS, COLS, &bytes)?;
-    let quantize = Quantize::new(gpu).await?;
-    let product = QMatMul::new(gpu, &[WeightType::Q8_0]).await?;
-    let xb = gpu.storage_with("self-test input", &f32_bytes(&x))?;
-    let y = gpu.storage("self-test output", (TOKENS * ROWS * 4) as u64)?;
-    let q = Quantized::new(gpu, TOKENS as u64, COLS as u64)?;
-    let counts = uniform(gpu, "self-test counts", &[0]);
-    let c = Counts {
-        tokens: TOKENS as u32,
-        logit_rows: 0,
-        norm_rows: 0,
-    };
-    gpu.queue.write_buffer(&counts, 0, &c.bytes());
-    let qb = quantize.bind(gpu, COLS as u32, false, &xb, &q, &counts);
-    let pb = product.bind(
-        gpu,
-        &weights,
-        qmatmul::Io {
-            x: &q,
-            y: &y,
-            bias: None,
-            accumulate: false,
-            logit_rows: false,
-            counts: &counts,
-        },
-    )?;
+    let product = Standalone::new(gpu, &weights, &x, TOKENS).await?;
     let mut encoder = gpu
         .device
         .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
     {
         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
-        quantize.encode(&mut pass, &qb, TOKENS as u32, 0);
-        product.encode(&mut pass, &pb, TOKENS as u32, 0);
+        product.encode(&mut pass);
     }
     gpu.queue.submit([encoder.finish()]);
-    let got = f32s(&gpu.read(&y, (TOKENS * ROWS * 4) as u64).await?);
+    let got = f32s(&gpu.read(&product.y, (TOKENS * ROWS * 4) as u64).await?);
     match got
         .iter()
         .zip(&cpu)

@@ -1,9 +1,7 @@
 //! Driver of matmul.wgsl: `y (+)= W·x (+ bias)` for every token of the pass, with `W` in
 //! its GGUF blocks.
 
-use std::collections::HashMap;
-
-use super::{uniform, Kernel, WeightType};
+use super::{product_flags, uniform, ByType, WeightType};
 use crate::device::Gpu;
 use crate::error::{GpuError, Result};
 
@@ -11,10 +9,6 @@ const SOURCE: &str = include_str!("matmul.wgsl");
 /// Rows and tokens one workgroup computes (ROWS and TOKENS in matmul.wgsl).
 const ROWS: u32 = 8;
 const TOKENS: u32 = 8;
-
-const ACCUMULATE: u32 = 1;
-const BIAS: u32 = 2;
-const LOGIT_ROWS: u32 = 4;
 
 /// A weight matrix `[rows][cols]` on the GPU, as the file stores it.
 pub struct Weights {
@@ -72,19 +66,13 @@ pub struct Bound {
 
 /// The product's pipelines, one per weight type in use.
 pub struct MatMul {
-    kernels: HashMap<WeightType, Kernel>,
+    kernels: ByType,
     no_bias: wgpu::Buffer,
 }
 
 impl MatMul {
     pub async fn new(gpu: &Gpu, types: &[WeightType]) -> Result<MatMul> {
-        let mut kernels = HashMap::new();
-        for &ty in types {
-            if let std::collections::hash_map::Entry::Vacant(slot) = kernels.entry(ty) {
-                let label = format!("matmul {ty:?}");
-                slot.insert(Kernel::new(gpu, &label, SOURCE, Some(ty)).await?);
-            }
-        }
+        let kernels = ByType::new(gpu, "matmul", SOURCE, types.iter().copied()).await?;
         Ok(MatMul {
             kernels,
             no_bias: gpu.storage("no bias", 4)?,
@@ -92,10 +80,8 @@ impl MatMul {
     }
 
     pub fn bind(&self, gpu: &Gpu, w: &Weights, io: Io<'_>) -> Result<Bound> {
-        let kernel = self.kernel(w.ty)?;
-        let flags = (u32::from(io.accumulate) * ACCUMULATE)
-            | (u32::from(io.bias.is_some()) * BIAS)
-            | (u32::from(io.logit_rows) * LOGIT_ROWS);
+        let kernel = self.kernels.get(w.ty)?;
+        let flags = product_flags(io.accumulate, io.bias.is_some(), io.logit_rows);
         let shape = uniform(gpu, "matmul shape", &[w.rows, w.cols, flags, 0]);
         let bias = io.bias.unwrap_or(&self.no_bias);
         Ok(Bound {
@@ -115,14 +101,8 @@ impl MatMul {
         logit_rows: u32,
     ) {
         let n = if b.logit_rows { logit_rows } else { tokens };
-        if let Ok(kernel) = self.kernel(b.ty) {
+        if let Ok(kernel) = self.kernels.get(b.ty) {
             kernel.dispatch(pass, &b.bind, [b.rows.div_ceil(ROWS), n.div_ceil(TOKENS)]);
         }
-    }
-
-    fn kernel(&self, ty: WeightType) -> Result<&Kernel> {
-        self.kernels
-            .get(&ty)
-            .ok_or_else(|| GpuError::Validation(format!("no matmul kernel was built for {ty:?}")))
     }
 }

@@ -14,6 +14,9 @@ pub mod rms_norm;
 pub mod rope;
 pub mod swiglu;
 
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+
 use ponder_model::gguf::TensorType;
 
 use crate::device::{u32_bytes, Gpu};
@@ -180,6 +183,44 @@ impl Kernel {
         pass.set_bind_group(0, bind, &[]);
         pass.dispatch_workgroups(groups[0], groups[1], 1);
     }
+}
+
+/// One kernel compiled for each weight type in use (the products read every type's blocks
+/// through blocks.wgsl, specialised at compile time).
+pub struct ByType {
+    name: &'static str,
+    kernels: HashMap<WeightType, Kernel>,
+}
+
+impl ByType {
+    pub async fn new(
+        gpu: &Gpu,
+        name: &'static str,
+        source: &str,
+        types: impl IntoIterator<Item = WeightType>,
+    ) -> Result<ByType> {
+        let mut kernels = HashMap::new();
+        for ty in types {
+            if let Entry::Vacant(slot) = kernels.entry(ty) {
+                let label = format!("{name} {ty:?}");
+                slot.insert(Kernel::new(gpu, &label, source, Some(ty)).await?);
+            }
+        }
+        Ok(ByType { name, kernels })
+    }
+
+    pub fn get(&self, ty: WeightType) -> Result<&Kernel> {
+        self.kernels.get(&ty).ok_or_else(|| {
+            GpuError::Validation(format!("no {} kernel was built for {ty:?}", self.name))
+        })
+    }
+}
+
+/// The flags word of a product's shape, as matmul.wgsl and qmatmul.wgsl read it:
+/// ACCUMULATE (add to the output: a residual connection), BIAS, LOGIT_ROWS (run over the
+/// pass's logit rows instead of its tokens).
+pub fn product_flags(accumulate: bool, bias: bool, logit_rows: bool) -> u32 {
+    u32::from(accumulate) | (u32::from(bias) << 1) | (u32::from(logit_rows) << 2)
 }
 
 /// A uniform buffer of 32-bit words (a kernel's fixed sizes), padded to 16 bytes.

@@ -1,21 +1,15 @@
 //! Driver of qmatmul.wgsl: quantized weights times quantized activations, the CPU
 //! engine's arithmetic.
 
-use std::collections::HashMap;
-
 use super::matmul::Weights;
-use super::quantize::Quantized;
-use super::{groups_for, uniform, Kernel, WeightType};
-use crate::device::Gpu;
-use crate::error::{GpuError, Result};
+use super::quantize::{self, Quantize, Quantized};
+use super::{groups_for, product_flags, uniform, ByType, Counts, WeightType};
+use crate::device::{f32_bytes, Gpu};
+use crate::error::Result;
 
 const SOURCE: &str = include_str!("qmatmul.wgsl");
 /// Tokens one thread computes (TOKENS in qmatmul.wgsl).
 const TOKENS: u32 = 4;
-
-const ACCUMULATE: u32 = 1;
-const BIAS: u32 = 2;
-const LOGIT_ROWS: u32 = 4;
 
 /// Whether qmatmul.wgsl reads this type (the others go through matmul.wgsl).
 pub fn handles(ty: WeightType) -> bool {
@@ -43,19 +37,19 @@ pub struct Bound {
 }
 
 pub struct QMatMul {
-    kernels: HashMap<WeightType, Kernel>,
+    kernels: ByType,
     no_bias: wgpu::Buffer,
 }
 
 impl QMatMul {
     pub async fn new(gpu: &Gpu, types: &[WeightType]) -> Result<QMatMul> {
-        let mut kernels = HashMap::new();
-        for &ty in types.iter().filter(|&&ty| handles(ty)) {
-            if let std::collections::hash_map::Entry::Vacant(slot) = kernels.entry(ty) {
-                let label = format!("qmatmul {ty:?}");
-                slot.insert(Kernel::new(gpu, &label, SOURCE, Some(ty)).await?);
-            }
-        }
+        let kernels = ByType::new(
+            gpu,
+            "qmatmul",
+            SOURCE,
+            types.iter().copied().filter(|&ty| handles(ty)),
+        )
+        .await?;
         Ok(QMatMul {
             kernels,
             no_bias: gpu.storage("no bias", 4)?,
@@ -63,10 +57,8 @@ impl QMatMul {
     }
 
     pub fn bind(&self, gpu: &Gpu, w: &Weights, io: Io<'_>) -> Result<Bound> {
-        let kernel = self.kernel(w.ty)?;
-        let flags = (u32::from(io.accumulate) * ACCUMULATE)
-            | (u32::from(io.bias.is_some()) * BIAS)
-            | (u32::from(io.logit_rows) * LOGIT_ROWS);
+        let kernel = self.kernels.get(w.ty)?;
+        let flags = product_flags(io.accumulate, io.bias.is_some(), io.logit_rows);
         let shape = uniform(gpu, "qmatmul shape", &[w.rows, w.cols, flags, 0]);
         let bias = io.bias.unwrap_or(&self.no_bias);
         Ok(Bound {
@@ -90,14 +82,66 @@ impl QMatMul {
         logit_rows: u32,
     ) {
         let n = if b.logit_rows { logit_rows } else { tokens };
-        if let Ok(kernel) = self.kernel(b.ty) {
+        if let Ok(kernel) = self.kernels.get(b.ty) {
             kernel.dispatch(pass, &b.bind, [groups_for(b.rows), n.div_ceil(TOKENS)]);
         }
     }
+}
 
-    fn kernel(&self, ty: WeightType) -> Result<&Kernel> {
-        self.kernels
-            .get(&ty)
-            .ok_or_else(|| GpuError::Validation(format!("no quantized product kernel for {ty:?}")))
+/// A quantized product on its own, outside a model (the self-test, the benchmark):
+/// `tokens` rows of activations quantized, then multiplied by a weight matrix into `y`.
+pub struct Standalone {
+    quantize: Quantize,
+    product: QMatMul,
+    quantize_bind: quantize::Bound,
+    product_bind: Bound,
+    tokens: u32,
+    /// The result, `[tokens][rows]`.
+    pub y: wgpu::Buffer,
+}
+
+impl Standalone {
+    pub async fn new(gpu: &Gpu, w: &Weights, x: &[f32], tokens: usize) -> Result<Standalone> {
+        let quantize = Quantize::new(gpu).await?;
+        let product = QMatMul::new(gpu, &[w.ty]).await?;
+        let xb = gpu.storage_with("product input", &f32_bytes(x))?;
+        let y = gpu.storage("product output", (tokens * w.rows as usize * 4) as u64)?;
+        let q = Quantized::new(gpu, tokens as u64, u64::from(w.cols))?;
+        let counts = uniform(gpu, "product counts", &[0]);
+        let c = Counts {
+            tokens: tokens as u32,
+            logit_rows: 0,
+            norm_rows: 0,
+        };
+        gpu.queue.write_buffer(&counts, 0, &c.bytes());
+        let quantize_bind = quantize.bind(gpu, w.cols, false, &xb, &q, &counts);
+        let product_bind = product.bind(
+            gpu,
+            w,
+            Io {
+                x: &q,
+                y: &y,
+                bias: None,
+                accumulate: false,
+                logit_rows: false,
+                counts: &counts,
+            },
+        )?;
+        Ok(Standalone {
+            quantize,
+            product,
+            quantize_bind,
+            product_bind,
+            tokens: tokens as u32,
+            y,
+        })
+    }
+
+    /// Records the quantization and the product.
+    pub fn encode(&self, pass: &mut wgpu::ComputePass<'_>) {
+        self.quantize
+            .encode(pass, &self.quantize_bind, self.tokens, 0);
+        self.product
+            .encode(pass, &self.product_bind, self.tokens, 0);
     }
 }
