@@ -7,7 +7,11 @@
 //! another driver). On a software GPU the absolute numbers say nothing about a real GPU's
 //! speed; the output says which adapter measured them.
 //!
-//! Usage: `bench MODEL.gguf [steps] [--json OUT]`
+//! Usage: `bench MODEL.gguf [steps] [--json OUT]`. `MODEL` may also be `shape:smollm2`:
+//! random weights in SmolLM2-135M-Instruct's shape and tensor types (Q4_1 matrices, a
+//! Q8_0 embedding tied to the output), written in memory. Speed depends on the shape and
+//! the types, not on the weights' values, and the shape travels where the 98 MB file
+//! cannot (a remote GPU machine with no network).
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
@@ -48,7 +52,13 @@ mod native {
             .iter()
             .position(|a| a == "--json")
             .and_then(|i| args.get(i + 1));
-        let bytes = std::fs::read(path)?;
+        let bytes = match path.strip_prefix("shape:") {
+            Some("smollm2") => smollm2_shape()?,
+            Some(other) => {
+                return Err(format!("unknown shape {other:?}; the shape is smollm2").into())
+            }
+            None => std::fs::read(path)?,
+        };
         let file = GgufFile::read(&bytes)?;
         let cpu = Transformer::from_gguf(&file, &bytes)?;
         let gpu = Arc::new(Gpu::new_blocking()?);
@@ -160,6 +170,105 @@ mod native {
             println!("written: {out}");
         }
         Ok(())
+    }
+
+    /// A GGUF in SmolLM2-135M's shape with random weights: 30 layers, width 576,
+    /// feed-forward 1536, 9 heads (3 key/value), 49152 tokens; Q4_1 matrices and a Q8_0
+    /// embedding that is also the output projection, as in the real Q4_1 file.
+    fn smollm2_shape() -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+        use ponder_model::gguf::{GgufWriter, MetadataValue, TensorType};
+        let (layers, h, ff, heads, kv_heads, vocab) =
+            (30u64, 576u64, 1536u64, 9u64, 3u64, 49152u64);
+        let kv = h / heads * kv_heads;
+        // xorshift: any bytes will do for the quants; the scales are fixed and small so
+        // that the activations stay finite.
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut byte = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        };
+        const SCALE: [u8; 2] = 0x211fu16.to_le_bytes(); // f16 0.01
+        const MIN: [u8; 2] = 0xad1fu16.to_le_bytes(); // f16 -0.08
+        let mut q4_1 = |elements: u64| -> Vec<u8> {
+            let mut out = Vec::with_capacity(elements as usize / 32 * 20);
+            for _ in 0..elements / 32 {
+                out.extend(SCALE);
+                out.extend(MIN);
+                out.extend((0..16).map(|_| byte()));
+            }
+            out
+        };
+        let ones: Vec<u8> = (0..h).flat_map(|_| 1f32.to_le_bytes()).collect();
+        let mut w = GgufWriter::new();
+        w.metadata(
+            "general.architecture",
+            MetadataValue::String("llama".into()),
+        )
+        .metadata("llama.block_count", MetadataValue::U32(layers as u32))
+        .metadata("llama.context_length", MetadataValue::U32(8192))
+        .metadata("llama.embedding_length", MetadataValue::U32(h as u32))
+        .metadata("llama.feed_forward_length", MetadataValue::U32(ff as u32))
+        .metadata(
+            "llama.attention.head_count",
+            MetadataValue::U32(heads as u32),
+        )
+        .metadata(
+            "llama.attention.head_count_kv",
+            MetadataValue::U32(kv_heads as u32),
+        )
+        .metadata("llama.rope.freq_base", MetadataValue::F32(100_000.0));
+        let embedding: Vec<u8> = {
+            let mut b = 0x9e37u64;
+            (0..h * vocab / 32)
+                .flat_map(|_| {
+                    let mut block = SCALE.to_vec();
+                    block.extend((0..32).map(|_| {
+                        b = b
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        (b >> 56) as u8
+                    }));
+                    block
+                })
+                .collect()
+        };
+        w.tensor(
+            "token_embd.weight",
+            &[h, vocab],
+            TensorType::Q8_0,
+            embedding,
+        );
+        w.tensor("output_norm.weight", &[h], TensorType::F32, ones.clone());
+        for i in 0..layers {
+            let p = format!("blk.{i}");
+            w.tensor(
+                &format!("{p}.attn_norm.weight"),
+                &[h],
+                TensorType::F32,
+                ones.clone(),
+            );
+            w.tensor(
+                &format!("{p}.ffn_norm.weight"),
+                &[h],
+                TensorType::F32,
+                ones.clone(),
+            );
+            for (name, dims) in [
+                ("attn_q", [h, h]),
+                ("attn_k", [h, kv]),
+                ("attn_v", [h, kv]),
+                ("attn_output", [h, h]),
+                ("ffn_gate", [h, ff]),
+                ("ffn_up", [h, ff]),
+                ("ffn_down", [ff, h]),
+            ] {
+                let data = q4_1(dims[0] * dims[1]);
+                w.tensor(&format!("{p}.{name}.weight"), &dims, TensorType::Q4_1, data);
+            }
+        }
+        Ok(w.to_bytes()?)
     }
 
     /// The quantized product (with its activation quantization) on `blk.0.ffn_down`, 20

@@ -44,6 +44,8 @@ fn exp_division_and_square_root_round_as_the_cpu() {
             .map(|_| f32::from_bits(bits()) % 90.0)
             .filter(|x| x.is_finite()),
     );
+    // Quotients far from 1, as softmax divides weights near exp(-87) by their sum.
+    a.extend((0..2_000).map(|i| f32::from_bits(0x0080_0000 + i * 0x0010_0123)));
     let b: Vec<f32> = a
         .iter()
         .map(|_| {
@@ -96,7 +98,14 @@ fn exp_division_and_square_root_round_as_the_cpu() {
             }
             exp_off += 1;
         }
-        if out[3 * i + 1].to_bits() != (x / y).to_bits() {
+        // Subnormal operands and results are not promised either: a GPU may flush them,
+        // and a quotient scaled down into them rounds twice.
+        let quotient = x / y;
+        let subnormal = x.abs() < f32::MIN_POSITIVE || quotient.abs() < f32::MIN_POSITIVE;
+        if out[3 * i + 1].to_bits() != quotient.to_bits() && !subnormal {
+            if div_off < 5 {
+                println!("{x:e} / {y:e}: GPU {:e}, CPU {quotient:e}", out[3 * i + 1]);
+            }
             div_off += 1;
         }
         if out[3 * i + 2].to_bits() != y.abs().sqrt().to_bits() {

@@ -55,9 +55,9 @@ fn main(
         let k_base = (first_row + p) * kv_width + kv_head * d;
         var lanes = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
         for (var i = 0u; i < d; i++) {
-            lanes[i & 3u] += q[q_base + i] * k_cache[k_base + i] * counts.one;
+            lanes[i & 3u] = kept(lanes[i & 3u] + kept(q[q_base + i] * k_cache[k_base + i]));
         }
-        let s = (((lanes[0] + lanes[1]) + lanes[2]) + lanes[3]) * shape.scale;
+        let s = kept(kept(kept(lanes[0] + lanes[1]) + lanes[2]) + lanes[3]) * shape.scale;
         scores[s_base + p] = s;
         local_max = max(local_max, s);
     }
@@ -78,7 +78,7 @@ fn main(
     if (lid == 0u) {
         var total = 0.0;
         for (var p = 0u; p < visible; p++) {
-            total += scores[s_base + p];
+            total = kept(total + scores[s_base + p]);
         }
         reduce[0] = total;
     }
@@ -92,7 +92,7 @@ fn main(
     for (var j = lid; j < d; j += 64u) {
         var acc = 0.0;
         for (var p = 0u; p < visible; p++) {
-            acc += scores[s_base + p] * v_cache[(first_row + p) * kv_width + kv_head * d + j] * counts.one;
+            acc = kept(acc + kept(scores[s_base + p] * v_cache[(first_row + p) * kv_width + kv_head * d + j]));
         }
         out[q_base + j] = acc;
     }

@@ -70,8 +70,8 @@ fn block_values(base: u32) -> array<f32, 32> {
                 let packed = word_at(qs + 4u * w);
                 for (var b = 0u; b < 4u; b++) {
                     let byte = (packed >> (8u * b)) & 0xffu;
-                    out[4u * w + b] = d * f32(byte & 0xfu) * counts.one + m;
-                    out[16u + 4u * w + b] = d * f32(byte >> 4u) * counts.one + m;
+                    out[4u * w + b] = kept(d * f32(byte & 0xfu)) + m;
+                    out[16u + 4u * w + b] = kept(d * f32(byte >> 4u)) + m;
                 }
             }
         }

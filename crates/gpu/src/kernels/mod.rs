@@ -92,7 +92,7 @@ pub struct Counts {
 
 impl Counts {
     pub fn bytes(&self) -> Vec<u8> {
-        u32_bytes(&[self.tokens, self.logit_rows, self.norm_rows, 1f32.to_bits()])
+        u32_bytes(&[self.tokens, self.logit_rows, self.norm_rows, 0])
     }
 }
 

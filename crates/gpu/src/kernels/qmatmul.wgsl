@@ -98,8 +98,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
             }
             let block = token * blocks + b;
             let scale = d * xd[block];
-            acc[t] += vec4<f32>(lanes) * scale * counts.one;
-            min_acc[t] += m * xs[block] * counts.one;
+            acc[t] = kept4(acc[t] + kept4(vec4<f32>(lanes) * scale));
+            min_acc[t] = kept(min_acc[t] + kept(m * xs[block]));
         }
     }
     for (var t = 0u; t < tiles; t++) {

@@ -44,7 +44,7 @@ fn main(
     var s = 0.0;
     for (var i = 0u; i < width; i++) {
         let v = x[src * width + i];
-        s += v * v * counts.one;
+        s = kept(s + kept(v * v));
     }
     let m = square_root(divide(s, f32(width)) + shape.eps);
     for (var i = lid; i < width; i += 64u) {

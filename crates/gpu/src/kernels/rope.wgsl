@@ -41,13 +41,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         let base = (t * shape.n_heads + head) * d;
         let x0 = q[base + a];
         let x1 = q[base + b];
-        q[base + a] = x0 * angle.y * counts.one - x1 * angle.x * counts.one;
-        q[base + b] = x0 * angle.x * counts.one + x1 * angle.y * counts.one;
+        q[base + a] = kept(x0 * angle.y) - kept(x1 * angle.x);
+        q[base + b] = kept(x0 * angle.x) + kept(x1 * angle.y);
     } else {
         let base = (t * shape.n_kv_heads + head - shape.n_heads) * d;
         let x0 = k[base + a];
         let x1 = k[base + b];
-        k[base + a] = x0 * angle.y * counts.one - x1 * angle.x * counts.one;
-        k[base + b] = x0 * angle.x * counts.one + x1 * angle.y * counts.one;
+        k[base + a] = kept(x0 * angle.y) - kept(x1 * angle.x);
+        k[base + b] = kept(x0 * angle.x) + kept(x1 * angle.y);
     }
 }
