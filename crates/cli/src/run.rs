@@ -91,30 +91,12 @@ pub fn chosen_problems(
     per_level: usize,
 ) -> anyhow::Result<(ProblemSet, Vec<Problem>, Vec<usize>)> {
     let (set, problems) = shipped_set(set)?;
-    let chosen = choose(&set, levels, per_level);
+    let chosen = ponder_core::sweep::choose(&set, levels, per_level);
     anyhow::ensure!(
         !chosen.is_empty(),
         "no problems match --levels and --per-level"
     );
     Ok((set, problems, chosen))
-}
-
-/// The indices of a set's problems at `levels` (all when empty), at most `per_level` of
-/// each level (all when 0), in set order.
-pub fn choose(set: &ProblemSet, levels: &[u8], per_level: usize) -> Vec<usize> {
-    let mut taken = std::collections::HashMap::<u8, usize>::new();
-    (0..set.problems.len())
-        .filter(|&i| {
-            let level = set.problems[i].level.number();
-            let count = taken.entry(level).or_insert(0);
-            let keep = (levels.is_empty() || levels.contains(&level))
-                && (per_level == 0 || *count < per_level);
-            if keep {
-                *count += 1;
-            }
-            keep
-        })
-        .collect()
 }
 
 /// Runs one spec on its problem. Revision strategies use `reviser`, the rest `policy`.

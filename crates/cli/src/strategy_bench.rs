@@ -16,11 +16,12 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use ponder_core::progress;
-use ponder_core::spec::{ExperimentSpec, StrategyKind};
+use ponder_core::spec::StrategyKind;
 use ponder_core::Compute;
 use serde::Serialize;
 
 use crate::run::{builtin_engines, chosen_problems, run_spec};
+use ponder_core::sweep::spec_at_budget;
 
 /// What one strategy measured over the benchmark's problems.
 #[derive(Clone, Debug, Serialize)]
@@ -60,26 +61,6 @@ impl StrategyRow {
     }
 }
 
-/// The spec that runs `kind` at a nominal `budget` on problem `problem`.
-pub fn spec_at_budget(
-    kind: StrategyKind,
-    budget: u32,
-    seed: u64,
-    problem: usize,
-) -> ExperimentSpec {
-    let mut spec = ExperimentSpec {
-        strategy: kind,
-        n: budget,
-        seed,
-        problem: problem as u64,
-        ..ExperimentSpec::default()
-    };
-    if kind == StrategyKind::Lookahead {
-        spec.n = (budget / (spec.k + 1)).max(1);
-    }
-    spec
-}
-
 /// What to measure, and where the results go.
 pub struct Settings<'a> {
     /// The nominal budget in generations.
@@ -111,7 +92,7 @@ pub fn run(settings: &Settings<'_>) -> anyhow::Result<()> {
     let (mut policy, mut reviser, mut verifier) = builtin_engines()?;
     // One untimed run first, so the first row does not pay for page faults and the
     // allocator's growth.
-    let warm_up = spec_at_budget(StrategyKind::BestOfN, budget, seed, chosen[0]);
+    let warm_up = spec_at_budget(StrategyKind::BestOfN, budget, seed, chosen[0] as u64);
     run_spec(
         &warm_up,
         &problems[chosen[0]],
@@ -146,7 +127,7 @@ pub fn run(settings: &Settings<'_>) -> anyhow::Result<()> {
                 )
             );
             let _ = std::io::stderr().flush();
-            let spec = spec_at_budget(kind, budget, seed, i);
+            let spec = spec_at_budget(kind, budget, seed, i as u64);
             row.budget = spec.strategy().generations().unwrap_or(u64::from(budget));
             let t0 = Instant::now();
             let outcome = run_spec(

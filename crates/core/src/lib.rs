@@ -18,6 +18,7 @@ pub mod progress;
 pub mod ready;
 pub mod spec;
 pub mod strategy;
+pub mod sweep;
 pub mod task;
 pub mod testing;
 pub mod verifier;

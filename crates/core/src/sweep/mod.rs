@@ -1,0 +1,333 @@
+//! A sweep: problems × budgets × strategies × seeds, the measurement behind the paper's
+//! accuracy-against-budget curves. The `ponder sweep` command and the page's Experiment
+//! view both run it from here, one (seed, problem) unit at a time, so their rows for the
+//! same spec are the same rows.
+//!
+//! Majority voting and best-of-N reuse one run at the largest budget for every smaller one
+//! (`strategy::subsample`: exact, the paper's practice), and so does DVTS where its
+//! widths allow; the other strategies run once per budget. Every run is the spec
+//! `strategy=…&n=budget&seed=…` with defaults otherwise (lookahead's `n` is the budget
+//! over k+1, since each of its beams also spends k rollout steps), so any row can be
+//! replayed with `ponder run`.
+
+mod row;
+mod unit;
+
+pub use row::{rows_csv, summarise, summary_csv, Measured, SummaryRow, SweepRow};
+pub use unit::{run_unit, spec_at_budget, spec_for_budget};
+
+use crate::arithmetic::ProblemSet;
+use crate::spec::{ExperimentSpec, StrategyKind, MAX_BUDGET};
+use crate::strategy::subsample::dvts_reuses;
+
+/// The largest budget the page offers; the command line takes any up to [`MAX_BUDGET`].
+pub const PAGE_MAX_BUDGET: u32 = 256;
+
+/// What a sweep measures.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SweepSpec {
+    /// The shipped problem set (`test` or `validation`).
+    pub set: String,
+    /// Only these levels (all when empty).
+    pub levels: Vec<u8>,
+    /// Problems per level (0: all).
+    pub per_level: usize,
+    /// Budgets in generations.
+    pub budgets: Vec<u32>,
+    pub strategies: Vec<StrategyKind>,
+    /// Seeds; the spread over them is reported.
+    pub seeds: Vec<u64>,
+}
+
+impl Default for SweepSpec {
+    fn default() -> SweepSpec {
+        SweepSpec {
+            set: "test".into(),
+            levels: Vec::new(),
+            per_level: 10,
+            budgets: vec![1, 2, 4, 8, 16],
+            strategies: vec![
+                StrategyKind::Majority,
+                StrategyKind::BestOfN,
+                StrategyKind::Beam,
+                StrategyKind::Revisions,
+            ],
+            seeds: vec![1, 2, 3],
+        }
+    }
+}
+
+/// One (seed, problem) of a sweep: the unit that is run, stored and resumed whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Unit {
+    pub seed: u64,
+    /// The problem's index in its set.
+    pub problem: u64,
+}
+
+impl SweepSpec {
+    /// Checks what a run needs: budgets, strategies and seeds, each budget within range.
+    pub fn check(&self) -> Result<(), String> {
+        if self.budgets.is_empty() {
+            return Err("choose at least one budget".into());
+        }
+        if self.strategies.is_empty() {
+            return Err("choose at least one strategy".into());
+        }
+        if self.seeds.is_empty() {
+            return Err("choose at least one seed".into());
+        }
+        if let Some(b) = self.budgets.iter().find(|&&b| b == 0 || b > MAX_BUDGET) {
+            return Err(format!(
+                "{b} is not a budget from 1 to {MAX_BUDGET} generations"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The largest budget (the parallel strategies' one run).
+    pub fn max_budget(&self) -> u32 {
+        self.budgets.iter().copied().max().unwrap_or(1)
+    }
+
+    /// The strategies that reuse one run at the largest budget: majority and best-of-N.
+    pub fn parallel(&self) -> Vec<StrategyKind> {
+        self.strategies
+            .iter()
+            .copied()
+            .filter(|k| matches!(k, StrategyKind::Majority | StrategyKind::BestOfN))
+            .collect()
+    }
+
+    /// The strategies that run per budget (DVTS only where it cannot reuse its largest run).
+    pub fn others(&self) -> Vec<StrategyKind> {
+        let parallel = self.parallel();
+        self.strategies
+            .iter()
+            .copied()
+            .filter(|k| !parallel.contains(k))
+            .collect()
+    }
+
+    /// Generations one unit runs: the measure of progress (a run's cost grows with its
+    /// budget, so a unit counts as the generations it spends).
+    pub fn work_per_unit(&self) -> u64 {
+        let max_budget = self.max_budget();
+        let dvts_width = ExperimentSpec::default().width;
+        let parallel = if self.parallel().is_empty() {
+            0
+        } else {
+            u64::from(max_budget)
+        };
+        parallel
+            + self
+                .others()
+                .iter()
+                .map(|&k| {
+                    self.budgets
+                        .iter()
+                        .filter(|&&b| {
+                            k != StrategyKind::Dvts
+                                || b == max_budget
+                                || !dvts_reuses(b, max_budget, dvts_width)
+                        })
+                        .map(|&b| u64::from(b))
+                        .sum::<u64>()
+                })
+                .sum::<u64>()
+    }
+
+    /// The problems of `set` this sweep takes, by index, in set order.
+    pub fn problems(&self, set: &ProblemSet) -> Vec<usize> {
+        choose(set, &self.levels, self.per_level)
+    }
+
+    /// Every unit, seed by seed, each seed's problems in set order.
+    pub fn units(&self, set: &ProblemSet) -> Vec<Unit> {
+        let problems = self.problems(set);
+        self.seeds
+            .iter()
+            .flat_map(|&seed| {
+                problems.iter().map(move |&p| Unit {
+                    seed,
+                    problem: p as u64,
+                })
+            })
+            .collect()
+    }
+
+    /// The spec as link text: `set=test&levels=1,2&per_level=2&budgets=1,4,16&…`.
+    pub fn to_query(&self) -> String {
+        let join = |v: Vec<String>| v.join(",");
+        format!(
+            "set={}&levels={}&per_level={}&budgets={}&strategies={}&seeds={}",
+            self.set,
+            join(self.levels.iter().map(u8::to_string).collect()),
+            self.per_level,
+            join(self.budgets.iter().map(u32::to_string).collect()),
+            join(
+                self.strategies
+                    .iter()
+                    .map(|k| k.name().to_string())
+                    .collect()
+            ),
+            join(self.seeds.iter().map(u64::to_string).collect()),
+        )
+    }
+
+    /// Reads link text written by [`Self::to_query`]; missing keys keep their defaults and
+    /// unknown keys (the page's own, such as `view`) are ignored. A value that cannot be
+    /// read is an error that names it.
+    pub fn from_query(query: &str) -> Result<SweepSpec, String> {
+        let mut spec = SweepSpec::default();
+        let query = query.trim_start_matches(['?', '#']);
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let value = value.replace("%2C", ",").replace("%2c", ",");
+            let list = || -> Vec<String> {
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            };
+            let numbers = |what: &str| -> Result<Vec<u64>, String> {
+                list()
+                    .iter()
+                    .map(|s| {
+                        s.parse::<u64>()
+                            .map_err(|_| format!("{what}: {s:?} is not a whole number"))
+                    })
+                    .collect()
+            };
+            match key {
+                "set" => {
+                    if !matches!(value.as_str(), "test" | "validation") {
+                        return Err(format!(
+                            "set: {value:?} is not a shipped set (test or validation)"
+                        ));
+                    }
+                    spec.set = value.clone();
+                }
+                "levels" => {
+                    spec.levels = numbers("levels")?
+                        .into_iter()
+                        .map(|l| match u8::try_from(l) {
+                            Ok(l @ 1..=5) => Ok(l),
+                            _ => Err(format!("levels: {l} is not a level from 1 to 5")),
+                        })
+                        .collect::<Result<_, _>>()?;
+                }
+                "per_level" => {
+                    spec.per_level = value
+                        .parse()
+                        .map_err(|_| format!("per_level: {value:?} is not a whole number"))?;
+                }
+                "budgets" => {
+                    spec.budgets = numbers("budgets")?
+                        .into_iter()
+                        .map(|b| u32::try_from(b).unwrap_or(u32::MAX))
+                        .collect();
+                }
+                "strategies" => {
+                    spec.strategies = list()
+                        .iter()
+                        .map(|name| {
+                            StrategyKind::from_name(name).ok_or_else(|| {
+                                let names: Vec<&str> =
+                                    StrategyKind::ALL.iter().map(|k| k.name()).collect();
+                                format!(
+                                    "strategies: {name:?} is not a strategy ({})",
+                                    names.join(", ")
+                                )
+                            })
+                        })
+                        .collect::<Result<_, _>>()?;
+                }
+                "seeds" => spec.seeds = numbers("seeds")?,
+                _ => {}
+            }
+        }
+        spec.check()?;
+        Ok(spec)
+    }
+}
+
+/// The indices of a set's problems at `levels` (all when empty), at most `per_level` of
+/// each level (all when 0), in set order.
+pub fn choose(set: &ProblemSet, levels: &[u8], per_level: usize) -> Vec<usize> {
+    let mut taken = std::collections::HashMap::<u8, usize>::new();
+    (0..set.problems.len())
+        .filter(|&i| {
+            let level = set.problems[i].level.number();
+            let count = taken.entry(level).or_insert(0);
+            let keep = (levels.is_empty() || levels.contains(&level))
+                && (per_level == 0 || *count < per_level);
+            if keep {
+                *count += 1;
+            }
+            keep
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_link_text_round_trips() {
+        let spec = SweepSpec {
+            set: "validation".into(),
+            levels: vec![1, 3],
+            per_level: 2,
+            budgets: vec![1, 4, 16],
+            strategies: vec![StrategyKind::Majority, StrategyKind::Beam],
+            seeds: vec![7, 9],
+        };
+        let text = spec.to_query();
+        assert_eq!(
+            text,
+            "set=validation&levels=1,3&per_level=2&budgets=1,4,16&strategies=majority,beam&seeds=7,9"
+        );
+        assert_eq!(SweepSpec::from_query(&text), Ok(spec));
+        // The page's own keys ride along.
+        assert_eq!(
+            SweepSpec::from_query(&format!("view=experiment&{text}")).map(|s| s.seeds),
+            Ok(vec![7, 9])
+        );
+        assert_eq!(SweepSpec::from_query(""), Ok(SweepSpec::default()));
+    }
+
+    #[test]
+    fn bad_link_text_says_which_value() {
+        for (text, says) in [
+            ("levels=1,9", "levels: 9"),
+            ("budgets=0", "0 is not a budget"),
+            ("strategies=majority,magic", "\"magic\" is not a strategy"),
+            ("seeds=one", "seeds: \"one\""),
+            ("set=train", "not a shipped set"),
+            ("seeds=", "at least one seed"),
+        ] {
+            let e = SweepSpec::from_query(text).unwrap_err();
+            assert!(e.contains(says), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_unit_counts_the_generations_it_runs() {
+        let spec = SweepSpec {
+            budgets: vec![1, 4, 16],
+            strategies: vec![StrategyKind::Majority, StrategyKind::BestOfN],
+            ..SweepSpec::default()
+        };
+        // One run at 16 serves both strategies at every budget.
+        assert_eq!(spec.work_per_unit(), 16);
+        let spec = SweepSpec {
+            strategies: vec![StrategyKind::Beam, StrategyKind::BestOfN],
+            ..spec
+        };
+        assert_eq!(spec.work_per_unit(), 16 + 1 + 4 + 16);
+    }
+}

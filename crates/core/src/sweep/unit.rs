@@ -1,0 +1,215 @@
+//! One (seed, problem) of a sweep: every strategy at every budget, with the parallel
+//! strategies' and DVTS's smaller budgets read off their largest run.
+
+use crate::arithmetic::{ArithmeticTask, Problem};
+use crate::spec::{ExperimentSpec, PolicyRole, StrategyKind};
+use crate::strategy::subsample::{dvts_prefix, prefix_compute, select_prefix};
+use crate::strategy::{Context, Outcome, Selection, StrategyError};
+use crate::{Policy, Verifier};
+
+use super::row::{Measured, SweepRow};
+use super::{SweepSpec, Unit};
+
+/// The spec that spends `budget` generations of `kind` (lookahead gets N = budget / (k+1)
+/// beams, since each also spends k rollout steps), defaults otherwise.
+pub fn spec_at_budget(kind: StrategyKind, budget: u32, seed: u64, problem: u64) -> ExperimentSpec {
+    let mut spec = ExperimentSpec {
+        strategy: kind,
+        n: budget,
+        seed,
+        problem,
+        ..ExperimentSpec::default()
+    };
+    if kind == StrategyKind::Lookahead {
+        spec.n = (budget / (spec.k + 1)).max(1);
+    }
+    spec
+}
+
+/// [`spec_at_budget`], kept only when its own generation count is the budget, so that no
+/// point of a chart stands at a budget its run did not spend.
+pub fn spec_for_budget(
+    kind: StrategyKind,
+    budget: u32,
+    seed: u64,
+    problem: u64,
+) -> Result<ExperimentSpec, String> {
+    let spec = spec_at_budget(kind, budget, seed, problem);
+    match spec.strategy().generations() {
+        Ok(g) if g == u64::from(budget) => Ok(spec),
+        Ok(g) => Err(format!(
+            "{} spends {g} generations at n={}, not {budget}",
+            kind.name(),
+            spec.n
+        )),
+        // Specs the strategy refuses are reported by their run.
+        Err(_) => Ok(spec),
+    }
+}
+
+/// Runs one spec on its problem: revision strategies on `reviser`, the rest on `policy`.
+async fn run_spec<P: Policy, R: Policy, V: Verifier>(
+    spec: &ExperimentSpec,
+    problem: &Problem,
+    policy: &mut P,
+    reviser: &mut R,
+    verifier: &mut V,
+) -> Result<Outcome, StrategyError> {
+    let task = ArithmeticTask;
+    match spec.policy_role() {
+        PolicyRole::Reviser => {
+            let mut ctx = Context::new(reviser, verifier, &task, problem).with_max_batch(64);
+            spec.run_async(&mut ctx).await
+        }
+        PolicyRole::Base => {
+            let mut ctx = Context::new(policy, verifier, &task, problem).with_max_batch(64);
+            spec.run_async(&mut ctx).await
+        }
+    }
+}
+
+/// Every row of one unit: `problem` is the set's problem at `unit.problem`, of `level`.
+/// `progress` hears the generations each run spent (for a progress bar). A run that fails
+/// counts as unsolved and its row says why; the unit goes on.
+pub async fn run_unit<P: Policy, R: Policy, V: Verifier>(
+    sweep: &SweepSpec,
+    unit: Unit,
+    problem: &Problem,
+    level: u8,
+    (policy, reviser, verifier): (&mut P, &mut R, &mut V),
+    progress: &mut dyn FnMut(u64),
+) -> Vec<SweepRow> {
+    let Unit { seed, problem: i } = unit;
+    let truth = problem.answer().to_string();
+    let max_budget = sweep.max_budget();
+    let mut rows = Vec::new();
+    let parallel = sweep.parallel();
+    if !parallel.is_empty() {
+        let spec = ExperimentSpec {
+            seed,
+            problem: i,
+            strategy: StrategyKind::BestOfN,
+            n: max_budget,
+            ..ExperimentSpec::default()
+        };
+        let outcome = run_spec(&spec, problem, policy, reviser, verifier).await;
+        for &kind in &parallel {
+            for &budget in &sweep.budgets {
+                let selection = if kind == StrategyKind::Majority {
+                    Selection::Majority
+                } else {
+                    spec.select
+                };
+                let result = match &outcome {
+                    Ok(outcome) => {
+                        let chosen = select_prefix(outcome, budget as usize, spec.agg, selection);
+                        Measured {
+                            correct: chosen.answer.as_deref() == Some(truth.as_str()),
+                            compute: prefix_compute(outcome, budget as usize, selection),
+                            skipped: None,
+                            error: None,
+                        }
+                    }
+                    Err(e) => Measured::failed(e.to_string()),
+                };
+                rows.push(SweepRow::new(seed, kind, budget, i, level, result));
+            }
+        }
+        progress(u64::from(max_budget));
+    }
+    for kind in sweep.others() {
+        // DVTS runs once at the largest budget; its first subtrees are the runs at the
+        // smaller ones (`subsample::dvts_prefix`).
+        let mut largest = ExperimentSpec {
+            seed,
+            problem: i,
+            strategy: kind,
+            n: max_budget,
+            ..ExperimentSpec::default()
+        };
+        let reused = if kind == StrategyKind::Dvts && largest.sanitize().is_empty() {
+            Some(run_spec(&largest, problem, policy, reviser, verifier).await)
+        } else {
+            None
+        };
+        for &budget in &sweep.budgets {
+            let reuse = match &reused {
+                // The largest run failed: its row says why, without running it again.
+                Some(Err(e)) if budget == max_budget => {
+                    Some((Measured::failed(e.to_string()), u64::from(budget)))
+                }
+                Some(Ok(outcome)) => dvts_prefix(
+                    outcome,
+                    budget as usize,
+                    largest.width,
+                    largest.agg,
+                    largest.select,
+                )
+                .map(|(selected, compute)| {
+                    let measured = Measured {
+                        correct: selected.answer.as_deref() == Some(truth.as_str()),
+                        compute,
+                        skipped: None,
+                        error: None,
+                    };
+                    let work = if budget == max_budget { budget } else { 0 };
+                    (measured, u64::from(work))
+                }),
+                _ => None,
+            };
+            let (measured, work) = match reuse {
+                Some(done) => done,
+                None => {
+                    let measured = match spec_for_budget(kind, budget, seed, i) {
+                        Ok(mut spec) => {
+                            let asked = spec.n;
+                            let warnings = spec.sanitize();
+                            if spec.n != asked {
+                                let why: Vec<String> =
+                                    warnings.iter().map(ToString::to_string).collect();
+                                Measured::skipped(why.join("; "))
+                            } else {
+                                match run_spec(&spec, problem, policy, reviser, verifier).await {
+                                    Ok(outcome) => Measured {
+                                        correct: outcome.answer.as_deref() == Some(truth.as_str()),
+                                        compute: outcome.compute,
+                                        skipped: None,
+                                        error: None,
+                                    },
+                                    Err(e) => Measured::failed(e.to_string()),
+                                }
+                            }
+                        }
+                        Err(why) => Measured::skipped(why),
+                    };
+                    (measured, u64::from(budget))
+                }
+            };
+            rows.push(SweepRow::new(seed, kind, budget, i, level, measured));
+            progress(work);
+        }
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kept_spec_spends_exactly_its_budget() {
+        // Lookahead with the default k = 1: N = budget / 2 beams.
+        let s = spec_for_budget(StrategyKind::Lookahead, 16, 1, 0).expect("divides");
+        assert_eq!((s.n, s.k), (8, 1));
+        let why = spec_for_budget(StrategyKind::Lookahead, 3, 1, 0).unwrap_err();
+        assert!(why.contains("not 3"), "{why}");
+        for kind in [
+            StrategyKind::Beam,
+            StrategyKind::Dvts,
+            StrategyKind::Revisions,
+        ] {
+            let s = spec_for_budget(kind, 16, 1, 0).expect("any budget");
+            assert_eq!(s.strategy().generations().ok(), Some(16), "{kind:?}");
+        }
+    }
+}
