@@ -20,6 +20,7 @@ pub fn App() -> impl IntoView {
     let worker = WorkerHandle::provide();
     // The race outlives the Compare view, so leaving it and coming back loses nothing.
     RaceController::provide();
+    crate::sweep_runner::SweepRunner::provide();
 
     // The tab title names the view, so history entries and bookmarks are told apart.
     Effect::new(move |_| {

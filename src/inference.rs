@@ -16,6 +16,7 @@ use ponder_core::arithmetic::{ArithmeticTask, Problem};
 use ponder_core::event::Event;
 use ponder_core::spec::ExperimentSpec;
 use ponder_core::strategy::{Context, StrategyError};
+use ponder_core::sweep::{run_unit, SweepRow, SweepSpec, Unit};
 use ponder_core::{Policy, Verifier};
 use ponder_gpu::model::{load as load_on_gpu, Capacity, GpuTransformer};
 use ponder_gpu::Gpu;
@@ -385,6 +386,43 @@ impl Models {
             self.loaded.insert(ModelRole::Verifier, v);
         }
         outcome
+    }
+}
+
+impl Models {
+    /// Every row of one sweep unit, on the CPU engines of the loaded policy, reviser and
+    /// verifier. `progress` hears the generations each run spends.
+    pub async fn sweep_unit(
+        &mut self,
+        spec: &SweepSpec,
+        unit: Unit,
+        problem: &Problem,
+        level: u8,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<Vec<SweepRow>, String> {
+        let roles = [ModelRole::Policy, ModelRole::Reviser, ModelRole::Verifier];
+        if let Some(missing) = roles.iter().find(|r| !self.loaded.contains_key(r)) {
+            return Err(format!("the {} is not loaded yet", missing.label()));
+        }
+        // Three entries of one map, borrowed mutably together: taken out for the unit and
+        // always put back.
+        let mut taken: Vec<Loaded> = roles.iter().filter_map(|r| self.loaded.remove(r)).collect();
+        let rows = match taken.as_mut_slice() {
+            [policy, reviser, verifier] => Ok(run_unit(
+                spec,
+                unit,
+                problem,
+                level,
+                (&mut policy.cpu, &mut reviser.cpu, &mut verifier.cpu),
+                progress,
+            )
+            .await),
+            _ => Err("the sweep's models went missing".to_string()),
+        };
+        for (role, loaded) in roles.into_iter().zip(taken) {
+            self.loaded.insert(role, loaded);
+        }
+        rows
     }
 }
 

@@ -19,6 +19,8 @@ pub mod race_controller;
 pub mod race_summary;
 pub mod router;
 pub mod strategy_names;
+pub mod sweep_runner;
+pub mod sweep_store;
 pub mod url_state;
 pub mod views;
 pub mod worker_bridge;

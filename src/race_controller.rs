@@ -476,6 +476,11 @@ impl RaceController {
             | FromWorker::EngineChosen { .. }
             | FromWorker::Finished { .. }
             | FromWorker::RunFailed { .. } => {}
+            // A column's worker runs no sweeps.
+            FromWorker::SweepProgress { .. }
+            | FromWorker::SweepUnit { .. }
+            | FromWorker::SweepFinished { .. }
+            | FromWorker::SweepFailed { .. } => {}
             FromWorker::Error { message } => {
                 signals.phase.set(Phase::Failed(format!(
                     "the column's worker stopped: {message}. Retry to restart it."

@@ -8,6 +8,7 @@
 use ponder_core::accounting::Compute;
 use ponder_core::event::Event;
 use ponder_core::strategy::Outcome;
+use ponder_core::sweep::{SweepRow, Unit};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::BackendReport;
@@ -134,6 +135,16 @@ pub enum ToWorker {
         /// The problem's text (the task's parser reads it).
         problem: String,
     },
+    /// Run a sweep of the test set on the loaded policy, reviser and verifier (on the
+    /// CPU), one (seed, problem) unit after another, skipping the units listed.
+    Sweep {
+        /// The page's number for this sweep; every reply about it carries it.
+        sweep: u64,
+        /// The sweep as link text (`SweepSpec::to_query`).
+        spec: String,
+        /// Units the page already has (stored from an earlier visit).
+        skip: Vec<Unit>,
+    },
 }
 
 /// From a worker to the page.
@@ -186,6 +197,18 @@ pub enum FromWorker {
     },
     /// A run could not start or stopped on an error.
     RunFailed { run: u64, message: String },
+    /// Generations a sweep's unit under way has spent since the last message.
+    SweepProgress { sweep: u64, work: u64 },
+    /// Every row of one finished unit of a sweep.
+    SweepUnit {
+        sweep: u64,
+        unit: Unit,
+        rows: Vec<SweepRow>,
+    },
+    /// A sweep's every unit has been sent.
+    SweepFinished { sweep: u64 },
+    /// A sweep could not go on; the message says why.
+    SweepFailed { sweep: u64, message: String },
     /// The worker could not understand or carry out a request.
     Error { message: String },
 }

@@ -9,7 +9,10 @@ use std::collections::VecDeque;
 
 use ponder::backend;
 use ponder::inference::Models;
+use ponder::problem_bank;
 use ponder::worker_protocol::{decode, encode, FromWorker, ToWorker};
+use ponder_core::arithmetic::Problem;
+use ponder_core::sweep::{SweepSpec, Unit};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -99,6 +102,13 @@ async fn handle(request: ToWorker) {
             }
             MODELS.with(|m| *m.borrow_mut() = held);
         }
+        ToWorker::Sweep { sweep, spec, skip } => {
+            let mut held = MODELS.with(|m| m.take());
+            if let Err(message) = run_sweep(&mut held, sweep, &spec, &skip).await {
+                post(FromWorker::SweepFailed { sweep, message });
+            }
+            MODELS.with(|m| *m.borrow_mut() = held);
+        }
         ToWorker::Run { run, spec, problem } => {
             let mut held = MODELS.with(|m| m.take());
             let result = held.run(run, &spec, &problem, &mut post).await;
@@ -108,6 +118,51 @@ async fn handle(request: ToWorker) {
             }
         }
     }
+}
+
+/// Runs every unit of the sweep `spec` that `skip` does not list, posting each unit's rows
+/// as it finishes (the page stores them), then `SweepFinished`.
+async fn run_sweep(
+    models: &mut Models,
+    sweep: u64,
+    spec: &str,
+    skip: &[Unit],
+) -> Result<(), String> {
+    let spec = SweepSpec::from_query(spec)?;
+    if spec.set != "test" {
+        return Err(format!(
+            "the page has the test set only; run the {} set with `ponder sweep --set {}`",
+            spec.set, spec.set
+        ));
+    }
+    let units = problem_bank::with_test_set(|set| {
+        let set = set.map_err(|e| format!("the test set could not be generated: {e}"))?;
+        Ok::<_, String>(
+            spec.units(set)
+                .into_iter()
+                .filter(|u| !skip.contains(u))
+                .filter_map(|u| {
+                    let p = set.problems.get(u.problem as usize)?;
+                    Some((u, p.text.clone(), p.level.number()))
+                })
+                .collect::<Vec<_>>(),
+        )
+    })?;
+    for (unit, text, level) in units {
+        let problem = Problem::parse(&text).map_err(|e| {
+            format!(
+                "test problem {} ({text:?}) cannot be read: {e}",
+                unit.problem
+            )
+        })?;
+        let mut progress = |work: u64| post(FromWorker::SweepProgress { sweep, work });
+        let rows = models
+            .sweep_unit(&spec, unit, &problem, level, &mut progress)
+            .await?;
+        post(FromWorker::SweepUnit { sweep, unit, rows });
+    }
+    post(FromWorker::SweepFinished { sweep });
+    Ok(())
 }
 
 fn post(message: FromWorker) {

@@ -1,19 +1,522 @@
-//! Experiment: a problem set, budgets from 1 to 256, several strategies, and the paper's
-//! curves. The sweep runs in the inference worker once the engine is in place.
+//! Experiment: a slice of the test set, budgets, strategies and seeds; the sweep runs in a
+//! worker of its own (`sweep_runner`), the chart and the table fill in as each (seed,
+//! problem) finishes, every finished unit is stored in the browser, and the link carries
+//! the spec, so a reload resumes and a shared link shows the same sweep.
+//!
+//! The rows are `ponder sweep`'s for the same spec (both run `ponder_core::sweep`), and
+//! the chart is drawn by the same code as its `accuracy.svg`.
 
 use leptos::prelude::*;
+use ponder_core::chart::{line_chart, Point, Series};
+use ponder_core::progress;
+use ponder_core::spec::StrategyKind;
+use ponder_core::sweep::{rows_csv, summarise, SummaryRow, SweepSpec, PAGE_MAX_BUDGET};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::problem_bank;
+use crate::router::Router;
+use crate::sweep_runner::{SweepRunner, SweepStatus};
+
+/// The keys of a sweep's link text.
+const SWEEP_KEYS: [&str; 6] = [
+    "set",
+    "levels",
+    "per_level",
+    "budgets",
+    "strategies",
+    "seeds",
+];
+
+/// What the page offers before anything is chosen: small enough to finish in minutes on
+/// one CPU thread.
+fn page_default() -> SweepSpec {
+    SweepSpec {
+        per_level: 2,
+        budgets: vec![1, 4, 16],
+        strategies: vec![
+            StrategyKind::Majority,
+            StrategyKind::BestOfN,
+            StrategyKind::Beam,
+            StrategyKind::Revisions,
+        ],
+        seeds: vec![1, 2],
+        ..SweepSpec::default()
+    }
+}
+
+/// The budgets the page offers: powers of two up to 256.
+fn offered_budgets() -> Vec<u32> {
+    (0..=PAGE_MAX_BUDGET.ilog2()).map(|i| 1u32 << i).collect()
+}
+
+/// The link's sweep: its spec, and a note when the link's spec could not be read.
+fn linked_spec(router: &Router) -> (SweepSpec, Option<String>) {
+    let state = router.state.get_untracked();
+    if !SWEEP_KEYS.iter().any(|k| state.get(k).is_some()) {
+        return (page_default(), None);
+    }
+    let query: Vec<String> = SWEEP_KEYS
+        .iter()
+        .filter_map(|k| state.get(k).map(|v| format!("{k}={v}")))
+        .collect();
+    match SweepSpec::from_query(&query.join("&")) {
+        Ok(spec) if spec.budgets.iter().all(|&b| b <= PAGE_MAX_BUDGET) => (spec, None),
+        Ok(_) => (
+            page_default(),
+            Some(format!("This link's budgets go past {PAGE_MAX_BUDGET}, the page's largest; run it with `ponder sweep`.")),
+        ),
+        Err(e) => (page_default(), Some(format!("This link's sweep cannot be read: {e}."))),
+    }
+}
+
+/// The spec as the page's query keys.
+fn set_link(router: &Router, spec: &SweepSpec) {
+    let mut state = router.state.get_untracked();
+    for pair in spec.to_query().split('&') {
+        if let Some((k, v)) = pair.split_once('=') {
+            state.set(k, Some(v));
+        }
+    }
+    router.replace(state);
+}
+
+/// Accuracy against budget over all levels, one line per strategy with the seeds' range.
+fn chart_svg(spec: &SweepSpec, summary: &[SummaryRow]) -> String {
+    let series: Vec<Series> = spec
+        .strategies
+        .iter()
+        .map(|k| Series {
+            name: k.name().to_string(),
+            points: summary
+                .iter()
+                .filter(|s| s.level == "all" && s.strategy == k.name())
+                .map(|s| Point {
+                    x: f64::from(s.budget),
+                    mean: 100.0 * s.mean_accuracy,
+                    low: 100.0 * s.min_accuracy,
+                    high: 100.0 * s.max_accuracy,
+                })
+                .collect(),
+        })
+        .filter(|s| !s.points.is_empty())
+        .collect();
+    line_chart(
+        &format!(
+            "Accuracy against budget ({} seed{})",
+            spec.seeds.len(),
+            if spec.seeds.len() == 1 { "" } else { "s" }
+        ),
+        "budget (generations, log scale)",
+        "problems solved (%)",
+        &series,
+    )
+}
+
+/// Starts a download of `bytes` named `name`.
+fn download(name: &str, mime: &str, text: &str) -> Result<(), String> {
+    let parts = js_sys::Array::of1(&JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
+        .map_err(|e| crate::backend::describe_js_error(&e))?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)
+        .map_err(|e| crate::backend::describe_js_error(&e))?;
+    click_link(name, &url)?;
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}
+
+fn click_link(name: &str, href: &str) -> Result<(), String> {
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let a: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(|e| crate::backend::describe_js_error(&e))?
+        .unchecked_into();
+    a.set_href(href);
+    a.set_download(name);
+    a.click();
+    Ok(())
+}
+
+/// Draws `svg` on a canvas at twice its size and downloads it as PNG.
+fn download_png(name: &str, svg: &str) -> Result<(), String> {
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let image =
+        web_sys::HtmlImageElement::new().map_err(|e| crate::backend::describe_js_error(&e))?;
+    let canvas: web_sys::HtmlCanvasElement = document
+        .create_element("canvas")
+        .map_err(|e| crate::backend::describe_js_error(&e))?
+        .unchecked_into();
+    let name = name.to_string();
+    let drawn = image.clone();
+    let on_load = Closure::once_into_js(move || {
+        let (w, h) = (drawn.natural_width() * 2, drawn.natural_height() * 2);
+        canvas.set_width(w);
+        canvas.set_height(h);
+        let painted = canvas
+            .get_context("2d")
+            .ok()
+            .flatten()
+            .and_then(|c| c.dyn_into::<web_sys::CanvasRenderingContext2d>().ok())
+            .map(|ctx| {
+                ctx.draw_image_with_html_image_element_and_dw_and_dh(
+                    &drawn,
+                    0.0,
+                    0.0,
+                    f64::from(w),
+                    f64::from(h),
+                )
+            });
+        if let (Some(Ok(())), Ok(url)) = (painted, canvas.to_data_url_with_type("image/png")) {
+            let _ = click_link(&name, &url);
+        }
+    });
+    image.set_onload(Some(on_load.unchecked_ref()));
+    let encoded = js_sys::encode_uri_component(svg);
+    image.set_src(&format!("data:image/svg+xml;charset=utf-8,{encoded}"));
+    Ok(())
+}
 
 #[component]
 pub fn ExperimentView() -> impl IntoView {
+    let router = Router::use_context();
+    let runner = SweepRunner::use_context();
+    let (linked, link_note) = linked_spec(&router);
+    let form = RwSignal::new(linked.clone());
+    let form_error = RwSignal::new(None::<String>);
+    let export_error = RwSignal::new(None::<String>);
+    let seeds_text = RwSignal::new(
+        linked
+            .seeds
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    // A link with a sweep shows its stored results, and resumes one under way.
+    if link_note.is_none()
+        && SWEEP_KEYS
+            .iter()
+            .any(|k| router.state.get_untracked().get(k).is_some())
+    {
+        runner.open(linked, false);
+    }
+
+    let start = move || {
+        let mut spec = form.get_untracked();
+        let seeds: Result<Vec<u64>, String> = seeds_text
+            .get_untracked()
+            .split([',', ' '])
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<u64>()
+                    .map_err(|_| format!("seed {s:?} is not a whole number"))
+            })
+            .collect();
+        spec.seeds = match seeds {
+            Ok(s) => s,
+            Err(e) => {
+                form_error.set(Some(e));
+                return;
+            }
+        };
+        spec.levels.sort_unstable();
+        spec.budgets.sort_unstable();
+        if let Err(e) = spec.check() {
+            form_error.set(Some(format!("Cannot run: {e}.")));
+            return;
+        }
+        form_error.set(None);
+        set_link(&router, &spec);
+        runner.open(spec, true);
+    };
+
+    let summary = Memo::new(move |_| {
+        runner.units.track();
+        summarise(&runner.rows())
+    });
+    let svg = Memo::new(move |_| {
+        let spec = runner.spec.get()?;
+        let summary = summary.get();
+        (!summary.is_empty()).then(|| chart_svg(&spec, &summary))
+    });
+    let progress_text = move || {
+        if runner.spec.with(Option::is_none) {
+            // Nothing opened yet: what the form would run.
+            let problems = problem_bank::with_test_set(|set| {
+                set.map(|set| form.with(|f| f.problems(set).len()))
+                    .unwrap_or(0)
+            });
+            let seeds = seeds_text.with(|t| t.split([',', ' ']).filter(|s| !s.is_empty()).count());
+            return format!(
+                "{} (seed, problem) pairs to run: {problems} problems × {seeds} seed{}",
+                problems * seeds,
+                if seeds == 1 { "" } else { "s" }
+            );
+        }
+        let done = runner.units.with(|u| u.len());
+        let total = runner.total_units.get();
+        let (work_done, work_total) = runner.work.get();
+        let timing = match runner.status.get() {
+            SweepStatus::Running => format!(
+                " · {}",
+                progress::timing(
+                    (js_sys::Date::now() - runner.started_ms.get()) / 1000.0,
+                    work_done,
+                    work_total
+                )
+            ),
+            _ => String::new(),
+        };
+        format!("{done} of {total} (seed, problem) pairs done{timing}")
+    };
+    // The time left is recomputed every second while a sweep runs.
+    let tick = RwSignal::new(0u32);
+    let handle = set_interval_with_handle(
+        move || tick.update(|t| *t = t.wrapping_add(1)),
+        std::time::Duration::from_secs(1),
+    );
+    on_cleanup(move || {
+        if let Ok(h) = handle {
+            h.clear();
+        }
+    });
+
+    let level_box = move |level: u8| {
+        view! {
+            <label class="check">
+                <input type="checkbox" data-testid=format!("level-{level}")
+                    prop:checked=move || form.with(|f| f.levels.is_empty() || f.levels.contains(&level))
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        form.update(|f| {
+                            if f.levels.is_empty() {
+                                f.levels = (1..=5).collect();
+                            }
+                            f.levels.retain(|&l| l != level);
+                            if on {
+                                f.levels.push(level);
+                            }
+                            if f.levels.len() == 5 {
+                                f.levels.clear();
+                            }
+                        });
+                    }/>
+                {format!("level {level}")}
+            </label>
+        }
+    };
+    let budget_box = move |budget: u32| {
+        view! {
+            <label class="check">
+                <input type="checkbox" data-testid=format!("budget-{budget}")
+                    prop:checked=move || form.with(|f| f.budgets.contains(&budget))
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        form.update(|f| {
+                            f.budgets.retain(|&b| b != budget);
+                            if on {
+                                f.budgets.push(budget);
+                            }
+                        });
+                    }/>
+                {budget.to_string()}
+            </label>
+        }
+    };
+    let strategy_box = move |kind: StrategyKind| {
+        view! {
+            <label class="check">
+                <input type="checkbox" data-testid=format!("strategy-{}", kind.name())
+                    prop:checked=move || form.with(|f| f.strategies.contains(&kind))
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        form.update(|f| {
+                            f.strategies.retain(|&k| k != kind);
+                            if on {
+                                f.strategies.push(kind);
+                                f.strategies.sort_by_key(|k| StrategyKind::ALL.iter().position(|a| a == k));
+                            }
+                        });
+                    }/>
+                {kind.name()}
+            </label>
+        }
+    };
+
+    let export_rows_csv = move |_| {
+        let result = download(
+            "ponder-sweep-rows.csv",
+            "text/csv",
+            &rows_csv(&runner.rows()),
+        );
+        export_error.set(result.err());
+    };
+    let export_rows_json = move |_| {
+        let json = serde_json::json!({
+            "spec": runner.spec.get_untracked().map(|s| s.to_query()),
+            "rows": runner.rows(),
+        });
+        let result = serde_json::to_string_pretty(&json)
+            .map_err(|e| e.to_string())
+            .and_then(|text| download("ponder-sweep-rows.json", "application/json", &text));
+        export_error.set(result.err());
+    };
+    let export_svg = move |_| {
+        if let Some(svg) = svg.get_untracked() {
+            export_error.set(download("ponder-accuracy.svg", "image/svg+xml", &svg).err());
+        }
+    };
+    let export_png = move |_| {
+        if let Some(svg) = svg.get_untracked() {
+            export_error.set(download_png("ponder-accuracy.png", &svg).err());
+        }
+    };
+
     view! {
         <section class="view" data-testid="view-experiment" aria-labelledby="view-title">
             <h1 id="view-title">"Experiment"</h1>
             <p class="lede">
-                "Accuracy against budget for each strategy, per difficulty level: where revisions win, "
-                "where search wins, and when extra thinking beats a model eight times larger."
+                "Run many problems at once and watch accuracy grow with the budget, strategy by strategy: "
+                "the paper's Figure 3, measured here on the built-in models. Each (seed, problem) is stored in "
+                "this browser as it finishes, so a reload picks up where the sweep stopped, and the link carries "
+                "the sweep: "<code>"ponder sweep"</code>" gives the same rows for it."
             </p>
-            <p class="status-note" role="status">
-                "This build has no inference engine yet: sweeps run once the models and the strategies land."
+            {link_note.map(|note| view! { <p class="status-note" role="status">{note}</p> })}
+            <form class="sweep-form" on:submit=move |ev| { ev.prevent_default(); start(); }>
+                <fieldset>
+                    <legend>"Problems (test set)"</legend>
+                    {(1..=5u8).map(level_box).collect_view()}
+                    <label>
+                        "problems per level "
+                        <input type="number" min="1" max="100" data-testid="per-level"
+                            prop:value=move || form.with(|f| f.per_level.to_string())
+                            on:change=move |ev| {
+                                let v = event_target_value(&ev).parse::<usize>().unwrap_or(1).clamp(1, 100);
+                                form.update(|f| f.per_level = v);
+                            }/>
+                    </label>
+                </fieldset>
+                <fieldset>
+                    <legend>"Budgets (generations)"</legend>
+                    {offered_budgets().into_iter().map(budget_box).collect_view()}
+                </fieldset>
+                <fieldset>
+                    <legend>"Strategies (defaults of a share link otherwise)"</legend>
+                    {StrategyKind::ALL.into_iter().map(strategy_box).collect_view()}
+                </fieldset>
+                <fieldset>
+                    <legend>"Seeds"</legend>
+                    <label>
+                        "seeds, comma-separated "
+                        <input type="text" data-testid="seeds" prop:value=move || seeds_text.get()
+                            on:input=move |ev| seeds_text.set(event_target_value(&ev))/>
+                    </label>
+                </fieldset>
+                <div class="sweep-actions">
+                    <button type="submit" data-testid="sweep-run"
+                        disabled=move || runner.status.get() == SweepStatus::Running>
+                        {move || if runner.units.with(|u| !u.is_empty()) && runner.status.get() != SweepStatus::Finished {
+                            "Resume sweep"
+                        } else {
+                            "Run sweep"
+                        }}
+                    </button>
+                    <button type="button" data-testid="sweep-stop"
+                        disabled=move || runner.status.get() != SweepStatus::Running
+                        on:click=move |_| runner.stop()>"Stop"</button>
+                    <button type="button" data-testid="sweep-forget"
+                        disabled=move || runner.units.with(|u| u.is_empty())
+                        on:click=move |_| runner.forget()>"Forget stored results"</button>
+                </div>
+                {move || form_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            </form>
+
+            <div class="sweep-progress" data-testid="sweep-progress"
+                data-status=move || match runner.status.get() {
+                    SweepStatus::Idle => "idle".to_string(),
+                    SweepStatus::Opening => "opening".into(),
+                    SweepStatus::Running => "running".into(),
+                    SweepStatus::Finished => "finished".into(),
+                    SweepStatus::Stopped => "stopped".into(),
+                    SweepStatus::Failed(_) => "failed".into(),
+                }
+                data-done=move || runner.units.with(|u| u.len()).to_string()>
+                <progress hidden=move || runner.spec.with(Option::is_none)
+                    max=move || runner.total_units.get().max(1).to_string()
+                    value=move || runner.units.with(|u| u.len()).to_string()
+                    aria-label="units of the sweep done"></progress>
+                <p role="status">
+                    {move || { tick.track(); progress_text() }}
+                    {move || (runner.resumed.get() > 0).then(|| format!(" · {} were stored from an earlier visit", runner.resumed.get()))}
+                </p>
+                {move || match runner.status.get() {
+                    SweepStatus::Failed(e) => Some(view! { <p class="error" role="alert">{format!("The sweep stopped: {e}")}</p> }.into_any()),
+                    SweepStatus::Stopped => Some(view! { <p>"Stopped. The finished pairs are kept; Resume goes on from them."</p> }.into_any()),
+                    _ => None,
+                }}
+                {move || runner.store_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            </div>
+
+            {move || svg.get().map(|svg| view! {
+                <figure class="sweep-chart" data-testid="sweep-chart">
+                    <div inner_html=svg></div>
+                    <figcaption>
+                        "Each line is one strategy: the share of problems whose chosen answer is right, at each "
+                        "budget (how many solutions the policy generates per problem). The shaded band spans the "
+                        "lowest to the highest seed; hover over a point for its numbers. Where a line keeps "
+                        "rising, spending more on that strategy still pays; where lines cross, the better "
+                        "strategy depends on the budget, which is the paper's case for choosing per budget."
+                    </figcaption>
+                </figure>
+            })}
+
+            <div class="sweep-exports" role="group" aria-label="Export">
+                <button type="button" data-testid="export-csv" on:click=export_rows_csv
+                    disabled=move || runner.units.with(|u| u.is_empty())>"Rows as CSV"</button>
+                <button type="button" data-testid="export-json" on:click=export_rows_json
+                    disabled=move || runner.units.with(|u| u.is_empty())>"Rows as JSON"</button>
+                <button type="button" data-testid="export-svg" on:click=export_svg
+                    disabled=move || svg.with(Option::is_none)>"Chart as SVG"</button>
+                <button type="button" data-testid="export-png" on:click=export_png
+                    disabled=move || svg.with(Option::is_none)>"Chart as PNG"</button>
+                {move || export_error.get().map(|e| view! { <p class="error" role="alert">{format!("Export failed: {e}")}</p> })}
+            </div>
+
+            {move || {
+                let rows: Vec<SummaryRow> = summary.get().into_iter().filter(|s| s.level == "all").collect();
+                (!rows.is_empty()).then(|| view! {
+                    <table class="sweep-table" data-testid="sweep-table">
+                        <caption>"Accuracy over all chosen levels: mean over seeds, and the lowest and highest seed"</caption>
+                        <thead><tr>
+                            <th scope="col">"strategy"</th><th scope="col">"budget"</th>
+                            <th scope="col">"accuracy"</th><th scope="col">"range over seeds"</th>
+                            <th scope="col">"seeds"</th><th scope="col">"problems per seed"</th>
+                        </tr></thead>
+                        <tbody>
+                            {rows.into_iter().map(|s| view! {
+                                <tr>
+                                    <td>{s.strategy.clone()}</td>
+                                    <td>{s.budget}</td>
+                                    <td>{format!("{:.1}%", 100.0 * s.mean_accuracy)}</td>
+                                    <td>{format!("{:.1}–{:.1}%", 100.0 * s.min_accuracy, 100.0 * s.max_accuracy)}</td>
+                                    <td>{s.seeds}</td>
+                                    <td>{s.problems_per_seed}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                })
+            }}
+            <p class="status-note">
+                "Not here yet: the paper's per-difficulty-bin comparison (Fig. 3 right), revision chains "
+                "(Fig. 6, 7), compute-optimal scaling (Fig. 4) and the exchange against the larger model "
+                "(Fig. 9). "<code>"ponder figures"</code>" measures all of them; RESULTS.md shows its numbers."
             </p>
         </section>
     }

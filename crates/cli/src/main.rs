@@ -15,7 +15,6 @@
 //! for machine-readable output.
 
 mod bench;
-mod chart;
 mod eval;
 mod figures;
 mod generate;

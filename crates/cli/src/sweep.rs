@@ -16,8 +16,8 @@ use ponder_core::spec::StrategyKind;
 use ponder_core::sweep::{self, rows_csv, summarise, summary_csv, SweepRow, SweepSpec};
 use serde_json::json;
 
-use crate::chart::{line_chart, Point, Series};
 use crate::run::{builtin_engines, chosen_problems};
+use ponder_core::chart::{line_chart, Point, Series};
 
 #[derive(clap::Args)]
 pub struct Args {

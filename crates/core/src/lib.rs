@@ -10,6 +10,7 @@
 
 pub mod accounting;
 pub mod arithmetic;
+pub mod chart;
 pub mod draw;
 pub mod event;
 pub mod path;

@@ -11,7 +11,7 @@ use ponder_core::strategy::compute_optimal::DifficultySource;
 use super::analysis::{budget_reaching, Figures, Optimal, Spread, BINS};
 use super::record::{Record, RATIOS, STEPS_BUDGET};
 use super::Args;
-use crate::chart::{line_chart, Point, Series};
+use ponder_core::chart::{line_chart, Point, Series};
 
 fn pct(s: &Spread) -> String {
     if s.seeds > 1 {

@@ -16,6 +16,8 @@ mod unit;
 pub use row::{rows_csv, summarise, summary_csv, Measured, SummaryRow, SweepRow};
 pub use unit::{run_unit, spec_at_budget, spec_for_budget};
 
+use serde::{Deserialize, Serialize};
+
 use crate::arithmetic::ProblemSet;
 use crate::spec::{ExperimentSpec, StrategyKind, MAX_BUDGET};
 use crate::strategy::subsample::dvts_reuses;
@@ -58,7 +60,7 @@ impl Default for SweepSpec {
 }
 
 /// One (seed, problem) of a sweep: the unit that is run, stored and resumed whole.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Unit {
     pub seed: u64,
     /// The problem's index in its set.

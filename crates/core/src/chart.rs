@@ -1,5 +1,8 @@
-//! Line charts as standalone SVG, for `ponder sweep`: one line per series with a
-//! min–max band as error bars, x on a log2 axis (budgets double), y as accuracy in %.
+//! Line charts as standalone SVG, drawn the same by `ponder sweep`, `ponder figures` and
+//! the page's Experiment view: one line per series over a shaded band from the lowest to
+//! the highest value behind each point (the seeds' range), x on a log2 axis (budgets
+//! double), y as accuracy in %. Each point carries its numbers as a tooltip (`<title>`),
+//! and the chart as a whole is labelled for screen readers.
 
 use std::fmt::Write as _;
 
@@ -46,7 +49,8 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
     let mut svg = String::new();
     let _ = writeln!(
         svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12" role="img" aria-label="{}">"#,
+        escape(title)
     );
     let _ = writeln!(svg, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
     let _ = writeln!(
@@ -97,19 +101,40 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
             .filter(|p| p.x > 0.0)
             .map(|p| format!("{:.1},{:.1}", px(p.x), py(p.mean)))
             .collect();
+        // The band: along the highest values, back along the lowest.
+        let shown: Vec<&Point> = s.points.iter().filter(|p| p.x > 0.0).collect();
+        let band: Vec<String> = shown
+            .iter()
+            .map(|p| format!("{:.1},{:.1}", px(p.x), py(p.high)))
+            .chain(
+                shown
+                    .iter()
+                    .rev()
+                    .map(|p| format!("{:.1},{:.1}", px(p.x), py(p.low))),
+            )
+            .collect();
+        if shown.iter().any(|p| p.high > p.low) {
+            let _ = writeln!(
+                svg,
+                r#"<polygon fill="{colour}" fill-opacity="0.15" stroke="none" points="{}"/>"#,
+                band.join(" ")
+            );
+        }
         let _ = writeln!(
             svg,
             r#"<polyline fill="none" stroke="{colour}" stroke-width="2" points="{}"/>"#,
             path.join(" ")
         );
-        for p in s.points.iter().filter(|p| p.x > 0.0) {
+        for p in shown {
+            let (x, low, high, mean) = (px(p.x), py(p.low), py(p.high), py(p.mean));
             let _ = writeln!(
                 svg,
-                r#"<line x1="{0:.1}" x2="{0:.1}" y1="{1:.1}" y2="{2:.1}" stroke="{colour}"/><circle cx="{0:.1}" cy="{3:.1}" r="3" fill="{colour}"/>"#,
-                px(p.x),
-                py(p.low),
-                py(p.high),
-                py(p.mean)
+                r#"<g><title>{}: {:.1}% at {} (range over seeds {:.1}–{:.1})</title><line x1="{x:.1}" x2="{x:.1}" y1="{low:.1}" y2="{high:.1}" stroke="{colour}"/><circle cx="{x:.1}" cy="{mean:.1}" r="4" fill="{colour}"/></g>"#,
+                escape(&s.name),
+                p.mean,
+                p.x,
+                p.low,
+                p.high,
             );
         }
         let ly = top + 16.0 * i as f64;
@@ -159,6 +184,14 @@ mod tests {
         // bottom (440 - 56), 100% the top (40).
         assert!(svg.contains(r#"points="64.0,384.0 550.0,40.0""#), "{svg}");
         assert!(svg.contains("best-of-n &lt;N&gt;"));
+        // The band runs along the highs (90% of 100 at x = 4 is y = 74.4), then back.
+        assert!(
+            svg.contains(r#"points="64.0,384.0 550.0,40.0 550.0,74.4 64.0,384.0""#),
+            "{svg}"
+        );
+        assert!(svg.contains(
+            "<title>best-of-n &lt;N&gt;: 100.0% at 4 (range over seeds 90.0–100.0)</title>"
+        ));
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
     }
 }

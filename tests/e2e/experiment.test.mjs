@@ -1,0 +1,112 @@
+// The Experiment view runs a sweep in the browser: its rows are `ponder sweep`'s for the
+// same spec (computed here, not pinned), a reload mid-sweep resumes from the units stored
+// in IndexedDB and ends with the same rows, and the chart exports as SVG and PNG.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { launch, open } from './browser.mjs';
+
+const CLI = process.env.PONDER_CLI;
+if (!CLI) {
+  throw new Error('PONDER_CLI is not set: run these tests through `cargo xtask test`');
+}
+
+/** `ponder sweep` on the same spec: its rows.csv. */
+function ponderSweep({ levels, perLevel, budgets, strategies, seeds }) {
+  const out = mkdtempSync(join(tmpdir(), 'ponder-sweep-'));
+  try {
+    execFileSync(CLI, [
+      'sweep', '--levels', levels, '--per-level', String(perLevel), '--budgets', budgets,
+      '--strategies', strategies, '--seeds', seeds, '--out', out,
+    ], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'ignore'] });
+    return readFileSync(join(out, 'rows.csv'), 'utf8');
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+const linkOf = ({ levels, perLevel, budgets, strategies, seeds }) =>
+  `?view=experiment&set=test&levels=${levels}&per_level=${perLevel}&budgets=${budgets}&strategies=${strategies}&seeds=${seeds}`;
+
+async function sweepState(page) {
+  return page.evaluate(() => {
+    const el = document.querySelector('[data-testid="sweep-progress"]');
+    return { status: el?.dataset.status, done: Number(el?.dataset.done ?? 0) };
+  });
+}
+
+async function waitForStatus(page, status, timeout = 300_000) {
+  await page.waitForFunction(
+    (want) => document.querySelector('[data-testid="sweep-progress"]')?.dataset.status === want,
+    status,
+    { timeout },
+  );
+}
+
+/** Clicks an export button and returns the downloaded file's bytes. */
+async function exported(page, testid) {
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.click(`[data-testid="${testid}"]`),
+  ]);
+  return readFileSync(await download.path());
+}
+
+let browser;
+before(async () => {
+  browser = await launch({ webgpu: false });
+});
+after(async () => {
+  await browser?.close();
+});
+
+test("a sweep's rows in the page equal ponder sweep's for the same spec", async () => {
+  const spec = { levels: '1,2', perLevel: 2, budgets: '1,4,16', strategies: 'majority,best-of-n', seeds: '1' };
+  const { page, problems } = await open(browser.context, linkOf(spec));
+  await page.click('[data-testid="sweep-run"]');
+  await waitForStatus(page, 'finished');
+  assert.equal((await sweepState(page)).done, 4);
+  const csv = (await exported(page, 'export-csv')).toString('utf8');
+  assert.equal(csv, ponderSweep(spec));
+  // 2 strategies × 3 budgets, over all levels.
+  assert.equal(await page.locator('[data-testid="sweep-table"] tbody tr').count(), 6);
+  assert.equal(await page.locator('[data-testid="sweep-chart"] svg polyline').count(), 2);
+  const svg = (await exported(page, 'export-svg')).toString('utf8');
+  assert.match(svg, /^<svg[^>]*role="img"/);
+  assert.match(svg, /<title>best-of-n: [\d.]+% at 16/);
+  if (process.env.PONDER_ARTIFACTS) {
+    await page.screenshot({ path: join(process.env.PONDER_ARTIFACTS, 'experiment-finished.png'), fullPage: true });
+  }
+  const png = await exported(page, 'export-png');
+  assert.deepEqual([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'a PNG file');
+  const json = JSON.parse((await exported(page, 'export-json')).toString('utf8'));
+  assert.equal(json.rows.length, 4 * 2 * 3);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a reload mid-sweep resumes from the stored units and ends with the same rows', async () => {
+  const spec = { levels: '1,2', perLevel: 2, budgets: '1,4,16', strategies: 'beam,best-of-n', seeds: '1,2' };
+  const { page } = await open(browser.context, linkOf(spec));
+  await page.click('[data-testid="sweep-run"]');
+  await page.waitForFunction(
+    () => Number(document.querySelector('[data-testid="sweep-progress"]')?.dataset.done) >= 2,
+    null,
+    { timeout: 300_000 },
+  );
+  const before = await sweepState(page);
+  assert.equal(before.status, 'running', 'reloaded while the sweep still runs');
+  await page.reload();
+  // The link carries the spec: the page reads the stored units and goes on by itself.
+  await waitForStatus(page, 'finished');
+  const text = await page.locator('[data-testid="sweep-progress"]').innerText();
+  assert.match(text, /were stored from an earlier visit/);
+  assert.equal((await sweepState(page)).done, 8);
+  const csv = (await exported(page, 'export-csv')).toString('utf8');
+  assert.equal(csv, ponderSweep(spec));
+  await page.close();
+});
