@@ -79,6 +79,20 @@ test('a second visit with the server stopped opens the kept site and runs a race
     await finished(page);
     // The same link, the same run, from the kept models.
     assert.equal(await page.getByTestId('column-left').getAttribute('data-votes'), votes);
+
+    // The Models view reads the kept files too: S's card with its training record. L is
+    // not kept (10.7 MB no race runs yet), and its card says it cannot be read.
+    await page.goto(new URL('?view=models', server.url).href);
+    const s = page.locator('[data-testid="model-card"][data-file="ponder-s.gguf"]');
+    await s.locator('dd', { hasText: 'steps' }).first().waitFor({ timeout: 60_000 });
+    assert.equal(await s.getAttribute('data-state'), 'read');
+    const l = page.locator('[data-testid="model-card"][data-file="ponder-l.gguf"]');
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="model-card"][data-file="ponder-l.gguf"]')?.dataset.state === 'failed',
+      null,
+      { timeout: 60_000 },
+    );
+    assert.equal(await l.getAttribute('data-state'), 'failed');
   } finally {
     await browser.close();
     await server.stop().catch(() => {});
