@@ -1,5 +1,6 @@
-// axe-core on every view, and on a finished race at a small and a large budget (rows and
-// the grid): no violations; the grid's cells are named as the rows are.
+// axe-core on every view, on a finished sweep, and on a finished race at a small and a
+// large budget (rows and the grid): no violations; the grid's cells are named as the rows
+// are.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -43,6 +44,20 @@ for (const view of ['experiment', 'classroom', 'models', 'about']) {
     await page.close();
   });
 }
+
+test('a finished sweep (chart, table, exports) has no axe violations', async () => {
+  const { page } = await open(browser.context,
+    '?view=experiment&set=test&levels=1&per_level=1&budgets=1,4&strategies=majority,beam&seeds=1,2');
+  await page.click('[data-testid="sweep-run"]');
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="sweep-progress"]')?.dataset.status === 'finished',
+    null,
+    { timeout: 240_000 },
+  );
+  await page.getByTestId('sweep-chart').waitFor();
+  assert.deepEqual(await violations(page), []);
+  await page.close();
+});
 
 for (const [name, query] of [
   ['the default race', '?view=compare'],
