@@ -4,40 +4,12 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, open } from './browser.mjs';
+import { finished, ponderRun, votesOf } from './race.mjs';
 
-const CLI = process.env.PONDER_CLI;
 const ARTIFACTS = process.env.PONDER_ARTIFACTS;
-if (!CLI) {
-  throw new Error('PONDER_CLI is not set: run these tests through `cargo xtask test`');
-}
-
-/** `ponder run --json LINK`: one object per column. */
-function ponderRun(link) {
-  const out = execFileSync(CLI, ['run', '--json', link], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  return out.trim().split('\n').map((line) => JSON.parse(line));
-}
-
-const votesOf = (row) => row.votes.map((v) => `${v.answer}:${v.count}`).join(',');
-
-/** Waits until both columns have finished, then reads what each shows. */
-async function finished(page, timeout = 240_000) {
-  await page.waitForFunction(
-    () => ['left', 'right'].every((side) => {
-      const phase = document.querySelector(`[data-testid="column-${side}"]`)?.dataset.phase;
-      return phase === 'finished' || phase === 'failed' || phase === 'load-failed';
-    }),
-    null,
-    { timeout },
-  );
-  return page.evaluate(() => ['left', 'right'].map((side) => {
-    const el = document.querySelector(`[data-testid="column-${side}"]`);
-    return { phase: el.dataset.phase, answer: el.dataset.answer, votes: el.dataset.votes };
-  }));
-}
 
 async function screenshot(page, name) {
   if (!ARTIFACTS) return;

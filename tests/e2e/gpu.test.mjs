@@ -5,42 +5,8 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { launch, open, SITE } from './browser.mjs';
-
-const CLI = process.env.PONDER_CLI;
-if (!CLI) {
-  throw new Error('PONDER_CLI is not set: run these tests through `cargo xtask test`');
-}
-
-function ponderRun(link) {
-  const out = execFileSync(CLI, ['run', '--json', link], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  return out.trim().split('\n').map((line) => JSON.parse(line));
-}
-
-const votesOf = (row) => row.votes.map((v) => `${v.answer}:${v.count}`).join(',');
-
-async function finished(page, timeout = 400_000) {
-  await page.waitForFunction(
-    () => ['left', 'right'].every((side) => {
-      const phase = document.querySelector(`[data-testid="column-${side}"]`)?.dataset.phase;
-      return phase === 'finished' || phase === 'failed' || phase === 'load-failed';
-    }),
-    null,
-    { timeout },
-  );
-  return page.evaluate(() => ['left', 'right'].map((side) => {
-    const el = document.querySelector(`[data-testid="column-${side}"]`);
-    const engine = el.querySelector('[data-testid="engine"]');
-    return {
-      phase: el.dataset.phase,
-      answer: el.dataset.answer,
-      votes: el.dataset.votes,
-      engine: engine?.dataset.engine,
-      reason: engine?.textContent,
-    };
-  }));
-}
+import { finished, ponderRun, votesOf } from './race.mjs';
 
 let browser;
 before(async () => {
@@ -56,7 +22,7 @@ const LINK = 'view=compare&v=1&seed=3&problem=205&n=8&left.strategy=best-of-n&le
 test('engine=gpu runs both columns on WebGPU and shows what ponder run prints', async () => {
   const rows = ponderRun(LINK);
   const { page, problems } = await open(browser.context, `?${LINK}&engine=gpu`);
-  const shown = await finished(page);
+  const shown = await finished(page, 400_000);
   for (const [i, row] of rows.entries()) {
     assert.equal(shown[i].phase, 'finished');
     assert.equal(shown[i].engine, 'gpu', shown[i].reason);
@@ -70,7 +36,7 @@ test('engine=gpu runs both columns on WebGPU and shows what ponder run prints', 
 
 test('without an engine key the first race starts on the CPU at once, and later races use the engine measured faster', async () => {
   const { page, problems } = await open(browser.context, `?${LINK}`);
-  let shown = await finished(page);
+  let shown = await finished(page, 400_000);
   for (const column of shown) {
     assert.equal(column.phase, 'finished');
     assert.equal(column.engine, 'cpu');
@@ -83,7 +49,7 @@ test('without an engine key the first race starts on the CPU at once, and later 
     null,
     { timeout: 60_000 },
   );
-  shown = await finished(page);
+  shown = await finished(page, 400_000);
   for (const column of shown) {
     assert.equal(column.phase, 'finished');
     assert.match(column.reason, /measured faster here: [\d.]+ ms a step of 16 sequences on (WebGPU|the CPU), [\d.]+ ms on/);
@@ -123,7 +89,7 @@ test('a GPU lost mid-run hands the run to the CPU, which finishes the same run',
     }).catch(() => 0);
   }
   assert.ok(destroyed > 0, 'no worker had a GPU device to lose');
-  const shown = await finished(page);
+  const shown = await finished(page, 400_000);
   assert.equal(shown[0].phase, 'finished');
   assert.equal(shown[0].engine, 'cpu');
   assert.match(shown[0].reason, /the GPU failed .*; the run went on on the CPU/);
