@@ -13,6 +13,7 @@ pub mod inference;
 pub mod keyboard;
 pub mod model_fetch;
 pub mod offline;
+pub mod own_models;
 pub mod problem_bank;
 pub mod race;
 pub mod race_controller;

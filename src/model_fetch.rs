@@ -12,10 +12,30 @@ use crate::backend::describe_js_error;
 /// GGUF files start with these four bytes.
 pub const GGUF_MAGIC: &[u8; 4] = b"GGUF";
 
-/// Fetches `url`, calling `progress(loaded, total)` as bytes arrive (`total` when the
-/// server sent a length), and returns the body.
+/// Whose file a download is, which decides what a failure's message advises.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The site's own files (its models, its problem sets).
+    Site,
+    /// A file at an address a visitor typed.
+    Visitor,
+}
+
+/// Fetches one of the site's files, calling `progress(loaded, total)` as bytes arrive
+/// (`total` when the server sent a length), and returns the body.
 pub async fn fetch_bytes(
     url: &str,
+    progress: impl FnMut(u64, Option<u64>),
+) -> Result<Vec<u8>, String> {
+    download(url, Source::Site, |_| Ok(()), progress).await
+}
+
+/// Fetches `url` as [`fetch_bytes`] does; `check_size` sees the length the server
+/// announced (if any) before the body is read, and may refuse it.
+pub async fn download(
+    url: &str,
+    source: Source,
+    check_size: impl FnOnce(Option<u64>) -> Result<(), String>,
     mut progress: impl FnMut(u64, Option<u64>),
 ) -> Result<Vec<u8>, String> {
     let global = js_sys::global();
@@ -28,21 +48,30 @@ pub async fn fetch_bytes(
     };
     let response: web_sys::Response = JsFuture::from(promise)
         .await
-        .map_err(|e| {
-            format!(
+        .map_err(|e| match source {
+            Source::Site => format!(
                 "could not reach {url} ({}): check the connection, or that the site is \
                  still being served",
                 describe_js_error(&e)
-            )
+            ),
+            // A browser reports a CORS refusal exactly as an unreachable server.
+            Source::Visitor => format!(
+                "could not download {url} ({}): the address does not answer, or its server \
+                 does not let other sites read the file (it must send \
+                 Access-Control-Allow-Origin, and many hosts do not). Download the file \
+                 and choose it with \"Choose a file\" instead",
+                describe_js_error(&e)
+            ),
         })?
         .dyn_into()
         .map_err(|_| format!("fetching {url} gave something that is not a response"))?;
     if !response.ok() {
         let status = response.status();
-        let hint = match status {
-            404 => "the file is not on the server: the site may have been deployed without its models/ folder",
-            403 => "the server refused it",
-            500..=599 => "the server failed; try again in a moment",
+        let hint = match (status, source) {
+            (404, Source::Site) => "the file is not on the server: the site may have been deployed without its models/ folder",
+            (404, Source::Visitor) => "nothing is at that address; check it for typos",
+            (403, _) => "the server refused it",
+            (500..=599, _) => "the server failed; try again in a moment",
             _ => "the server did not send the file",
         };
         return Err(format!(
@@ -56,6 +85,7 @@ pub async fn fetch_bytes(
         .ok()
         .flatten()
         .and_then(|v| v.trim().parse::<u64>().ok());
+    check_size(total)?;
     let Some(body) = response.body() else {
         return Ok(Vec::new());
     };

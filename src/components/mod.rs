@@ -2,5 +2,6 @@
 
 pub mod backend_panel;
 pub mod nav_bar;
+pub mod own_model_panel;
 pub mod problem_picker;
 pub mod race_column;

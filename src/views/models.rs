@@ -1,6 +1,6 @@
 //! Models: which backend runs inference here, and the built-in models: their size,
 //! quantization and shape read from the files themselves, and how each was trained.
-//! Bringing one's own GGUF file is still to come (the Experiment and Models views' issue).
+//! Below them, a visitor's own GGUF model (components/own_model_panel.rs).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -8,6 +8,7 @@ use leptos::task::spawn_local;
 use crate::backend::format_bytes;
 use crate::builtin_models::{duration, facts, training_entries, ModelFacts, BUILT_IN};
 use crate::components::backend_panel::BackendPanel;
+use crate::components::own_model_panel::OwnModelPanel;
 use crate::model_fetch::fetch_bytes;
 use crate::race_controller::site_url;
 use crate::race_summary::grouped;
@@ -108,11 +109,12 @@ pub fn ModelsView() -> impl IntoView {
                     }
                 }).collect_view()}
             </div>
+            <OwnModelPanel/>
         </section>
     }
 }
 
-fn model_card(f: ModelFacts, s_parameters: Option<u64>) -> impl IntoView {
+pub fn model_card(f: ModelFacts, s_parameters: Option<u64>) -> impl IntoView {
     let ratio = s_parameters
         .filter(|&s| s > 0 && f.file == "ponder-l.gguf")
         .map(|s| format!(" ({:.1}× S)", f.parameters as f64 / s as f64));

@@ -1,0 +1,300 @@
+//! The Models view's "your own model": a llama- or qwen2-family GGUF by address or from
+//! disk, with download progress, checked by the engines' own reader (an unsupported
+//! architecture or tensor type gets the reader's message), kept in the browser within its
+//! storage and the device's memory, listed with the space used, and removable.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use ponder_model::LanguageModel;
+use wasm_bindgen::JsCast;
+
+use crate::backend::format_bytes;
+use crate::builtin_models::{facts, ModelFacts};
+use crate::model_fetch::{check_gguf, download, Source};
+use crate::own_models::{self, KeptModel, Storage};
+use crate::views::models::model_card;
+
+/// Resolves after the browser has had a moment to paint.
+async fn paint() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 30);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Phase {
+    Idle,
+    Downloading {
+        name: String,
+        loaded: u64,
+        total: Option<u64>,
+    },
+    Checking(String),
+    Ready(Box<ModelFacts>),
+    Failed(String),
+}
+
+/// Checks `bytes` as the engines would load them: the file's facts, then the whole model.
+fn check(name: &str, bytes: &[u8]) -> Result<ModelFacts, String> {
+    check_gguf(name, bytes)?;
+    let f = facts(name, "your model", bytes, &[])?;
+    LanguageModel::from_gguf_bytes(bytes)
+        .map_err(|e| format!("{name} cannot run in Ponder: {e}"))?;
+    Ok(f)
+}
+
+#[component]
+pub fn OwnModelPanel() -> impl IntoView {
+    let url = RwSignal::new(String::new());
+    let phase = RwSignal::new(Phase::Idle);
+    let kept = RwSignal::new(Vec::<KeptModel>::new());
+    let storage = RwSignal::new(None::<Storage>);
+    let kept_error = RwSignal::new(None::<String>);
+
+    let refresh = move || {
+        spawn_local(async move {
+            match own_models::kept().await {
+                Ok(list) => {
+                    let _ = kept.try_set(list);
+                }
+                Err(e) => {
+                    let _ = kept_error.try_set(Some(e));
+                }
+            }
+            let _ = storage.try_set(own_models::storage().await);
+        })
+    };
+    refresh();
+
+    // Checks, keeps and shows a downloaded or chosen file.
+    let finish = move |key: String, name: String, bytes: Vec<u8>| async move {
+        let _ = phase.try_set(Phase::Checking(name.clone()));
+        // Let the page paint "Checking…" before the check holds the thread.
+        paint().await;
+        let facts = match check(&name, &bytes) {
+            Ok(f) => f,
+            Err(e) => {
+                let _ = phase.try_set(Phase::Failed(e));
+                return;
+            }
+        };
+        if let Some(why) = own_models::too_big_for_storage(bytes.len() as u64).await {
+            let _ = phase.try_set(Phase::Failed(why));
+            return;
+        }
+        if let Err(e) = own_models::keep(&key, &name, &bytes).await {
+            let _ = phase.try_set(Phase::Failed(e));
+            return;
+        }
+        let _ = phase.try_set(Phase::Ready(Box::new(facts)));
+        refresh();
+    };
+
+    let load_url = move || {
+        let address = url.get_untracked().trim().to_string();
+        if address.is_empty() {
+            phase.set(Phase::Failed(
+                "type the address of a .gguf file first".into(),
+            ));
+            return;
+        }
+        spawn_local(async move {
+            let free = own_models::storage()
+                .await
+                .map(|s| (s.quota - s.usage).max(0.0) as u64);
+            let name = address
+                .rsplit('/')
+                .find(|p| !p.is_empty())
+                .unwrap_or(&address)
+                .to_string();
+            let _ = phase.try_set(Phase::Downloading {
+                name: name.clone(),
+                loaded: 0,
+                total: None,
+            });
+            let shown = name.clone();
+            let result = download(
+                &address,
+                Source::Visitor,
+                |total| {
+                    let Some(total) = total else { return Ok(()) };
+                    if let Some(why) = own_models::too_big_for_memory(total) {
+                        return Err(why);
+                    }
+                    match free {
+                        Some(free) if total > free => Err(format!(
+                            "this file is {}, larger than the space this browser gives the site ({} free): \
+                             free some space (remove kept models below, or clear the site's data) or choose \
+                             a smaller model",
+                            format_bytes(total),
+                            format_bytes(free)
+                        )),
+                        _ => Ok(()),
+                    }
+                },
+                |loaded, total| {
+                    let _ = phase.try_set(Phase::Downloading {
+                        name: shown.clone(),
+                        loaded,
+                        total,
+                    });
+                },
+            )
+            .await;
+            match result {
+                Ok(bytes) => finish(address, name, bytes).await,
+                Err(e) => {
+                    let _ = phase.try_set(Phase::Failed(e));
+                }
+            }
+        });
+    };
+
+    let load_file = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        spawn_local(async move {
+            let name = file.name();
+            let size = file.size() as u64;
+            if let Some(why) = own_models::too_big_for_memory(size) {
+                let _ = phase.try_set(Phase::Failed(why));
+                return;
+            }
+            if let Some(why) = own_models::too_big_for_storage(size).await {
+                let _ = phase.try_set(Phase::Failed(why));
+                return;
+            }
+            let _ = phase.try_set(Phase::Checking(name.clone()));
+            match own_models::file_bytes(&file).await {
+                Ok(bytes) => finish(own_models::file_key(&name), name, bytes).await,
+                Err(e) => {
+                    let _ = phase.try_set(Phase::Failed(e));
+                }
+            }
+        });
+    };
+
+    let remove = move |key: String| {
+        spawn_local(async move {
+            if let Err(e) = own_models::remove(&key).await {
+                let _ = kept_error.try_set(Some(e));
+            }
+            refresh();
+        });
+    };
+    let show_kept = move |key: String, name: String| {
+        spawn_local(async move {
+            let _ = phase.try_set(Phase::Checking(name.clone()));
+            match own_models::read(&key).await {
+                Ok(bytes) => match check(&name, &bytes) {
+                    Ok(f) => {
+                        let _ = phase.try_set(Phase::Ready(Box::new(f)));
+                    }
+                    Err(e) => {
+                        let _ = phase.try_set(Phase::Failed(e));
+                    }
+                },
+                Err(e) => {
+                    let _ = phase.try_set(Phase::Failed(e));
+                }
+            }
+        });
+    };
+
+    view! {
+        <section class="own-model" data-testid="own-model" aria-labelledby="own-model-title">
+            <h2 id="own-model-title">"Your own model"</h2>
+            <p>
+                "Any llama- or qwen2-family GGUF file (Q4_0, Q4_1, Q8_0, F16 or F32 weights), by its address "
+                "or from your disk. It is checked by the same reader the engines use and kept in this "
+                "browser until you remove it. An address must allow other sites to read it (CORS)."
+            </p>
+            <form class="own-model-form" on:submit=move |ev| { ev.prevent_default(); load_url(); }>
+                <label>
+                    "Address of a .gguf file "
+                    <input type="url" data-testid="own-url" placeholder="https://…/model.gguf"
+                        prop:value=move || url.get()
+                        on:input=move |ev| url.set(event_target_value(&ev))/>
+                </label>
+                <button type="submit" data-testid="own-load"
+                    disabled=move || matches!(phase.get(), Phase::Downloading { .. } | Phase::Checking(_))>
+                    "Download"
+                </button>
+                <label class="file-choice">
+                    "or choose a file "
+                    <input type="file" accept=".gguf" data-testid="own-file" on:change=load_file/>
+                </label>
+            </form>
+            <div data-testid="own-status" aria-live="polite"
+                data-state=move || match phase.get() {
+                    Phase::Idle => "idle",
+                    Phase::Downloading { .. } => "downloading",
+                    Phase::Checking(_) => "checking",
+                    Phase::Ready(_) => "ready",
+                    Phase::Failed(_) => "failed",
+                }>
+                {move || match phase.get() {
+                    Phase::Idle => ().into_any(),
+                    Phase::Downloading { name, loaded, total } => view! {
+                        <p>
+                            {format!("Downloading {name}: {}{}", format_bytes(loaded),
+                                total.map(|t| format!(" of {}", format_bytes(t))).unwrap_or_default())}
+                        </p>
+                        <progress max=total.unwrap_or(0).max(1).to_string() value=loaded.to_string()
+                            aria-label="download progress"></progress>
+                    }.into_any(),
+                    Phase::Checking(name) => view! { <p>{format!("Checking {name}…")}</p> }.into_any(),
+                    Phase::Ready(f) => view! {
+                        <p>{format!("{} is a model Ponder can run, and is kept in this browser.", f.file)}</p>
+                        <div class="model-cards">{model_card(*f, None)}</div>
+                    }.into_any(),
+                    Phase::Failed(e) => view! {
+                        <p class="error" role="alert" data-testid="own-error">{e}</p>
+                    }.into_any(),
+                }}
+            </div>
+            <h3>"Kept in this browser"</h3>
+            <p data-testid="own-storage">
+                {move || match storage.get() {
+                    Some(s) => format!("The site uses {} of the {} this browser gives it.",
+                        format_bytes(s.usage as u64), format_bytes(s.quota as u64)),
+                    None => "This browser does not say how much storage the site may use.".into(),
+                }}
+            </p>
+            {move || kept_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            <ul class="kept-models" data-testid="own-kept">
+                {move || {
+                    let list = kept.get();
+                    if list.is_empty() {
+                        return view! { <li>"None yet."</li> }.into_any();
+                    }
+                    list.into_iter().map(|m| {
+                        let (key, name) = (m.key.clone(), m.name.clone());
+                        let key_again = m.key.clone();
+                        view! {
+                            <li data-testid="own-kept-model" data-name=m.name.clone()>
+                                {format!("{} ({})", m.name, format_bytes(m.bytes))}" "
+                                <button type="button" on:click=move |_| show_kept(key.clone(), name.clone())>
+                                    "Show"
+                                </button>" "
+                                <button type="button" data-testid="own-remove"
+                                    aria-label=format!("Remove {}", m.name)
+                                    on:click=move |_| remove(key_again.clone())>"Remove"</button>
+                            </li>
+                        }
+                    }).collect_view().into_any()
+                }}
+            </ul>
+        </section>
+    }
+}

@@ -1,0 +1,180 @@
+// The Models view's "your own model": a GGUF by address or from disk is checked, kept in
+// the browser with the storage shown, and removable; and each way it can fail says why:
+// an address that answers 404, a server that does not allow other sites (CORS), an
+// architecture or a tensor type the reader refuses, a file larger than the storage the
+// browser grants or the memory the device reports.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { launch, SITE } from './browser.mjs';
+
+const DIST = process.env.PONDER_DIST;
+if (!DIST) {
+  throw new Error('PONDER_DIST is not set: run these tests through `cargo xtask test`');
+}
+
+/** A GGUF file (version 3) with string and u32 metadata and raw tensors. */
+function gguf(metadata, tensors = []) {
+  const parts = [];
+  const u32 = (v) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); parts.push(b); };
+  const u64 = (v) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v)); parts.push(b); };
+  const str = (s) => { const b = Buffer.from(s, 'utf8'); u64(b.length); parts.push(b); };
+  parts.push(Buffer.from('GGUF'));
+  u32(3);
+  u64(tensors.length);
+  u64(metadata.length);
+  for (const [key, type, value] of metadata) {
+    str(key);
+    if (type === 'string') { u32(8); str(value); } else { u32(4); u32(value); }
+  }
+  let offset = 0;
+  for (const t of tensors) {
+    str(t.name);
+    u32(t.dims.length);
+    t.dims.forEach(u64);
+    u32(t.type);
+    u64(offset);
+    offset += Math.ceil(t.data.length / 32) * 32;
+  }
+  const head = Buffer.concat(parts);
+  const pad = Buffer.alloc((32 - (head.length % 32)) % 32);
+  const data = tensors.map((t) => Buffer.concat([t.data, Buffer.alloc((32 - (t.data.length % 32)) % 32)]));
+  return Buffer.concat([head, pad, ...data]);
+}
+
+const LLAMA = [
+  ['general.architecture', 'string', 'llama'],
+  ['llama.block_count', 'u32', 1],
+  ['llama.context_length', 'u32', 64],
+  ['llama.embedding_length', 'u32', 32],
+  ['llama.feed_forward_length', 'u32', 64],
+  ['llama.attention.head_count', 'u32', 4],
+];
+
+const FILES = {
+  '/cors/ponder-s.gguf': readFileSync(join(DIST, 'models/ponder-s.gguf')),
+  '/nocors/ponder-s.gguf': readFileSync(join(DIST, 'models/ponder-s.gguf')),
+  '/cors/falcon.gguf': gguf([['general.architecture', 'string', 'falcon']]),
+  // BF16 (GGML type 30): a type the reader names and refuses.
+  '/cors/bf16.gguf': gguf(LLAMA, [{ name: 'token_embd.weight', dims: [32, 1], type: 30, data: Buffer.alloc(64) }]),
+};
+
+/** Another origin than the site's, as a visitor's model host is. */
+let server;
+let origin;
+before(async () => {
+  server = createServer((req, res) => {
+    const body = FILES[req.url];
+    const headers = req.url.startsWith('/nocors/') ? {} : { 'access-control-allow-origin': '*' };
+    if (!body) {
+      res.writeHead(404, headers);
+      res.end('not found');
+      return;
+    }
+    res.writeHead(200, { ...headers, 'content-type': 'application/octet-stream', 'content-length': body.length });
+    res.end(body);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${server.address().port}`;
+});
+
+let browser;
+before(async () => {
+  browser = await launch({ webgpu: false });
+});
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+/** Opens the Models view with `setup` run first in the page (to stand in for a browser). */
+async function modelsView(setup) {
+  const page = await browser.context.newPage();
+  if (setup) await page.addInitScript(setup);
+  await page.goto(new URL('?view=models', SITE).href);
+  await page.getByTestId('own-model').waitFor();
+  return page;
+}
+
+async function loadUrl(page, url) {
+  await page.fill('[data-testid="own-url"]', url);
+  await page.click('[data-testid="own-load"]');
+  await page.waitForFunction(
+    () => ['ready', 'failed'].includes(document.querySelector('[data-testid="own-status"]')?.dataset.state),
+    null,
+    { timeout: 60_000 },
+  );
+  const state = await page.getByTestId('own-status').getAttribute('data-state');
+  const error = state === 'failed' ? await page.getByTestId('own-error').innerText() : '';
+  return { state, error };
+}
+
+test('a model by address is checked, kept with the storage shown, and removable', async () => {
+  const page = await modelsView();
+  const { state, error } = await loadUrl(page, `${origin}/cors/ponder-s.gguf`);
+  assert.equal(state, 'ready', error);
+  const card = page.getByTestId('own-status').getByTestId('model-card');
+  assert.match(await card.getByTestId('model-parameters').innerText(), /\d/);
+  const kept = page.locator('[data-testid="own-kept-model"][data-name="ponder-s.gguf"]');
+  await kept.waitFor();
+  assert.match(await page.getByTestId('own-storage').innerText(), /The site uses .+ of the .+ this browser gives it/);
+  // Still kept after a reload.
+  await page.reload();
+  await kept.waitFor();
+  await kept.getByTestId('own-remove').click();
+  await page.waitForFunction(() => !document.querySelector('[data-testid="own-kept-model"][data-name="ponder-s.gguf"]'));
+  await page.close();
+});
+
+test('a model from disk is checked and kept', async () => {
+  const page = await modelsView();
+  await page.setInputFiles('[data-testid="own-file"]', join(DIST, 'models/ponder-r.gguf'));
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="own-status"]')?.dataset.state === 'ready',
+    null,
+    { timeout: 60_000 },
+  );
+  const kept = page.locator('[data-testid="own-kept-model"][data-name="ponder-r.gguf"]');
+  await kept.waitFor();
+  await kept.getByTestId('own-remove').click();
+  await page.waitForFunction(() => !document.querySelector('[data-testid="own-kept-model"][data-name="ponder-r.gguf"]'));
+  await page.close();
+});
+
+for (const [name, path, expected] of [
+  ['an address that answers 404', '/cors/missing.gguf', /HTTP 404.*nothing is at that address/],
+  ['a server that does not allow other sites', '/nocors/ponder-s.gguf', /Access-Control-Allow-Origin.*Choose a file/],
+  ['an unsupported architecture', '/cors/falcon.gguf', /architecture `falcon` is not supported/],
+  ['an unsupported tensor type', '/cors/bf16.gguf', /type BF16, which Ponder does not support/],
+]) {
+  test(`${name} says why`, async () => {
+    const page = await modelsView();
+    const { state, error } = await loadUrl(page, `${origin}${path}`);
+    assert.equal(state, 'failed');
+    assert.match(error, expected);
+    await page.close();
+  });
+}
+
+test('a file larger than the storage the browser grants is refused before it downloads', async () => {
+  const page = await modelsView(() => {
+    navigator.storage.estimate = async () => ({ usage: 100_000, quota: 600_000 });
+  });
+  const { state, error } = await loadUrl(page, `${origin}/cors/ponder-s.gguf`);
+  assert.equal(state, 'failed');
+  assert.match(error, /larger than the space this browser gives the site/);
+  await page.close();
+});
+
+test("a file larger than the device's memory is refused", async () => {
+  const page = await modelsView(() => {
+    Object.defineProperty(Navigator.prototype, 'deviceMemory', { get: () => 0.001 });
+  });
+  const { state, error } = await loadUrl(page, `${origin}/cors/ponder-s.gguf`);
+  assert.equal(state, 'failed');
+  assert.match(error, /this device reports 0.001 GB/);
+  await page.close();
+});
