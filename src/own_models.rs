@@ -90,15 +90,21 @@ pub async fn too_big_for_storage(bytes: u64) -> Option<String> {
 }
 
 async fn cache() -> Result<web_sys::Cache, String> {
-    let caches = web_sys::window()
-        .ok_or("no window")?
-        .caches()
-        .map_err(|e| {
-            format!(
-                "this browser keeps no files for the site ({})",
-                describe_js_error(&e)
-            )
-        })?;
+    // The page and the workers share the site's Cache Storage.
+    let global = js_sys::global();
+    let caches = match global.dyn_ref::<web_sys::WorkerGlobalScope>() {
+        Some(scope) => scope.caches(),
+        None => global
+            .dyn_ref::<web_sys::Window>()
+            .ok_or_else(|| JsValue::from_str("no window"))
+            .and_then(|w| w.caches()),
+    }
+    .map_err(|e| {
+        format!(
+            "this browser keeps no files for the site ({})",
+            describe_js_error(&e)
+        )
+    })?;
     JsFuture::from(caches.open(CACHE))
         .await
         .map(|c| c.unchecked_into())

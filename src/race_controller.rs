@@ -476,11 +476,14 @@ impl RaceController {
             | FromWorker::EngineChosen { .. }
             | FromWorker::Finished { .. }
             | FromWorker::RunFailed { .. } => {}
-            // A column's worker runs no sweeps.
+            // A column's worker runs no sweeps and no chats.
             FromWorker::SweepProgress { .. }
             | FromWorker::SweepUnit { .. }
             | FromWorker::SweepFinished { .. }
-            | FromWorker::SweepFailed { .. } => {}
+            | FromWorker::SweepFailed { .. }
+            | FromWorker::ChatPiece { .. }
+            | FromWorker::ChatDone { .. }
+            | FromWorker::ChatFailed { .. } => {}
             FromWorker::Error { message } => {
                 signals.phase.set(Phase::Failed(format!(
                     "the column's worker stopped: {message}. Retry to restart it."

@@ -145,6 +145,15 @@ pub enum ToWorker {
         /// Units the page already has (stored from an earlier visit).
         skip: Vec<Unit>,
     },
+    /// Answer `prompt` with a visitor's model (greedy, as `ponder generate --chat` does),
+    /// streaming the text.
+    Chat {
+        chat: u64,
+        /// The model's key in the page's model cache (its address, or a chosen file's key).
+        key: String,
+        prompt: String,
+        max_tokens: u32,
+    },
 }
 
 /// From a worker to the page.
@@ -209,6 +218,18 @@ pub enum FromWorker {
     SweepFinished { sweep: u64 },
     /// A sweep could not go on; the message says why.
     SweepFailed { sweep: u64, message: String },
+    /// The next piece of a chat answer's text.
+    ChatPiece { chat: u64, text: String },
+    /// A chat answer is complete: prompt and new tokens, and the decoding speed (from the
+    /// first new token on).
+    ChatDone {
+        chat: u64,
+        prompt_tokens: u32,
+        tokens: u32,
+        tokens_per_second: f64,
+    },
+    /// A chat answer could not be given; the message says why.
+    ChatFailed { chat: u64, message: String },
     /// The worker could not understand or carry out a request.
     Error { message: String },
 }

@@ -9,10 +9,14 @@ use std::collections::VecDeque;
 
 use ponder::backend;
 use ponder::inference::Models;
+use ponder::own_models;
 use ponder::problem_bank;
 use ponder::worker_protocol::{decode, encode, FromWorker, ToWorker};
 use ponder_core::arithmetic::Problem;
 use ponder_core::sweep::{SweepSpec, Unit};
+use ponder_core::{DrawKey, Policy};
+use ponder_model::sampler::SamplingParams;
+use ponder_model::{Engine, LanguageModel};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -20,6 +24,8 @@ thread_local! {
     static QUEUE: RefCell<VecDeque<ToWorker>> = const { RefCell::new(VecDeque::new()) };
     static BUSY: RefCell<bool> = const { RefCell::new(false) };
     static MODELS: RefCell<Models> = RefCell::new(Models::default());
+    /// The visitor's model a chat runs on, by its cache key.
+    static CHAT_MODEL: RefCell<Option<(String, Engine)>> = const { RefCell::new(None) };
 }
 
 fn main() {
@@ -109,6 +115,16 @@ async fn handle(request: ToWorker) {
             }
             MODELS.with(|m| *m.borrow_mut() = held);
         }
+        ToWorker::Chat {
+            chat,
+            key,
+            prompt,
+            max_tokens,
+        } => {
+            if let Err(message) = answer(chat, &key, &prompt, max_tokens as usize).await {
+                post(FromWorker::ChatFailed { chat, message });
+            }
+        }
         ToWorker::Run { run, spec, problem } => {
             let mut held = MODELS.with(|m| m.take());
             let result = held.run(run, &spec, &problem, &mut post).await;
@@ -163,6 +179,65 @@ async fn run_sweep(
     }
     post(FromWorker::SweepFinished { sweep });
     Ok(())
+}
+
+/// Answers `prompt` with the visitor's model kept under `key` (loaded once, then kept
+/// while the chat goes on), greedily as `ponder generate --chat` does, posting each piece
+/// of text as it is decoded.
+async fn answer(chat: u64, key: &str, prompt: &str, max_tokens: usize) -> Result<(), String> {
+    let loaded = CHAT_MODEL.with(|m| m.borrow().as_ref().is_some_and(|(k, _)| k == key));
+    if !loaded {
+        CHAT_MODEL.with(|m| *m.borrow_mut() = None);
+        let bytes = own_models::read(key).await?;
+        let model = LanguageModel::from_gguf_bytes(&bytes)
+            .map_err(|e| format!("the model cannot run in Ponder: {e}"))?;
+        CHAT_MODEL.with(|m| *m.borrow_mut() = Some((key.to_string(), Engine::new(model))));
+    }
+    CHAT_MODEL.with(|m| {
+        let mut held = m.borrow_mut();
+        let Some((_, engine)) = held.as_mut() else {
+            return Err("the model went missing".to_string());
+        };
+        // A model with a chat template is prompted through it; a base model continues the
+        // text as given.
+        engine.chat = engine.model.tokenizer.is_instruct();
+        let ids = engine.encode_prompt(prompt).map_err(|e| e.to_string())?;
+        let seq = engine.start_tokens(&ids).map_err(|e| e.to_string())?;
+        let params = SamplingParams {
+            temperature: 0.0,
+            top_k: 0,
+            top_p: 1.0,
+        };
+        let mut first_token_at = None;
+        let generated = engine.generate(
+            seq,
+            &params,
+            DrawKey::new(0, &[0]),
+            max_tokens,
+            &mut |piece| {
+                first_token_at.get_or_insert_with(js_sys::Date::now);
+                post(FromWorker::ChatPiece {
+                    chat,
+                    text: piece.to_string(),
+                });
+            },
+        );
+        Policy::release(engine, seq);
+        let generated = generated.map_err(|e| e.to_string())?;
+        let seconds = first_token_at.map_or(0.0, |t| (js_sys::Date::now() - t) / 1000.0);
+        let tokens_per_second = if generated.len() > 1 && seconds > 0.0 {
+            (generated.len() - 1) as f64 / seconds
+        } else {
+            0.0
+        };
+        post(FromWorker::ChatDone {
+            chat,
+            prompt_tokens: ids.len() as u32,
+            tokens: generated.len() as u32,
+            tokens_per_second,
+        });
+        Ok(())
+    })
 }
 
 fn post(message: FromWorker) {

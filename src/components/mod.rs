@@ -1,6 +1,7 @@
 //! Components shared by several views.
 
 pub mod backend_panel;
+pub mod chat_box;
 pub mod nav_bar;
 pub mod own_model_panel;
 pub mod problem_picker;

@@ -10,6 +10,7 @@ use wasm_bindgen::JsCast;
 
 use crate::backend::format_bytes;
 use crate::builtin_models::{facts, ModelFacts};
+use crate::components::chat_box::ChatBox;
 use crate::model_fetch::{check_gguf, download, Source};
 use crate::own_models::{self, KeptModel, Storage};
 use crate::views::models::model_card;
@@ -53,6 +54,8 @@ pub fn OwnModelPanel() -> impl IntoView {
     let kept = RwSignal::new(Vec::<KeptModel>::new());
     let storage = RwSignal::new(None::<Storage>);
     let kept_error = RwSignal::new(None::<String>);
+    // The model the chat box talks to: its cache key and name.
+    let active = RwSignal::new(None::<(String, String)>);
 
     let refresh = move || {
         spawn_local(async move {
@@ -90,6 +93,7 @@ pub fn OwnModelPanel() -> impl IntoView {
             return;
         }
         let _ = phase.try_set(Phase::Ready(Box::new(facts)));
+        let _ = active.try_set(Some((key, name)));
         refresh();
     };
 
@@ -185,6 +189,10 @@ pub fn OwnModelPanel() -> impl IntoView {
     };
 
     let remove = move |key: String| {
+        if active.with_untracked(|a| a.as_ref().is_some_and(|(k, _)| *k == key)) {
+            active.set(None);
+            phase.set(Phase::Idle);
+        }
         spawn_local(async move {
             if let Err(e) = own_models::remove(&key).await {
                 let _ = kept_error.try_set(Some(e));
@@ -199,6 +207,7 @@ pub fn OwnModelPanel() -> impl IntoView {
                 Ok(bytes) => match check(&name, &bytes) {
                     Ok(f) => {
                         let _ = phase.try_set(Phase::Ready(Box::new(f)));
+                        let _ = active.try_set(Some((key, name)));
                     }
                     Err(e) => {
                         let _ = phase.try_set(Phase::Failed(e));
@@ -263,6 +272,7 @@ pub fn OwnModelPanel() -> impl IntoView {
                     }.into_any(),
                 }}
             </div>
+            {move || active.get().map(|(key, name)| view! { <ChatBox key=key name=name/> })}
             <h3>"Kept in this browser"</h3>
             <p data-testid="own-storage">
                 {move || match storage.get() {
@@ -285,7 +295,7 @@ pub fn OwnModelPanel() -> impl IntoView {
                             <li data-testid="own-kept-model" data-name=m.name.clone()>
                                 {format!("{} ({})", m.name, format_bytes(m.bytes))}" "
                                 <button type="button" on:click=move |_| show_kept(key.clone(), name.clone())>
-                                    "Show"
+                                    "Show and chat"
                                 </button>" "
                                 <button type="button" data-testid="own-remove"
                                     aria-label=format!("Remove {}", m.name)

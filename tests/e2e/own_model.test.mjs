@@ -6,14 +6,17 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, SITE } from './browser.mjs';
 
 const DIST = process.env.PONDER_DIST;
-if (!DIST) {
-  throw new Error('PONDER_DIST is not set: run these tests through `cargo xtask test`');
+const CLI = process.env.PONDER_CLI;
+const SMOLLM2 = process.env.PONDER_SMOLLM2;
+if (!DIST || !CLI || !SMOLLM2) {
+  throw new Error('PONDER_DIST, PONDER_CLI and PONDER_SMOLLM2 are not set: run these tests through `cargo xtask test`');
 }
 
 /** A GGUF file (version 3) with string and u32 metadata and raw tensors. */
@@ -57,6 +60,7 @@ const LLAMA = [
 const FILES = {
   '/cors/ponder-s.gguf': readFileSync(join(DIST, 'models/ponder-s.gguf')),
   '/nocors/ponder-s.gguf': readFileSync(join(DIST, 'models/ponder-s.gguf')),
+  '/cors/SmolLM2-135M-Instruct.Q4_1.gguf': readFileSync(SMOLLM2),
   '/cors/falcon.gguf': gguf([['general.architecture', 'string', 'falcon']]),
   // BF16 (GGML type 30): a type the reader names and refuses.
   '/cors/bf16.gguf': gguf(LLAMA, [{ name: 'token_embd.weight', dims: [32, 1], type: 30, data: Buffer.alloc(64) }]),
@@ -176,5 +180,47 @@ test("a file larger than the device's memory is refused", async () => {
   const { state, error } = await loadUrl(page, `${origin}/cors/ponder-s.gguf`);
   assert.equal(state, 'failed');
   assert.match(error, /this device reports 0.001 GB/);
+  await page.close();
+});
+
+test('a chat with SmolLM2 by address streams the answer `ponder generate --chat` gives, with its speed', async () => {
+  const prompt = 'What is 12 + 30?';
+  const maxTokens = 24;
+  const cli = JSON.parse(execFileSync(CLI, [
+    'generate', SMOLLM2, prompt, '--chat', '--json', '--max-tokens', String(maxTokens),
+  ], { encoding: 'utf8' }));
+  const page = await modelsView();
+  const { state, error } = await loadUrl(page, `${origin}/cors/SmolLM2-135M-Instruct.Q4_1.gguf`);
+  assert.equal(state, 'ready', error);
+  await page.fill('[data-testid="chat-prompt"]', prompt);
+  await page.fill('[data-testid="chat-max-tokens"]', String(maxTokens));
+  await page.locator('[data-testid="chat-max-tokens"]').dispatchEvent('change');
+  await page.click('[data-testid="chat-send"]');
+  await page.waitForFunction(
+    () => ['done', 'failed'].includes(document.querySelector('[data-testid="chat-state"]')?.dataset.state),
+    null,
+    { timeout: 120_000 },
+  );
+  assert.equal(await page.getByTestId('chat-state').getAttribute('data-state'), 'done');
+  assert.equal(await page.getByTestId('chat-reply').textContent(), cli.text);
+  const speed = await page.getByTestId('chat-speed').innerText();
+  const [, tokens, rate] = speed.match(/(\d+) new tokens at ([\d.]+) tokens\/s/) ?? [];
+  assert.equal(Number(tokens), cli.ids.length, speed);
+  assert.ok(Number(rate) > 0, speed);
+  console.log(`SmolLM2 in the page: ${speed}; answer ${JSON.stringify(cli.text)}`);
+  if (process.env.PONDER_ARTIFACTS) {
+    await page.screenshot({ path: join(process.env.PONDER_ARTIFACTS, 'own-model-chat.png'), fullPage: true });
+  }
+  // The kept model chats again without a new download.
+  await page.fill('[data-testid="chat-prompt"]', 'Name a colour.');
+  await page.click('[data-testid="chat-send"]');
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="chat-state"]')?.dataset.state === 'done',
+    null,
+    { timeout: 120_000 },
+  );
+  const kept = page.locator('[data-testid="own-kept-model"][data-name="SmolLM2-135M-Instruct.Q4_1.gguf"]');
+  await kept.getByTestId('own-remove').click();
+  await page.waitForFunction(() => !document.querySelector('[data-testid="own-kept-model"]'));
   await page.close();
 });

@@ -198,6 +198,11 @@ fn end_to_end(root: &Path, files: &[String]) -> Result<Tally> {
         .env("PONDER_DIST", &dist)
         .env("PONDER_XTASK", std::env::current_exe()?)
         .env("PONDER_CLI", &cli)
+        // SmolLM2, the real third-party model, for the chat with a visitor's model.
+        .env(
+            "PONDER_SMOLLM2",
+            setup::model_cache().join(setup::SMOLLM2_FILE),
+        )
         .env("PONDER_ARTIFACTS", &artifacts)
         .env("PONDER_CHROMIUM", setup::chromium_path());
     eprintln!("screenshots of the e2e tests go to {}", artifacts.display());
