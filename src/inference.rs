@@ -16,7 +16,7 @@ use ponder_core::arithmetic::{ArithmeticTask, Problem};
 use ponder_core::event::Event;
 use ponder_core::spec::ExperimentSpec;
 use ponder_core::strategy::{Context, StrategyError};
-use ponder_core::sweep::{run_unit, SweepRow, SweepSpec, Unit};
+use ponder_core::sweep::{run_unit, SweepSpec, Unit, UnitResult};
 use ponder_core::{Policy, Verifier};
 use ponder_gpu::model::{load as load_on_gpu, Capacity, GpuTransformer};
 use ponder_gpu::Gpu;
@@ -399,7 +399,7 @@ impl Models {
         problem: &Problem,
         level: u8,
         progress: &mut dyn FnMut(u64),
-    ) -> Result<Vec<SweepRow>, String> {
+    ) -> Result<UnitResult, String> {
         let roles = [ModelRole::Policy, ModelRole::Reviser, ModelRole::Verifier];
         if let Some(missing) = roles.iter().find(|r| !self.loaded.contains_key(r)) {
             return Err(format!("the {} is not loaded yet", missing.label()));

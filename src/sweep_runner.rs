@@ -38,6 +38,8 @@ pub struct SweepRunner {
     pub spec: RwSignal<Option<SweepSpec>>,
     /// Finished units and their rows, in (seed, problem) order.
     pub units: RwSignal<BTreeMap<Unit, Vec<SweepRow>>>,
+    /// Each finished unit's difficulty signal: its parallel run's pass@1.
+    pub pass: RwSignal<BTreeMap<Unit, f64>>,
     /// Units in the whole sweep.
     pub total_units: RwSignal<usize>,
     pub status: RwSignal<SweepStatus>,
@@ -75,6 +77,7 @@ impl SweepRunner {
         let runner = SweepRunner {
             spec: RwSignal::new(None),
             units: RwSignal::new(BTreeMap::new()),
+            pass: RwSignal::new(BTreeMap::new()),
             total_units: RwSignal::new(0),
             status: RwSignal::new(SweepStatus::Idle),
             work: RwSignal::new((0, 0)),
@@ -123,6 +126,7 @@ impl SweepRunner {
         self.status.set(SweepStatus::Opening);
         if !same {
             self.units.set(BTreeMap::new());
+            self.pass.set(BTreeMap::new());
         }
         spawn_local(async move {
             let key = spec.to_query();
@@ -143,9 +147,20 @@ impl SweepRunner {
             match stored {
                 Ok(stored) => {
                     let _ = self.resumed.try_set(stored.len());
-                    let _ = self.units.try_update(|u| {
-                        u.extend(stored.into_iter().filter(|(k, _)| all.contains(k)))
+                    let stored: Vec<_> = stored
+                        .into_iter()
+                        .filter(|(k, _, _)| all.contains(k))
+                        .collect();
+                    let _ = self.pass.try_update(|p| {
+                        p.extend(
+                            stored
+                                .iter()
+                                .filter_map(|(k, _, pass)| Some((*k, (*pass)?))),
+                        )
                     });
+                    let _ = self
+                        .units
+                        .try_update(|u| u.extend(stored.into_iter().map(|(k, rows, _)| (k, rows))));
                 }
                 Err(e) => {
                     let _ = self.store_error.try_set(Some(e));
@@ -214,6 +229,7 @@ impl SweepRunner {
         };
         self.end_worker();
         self.units.set(BTreeMap::new());
+        self.pass.set(BTreeMap::new());
         self.resumed.set(0);
         self.status.set(SweepStatus::Idle);
         spawn_local(async move {
@@ -255,17 +271,27 @@ impl SweepRunner {
             FromWorker::SweepProgress { work, .. } => {
                 self.work.update(|w| w.0 += work);
             }
-            FromWorker::SweepUnit { unit, rows, .. } => {
+            FromWorker::SweepUnit {
+                unit,
+                rows,
+                pass_at_1,
+                ..
+            } => {
                 let store = SHARED.with(|s| s.borrow().store.clone());
                 if let Some(store) = store {
                     let key = key.to_string();
                     let kept = rows.clone();
                     spawn_local(async move {
-                        if let Err(e) = store.save(&key, unit, &kept).await {
+                        if let Err(e) = store.save(&key, unit, &kept, pass_at_1).await {
                             let _ = self.store_error.try_set(Some(format!(
                                 "results are not being stored ({e}); a reload would lose them"
                             )));
                         }
+                    });
+                }
+                if let Some(p) = pass_at_1 {
+                    self.pass.update(|m| {
+                        m.insert(unit, p);
                     });
                 }
                 self.units.update(|u| {

@@ -17,7 +17,12 @@ const UNITS: &str = "units";
 struct Record {
     unit: Unit,
     rows: Vec<SweepRow>,
+    #[serde(default)]
+    pass_at_1: Option<f64>,
 }
+
+/// One stored unit: its rows and its difficulty signal (see `FromWorker::SweepUnit`).
+pub type StoredUnit = (Unit, Vec<SweepRow>, Option<f64>);
 
 /// The open database.
 #[derive(Clone)]
@@ -97,7 +102,7 @@ impl SweepStore {
     }
 
     /// Every unit stored for the sweep `spec` (its link text), in key order.
-    pub async fn load(&self, spec: &str) -> Result<Vec<(Unit, Vec<SweepRow>)>, String> {
+    pub async fn load(&self, spec: &str) -> Result<Vec<StoredUnit>, String> {
         let range = web_sys::IdbKeyRange::bound(
             &JsValue::from_str(&format!("{spec}|")),
             &JsValue::from_str(&format!("{spec}|\u{ffff}")),
@@ -114,17 +119,24 @@ impl SweepStore {
             // A record this release cannot read (written by an older one) is skipped: its
             // unit runs again rather than showing wrong rows.
             if let Ok(record) = serde_json::from_str::<Record>(&text) {
-                out.push((record.unit, record.rows));
+                out.push((record.unit, record.rows, record.pass_at_1));
             }
         }
         Ok(out)
     }
 
     /// Stores one finished unit of `spec`.
-    pub async fn save(&self, spec: &str, unit: Unit, rows: &[SweepRow]) -> Result<(), String> {
+    pub async fn save(
+        &self,
+        spec: &str,
+        unit: Unit,
+        rows: &[SweepRow],
+        pass_at_1: Option<f64>,
+    ) -> Result<(), String> {
         let text = serde_json::to_string(&Record {
             unit,
             rows: rows.to_vec(),
+            pass_at_1,
         })
         .map_err(|e| e.to_string())?;
         let request = self

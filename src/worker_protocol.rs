@@ -213,6 +213,10 @@ pub enum FromWorker {
         sweep: u64,
         unit: Unit,
         rows: Vec<SweepRow>,
+        /// The fraction of the parallel run's samples that were right (the problem's
+        /// difficulty), when the sweep has a parallel strategy.
+        #[serde(default)]
+        pass_at_1: Option<f64>,
     },
     /// A sweep's every unit has been sent.
     SweepFinished { sweep: u64 },

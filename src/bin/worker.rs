@@ -172,10 +172,15 @@ async fn run_sweep(
             )
         })?;
         let mut progress = |work: u64| post(FromWorker::SweepProgress { sweep, work });
-        let rows = models
+        let result = models
             .sweep_unit(&spec, unit, &problem, level, &mut progress)
             .await?;
-        post(FromWorker::SweepUnit { sweep, unit, rows });
+        post(FromWorker::SweepUnit {
+            sweep,
+            unit,
+            rows: result.rows,
+            pass_at_1: result.pass_at_1,
+        });
     }
     post(FromWorker::SweepFinished { sweep });
     Ok(())

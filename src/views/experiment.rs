@@ -7,10 +7,13 @@
 //! the chart is drawn by the same code as its `accuracy.svg`.
 
 use leptos::prelude::*;
-use ponder_core::chart::{line_chart, Point, Series};
+use ponder_core::chart::{bar_chart, line_chart, Bars, Point, Series};
 use ponder_core::progress;
 use ponder_core::spec::StrategyKind;
-use ponder_core::sweep::{rows_csv, summarise, SummaryRow, SweepSpec, PAGE_MAX_BUDGET};
+use ponder_core::sweep::{
+    by_difficulty, rows_csv, summarise, SummaryRow, SweepRow, SweepSpec, Unit, BINS,
+    PAGE_MAX_BUDGET,
+};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -111,6 +114,47 @@ fn chart_svg(spec: &SweepSpec, summary: &[SummaryRow]) -> String {
         "problems solved (%)",
         &series,
     )
+}
+
+/// Accuracy per difficulty bin at `budget`, a bar per strategy (the paper's Fig. 3 right);
+/// `None` before any unit with a difficulty signal is in.
+fn bins_svg(
+    spec: &SweepSpec,
+    budget: u32,
+    units: &[(Unit, &[SweepRow], Option<f64>)],
+) -> Option<String> {
+    let cells = by_difficulty(units);
+    let groups: Vec<String> = (1..=BINS as u8).map(|b| format!("bin {b}")).collect();
+    let series: Vec<Bars> = spec
+        .strategies
+        .iter()
+        .map(|k| Bars {
+            name: k.name().to_string(),
+            values: (1..=BINS as u8)
+                .map(|bin| {
+                    cells
+                        .iter()
+                        .find(|c| c.bin == bin && c.strategy == k.name() && c.budget == budget)
+                        .map(|c| Point {
+                            x: f64::from(bin),
+                            mean: 100.0 * c.mean,
+                            low: 100.0 * c.min,
+                            high: 100.0 * c.max,
+                        })
+                })
+                .collect(),
+        })
+        .filter(|b| b.values.iter().any(Option::is_some))
+        .collect();
+    (!series.is_empty()).then(|| {
+        bar_chart(
+            &format!("Accuracy by difficulty at a budget of {budget}"),
+            "difficulty bin (1 easiest, 5 hardest)",
+            "problems solved (%)",
+            &groups,
+            &series,
+        )
+    })
 }
 
 /// Starts a download of `bytes` named `name`.
@@ -245,6 +289,29 @@ pub fn ExperimentView() -> impl IntoView {
         let summary = summary.get();
         (!summary.is_empty()).then(|| chart_svg(&spec, &summary))
     });
+    // The budget the difficulty chart shows (the largest unless chosen).
+    let bin_budget = RwSignal::new(None::<u32>);
+    let shown_bin_budget = move || {
+        let spec = runner.spec.get()?;
+        Some(
+            bin_budget
+                .get()
+                .filter(|b| spec.budgets.contains(b))
+                .unwrap_or_else(|| spec.max_budget()),
+        )
+    };
+    let difficulty = Memo::new(move |_| {
+        let spec = runner.spec.get()?;
+        let budget = shown_bin_budget()?;
+        let pass = runner.pass.get();
+        runner.units.with(|units| {
+            let data: Vec<(Unit, &[SweepRow], Option<f64>)> = units
+                .iter()
+                .map(|(u, rows)| (*u, rows.as_slice(), pass.get(u).copied()))
+                .collect();
+            bins_svg(&spec, budget, &data)
+        })
+    });
     let progress_text = move || {
         if runner.spec.with(Option::is_none) {
             // Nothing opened yet: what the form would run.
@@ -377,6 +444,16 @@ pub fn ExperimentView() -> impl IntoView {
             export_error.set(download_png("ponder-accuracy.png", &svg).err());
         }
     };
+    let export_bins_svg = move |_| {
+        if let Some(svg) = difficulty.get_untracked() {
+            export_error.set(download("ponder-difficulty.svg", "image/svg+xml", &svg).err());
+        }
+    };
+    let export_bins_png = move |_| {
+        if let Some(svg) = difficulty.get_untracked() {
+            export_error.set(download_png("ponder-difficulty.png", &svg).err());
+        }
+    };
 
     view! {
         <section class="view" data-testid="view-experiment" aria-labelledby="view-title">
@@ -476,6 +553,36 @@ pub fn ExperimentView() -> impl IntoView {
                 </figure>
             })}
 
+            {move || difficulty.get().map(|svg| view! {
+                <figure class="sweep-chart" data-testid="bins-chart">
+                    <label>
+                        "Budget shown "
+                        <select data-testid="bins-budget" on:change=move |ev| {
+                            bin_budget.set(event_target_value(&ev).parse().ok());
+                        }>
+                            {runner.spec.get().map(|s| s.budgets.clone()).unwrap_or_default().into_iter().map(|b| {
+                                let selected = shown_bin_budget() == Some(b);
+                                view! { <option value=b.to_string() selected=selected>{b.to_string()}</option> }
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <div inner_html=svg></div>
+                    <figcaption>
+                        "The problems sorted by difficulty, as the paper does: each seed's problems go into five "
+                        "bins by how often the policy's own samples got them right (the best-of-N run at the "
+                        "largest budget), bin 1 the easiest fifth and bin 5 the hardest. Each bar is a strategy's "
+                        "share solved in that bin at the budget shown; the whisker spans the seeds. The paper "
+                        "found search (beam) ahead of best-of-N on harder problems at small budgets, and behind on "
+                        "easy problems at large ones, where it over-fits the verifier."
+                    </figcaption>
+                </figure>
+            })}
+            {move || (runner.units.with(|u| !u.is_empty()) && runner.pass.with(|p| p.is_empty())).then(|| view! {
+                <p class="status-note">
+                    "The chart by difficulty needs majority or best-of-N in the sweep: their samples measure how hard each problem is."
+                </p>
+            })}
+
             <div class="sweep-exports" role="group" aria-label="Export">
                 <button type="button" data-testid="export-csv" on:click=export_rows_csv
                     disabled=move || runner.units.with(|u| u.is_empty())>"Rows as CSV"</button>
@@ -485,6 +592,10 @@ pub fn ExperimentView() -> impl IntoView {
                     disabled=move || svg.with(Option::is_none)>"Chart as SVG"</button>
                 <button type="button" data-testid="export-png" on:click=export_png
                     disabled=move || svg.with(Option::is_none)>"Chart as PNG"</button>
+                <button type="button" data-testid="export-bins-svg" on:click=export_bins_svg
+                    disabled=move || difficulty.with(Option::is_none)>"Difficulty chart as SVG"</button>
+                <button type="button" data-testid="export-bins-png" on:click=export_bins_png
+                    disabled=move || difficulty.with(Option::is_none)>"Difficulty chart as PNG"</button>
                 {move || export_error.get().map(|e| view! { <p class="error" role="alert">{format!("Export failed: {e}")}</p> })}
             </div>
 
@@ -514,7 +625,7 @@ pub fn ExperimentView() -> impl IntoView {
                 })
             }}
             <p class="status-note">
-                "Not here yet: the paper's per-difficulty-bin comparison (Fig. 3 right), revision chains "
+                "Not here yet: revision chains "
                 "(Fig. 6, 7), compute-optimal scaling (Fig. 4) and the exchange against the larger model "
                 "(Fig. 9). "<code>"ponder figures"</code>" measures all of them; RESULTS.md shows its numbers."
             </p>

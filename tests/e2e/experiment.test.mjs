@@ -1,6 +1,7 @@
 // The Experiment view runs a sweep in the browser: its rows are `ponder sweep`'s for the
 // same spec (computed here, not pinned), a reload mid-sweep resumes from the units stored
-// in IndexedDB and ends with the same rows, and the chart exports as SVG and PNG.
+// in IndexedDB and ends with the same rows, and the charts (accuracy against budget, and
+// by difficulty) export as SVG and PNG.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -83,6 +84,10 @@ test("a sweep's rows in the page equal ponder sweep's for the same spec", async 
   }
   const png = await exported(page, 'export-png');
   assert.deepEqual([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'a PNG file');
+  // The chart by difficulty: bars per strategy in the sweep's own quintile bins.
+  const binsSvg = (await exported(page, 'export-bins-svg')).toString('utf8');
+  assert.match(binsSvg, /<title>best-of-n, bin \d: [\d.]+% \(range over seeds/);
+  assert.match(binsSvg, /<title>majority, bin \d: /);
   const json = JSON.parse((await exported(page, 'export-json')).toString('utf8'));
   assert.equal(json.rows.length, 4 * 2 * 3);
   assert.deepEqual(problems, []);

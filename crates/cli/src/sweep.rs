@@ -90,7 +90,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             );
             let _ = std::io::stderr().flush();
         };
-        let unit_rows = ponder_core::ready::now(sweep::run_unit(
+        let unit_result = ponder_core::ready::now(sweep::run_unit(
             &spec,
             unit,
             &problems[i],
@@ -99,7 +99,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             &mut progress,
         ))
         .context("the CPU engine never waits, so a sweep unit finishes at its first poll")?;
-        rows.extend(unit_rows);
+        rows.extend(unit_result.rows);
     }
     eprintln!();
     write_outputs(

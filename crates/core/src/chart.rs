@@ -152,6 +152,111 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
     svg
 }
 
+/// One named set of bars: a value per group (mean, lowest, highest), or none.
+pub struct Bars {
+    pub name: String,
+    pub values: Vec<Option<Point>>,
+}
+
+/// Grouped bars, y from 0 to 100: a group per entry of `groups`, a bar per series in
+/// each, with a whisker from the lowest to the highest value and the numbers as tooltips.
+pub fn bar_chart(
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    groups: &[String],
+    series: &[Bars],
+) -> String {
+    let (w, h) = (720.0, 440.0);
+    let (left, right, top, bottom) = (64.0, 170.0, 40.0, 56.0);
+    let plot_w = w - left - right;
+    let group_w = plot_w / groups.len().max(1) as f64;
+    let bar_w = (group_w * 0.8) / series.len().max(1) as f64;
+    let py = |y: f64| top + (1.0 - y / 100.0) * (h - top - bottom);
+    let mut svg = String::new();
+    let _ = writeln!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12" role="img" aria-label="{}">"#,
+        escape(title)
+    );
+    let _ = writeln!(svg, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
+    let _ = writeln!(
+        svg,
+        r#"<text x="{}" y="22" font-size="15" text-anchor="middle">{}</text>"#,
+        (w - right + left) / 2.0,
+        escape(title)
+    );
+    for tick in (0..=100).step_by(20) {
+        let y = py(f64::from(tick));
+        let _ = writeln!(
+            svg,
+            r##"<line x1="{left}" x2="{}" y1="{y}" y2="{y}" stroke="#ddd"/><text x="{}" y="{}" text-anchor="end">{tick}</text>"##,
+            w - right,
+            left - 6.0,
+            y + 4.0
+        );
+    }
+    for (g, name) in groups.iter().enumerate() {
+        let _ = writeln!(
+            svg,
+            r#"<text x="{:.1}" y="{}" text-anchor="middle">{}</text>"#,
+            left + group_w * (g as f64 + 0.5),
+            h - bottom + 16.0,
+            escape(name)
+        );
+    }
+    let _ = writeln!(
+        svg,
+        r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
+        (w - right + left) / 2.0,
+        h - 16.0,
+        escape(x_label)
+    );
+    let _ = writeln!(
+        svg,
+        r#"<text transform="translate(18 {}) rotate(-90)" text-anchor="middle">{}</text>"#,
+        (h - bottom + top) / 2.0,
+        escape(y_label)
+    );
+    for (i, s) in series.iter().enumerate() {
+        let colour = COLOURS[i % COLOURS.len()];
+        for (g, value) in s.values.iter().enumerate() {
+            let Some(p) = value else { continue };
+            let x = left + group_w * (g as f64 + 0.1) + bar_w * i as f64;
+            // A bar at 0% stays visible as a sliver, so it is not taken for a bin with
+            // no problems.
+            let base = py(0.0);
+            let y = py(p.mean).min(base - 2.0);
+            let mid = x + bar_w / 2.0;
+            let _ = writeln!(
+                svg,
+                r#"<g><title>{}, {}: {:.1}% (range over seeds {:.1}–{:.1})</title><rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="{colour}"/><line x1="{mid:.1}" x2="{mid:.1}" y1="{:.1}" y2="{:.1}" stroke="black"/></g>"#,
+                escape(&s.name),
+                escape(&groups[g]),
+                p.mean,
+                p.low,
+                p.high,
+                (bar_w - 2.0).max(1.0),
+                (base - y).max(0.0),
+                py(p.low),
+                py(p.high),
+            );
+        }
+        let ly = top + 16.0 * i as f64;
+        let _ = writeln!(
+            svg,
+            r#"<rect x="{}" y="{}" width="14" height="10" fill="{colour}"/><text x="{}" y="{}">{}</text>"#,
+            w - right + 12.0,
+            ly - 4.0,
+            w - right + 32.0,
+            ly + 5.0,
+            escape(&s.name)
+        );
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,5 +298,38 @@ mod tests {
             "<title>best-of-n &lt;N&gt;: 100.0% at 4 (range over seeds 90.0–100.0)</title>"
         ));
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    }
+
+    #[test]
+    fn bars_stand_in_their_groups_at_their_height() {
+        let svg = bar_chart(
+            "t",
+            "bin",
+            "accuracy (%)",
+            &["1".into(), "2".into()],
+            &[Bars {
+                name: "beam".into(),
+                values: vec![
+                    Some(Point {
+                        x: 1.0,
+                        mean: 50.0,
+                        low: 40.0,
+                        high: 60.0,
+                    }),
+                    None,
+                ],
+            }],
+        );
+        // Group 1 starts at 64; its bar at 64 + 0.1 × 243 wide; 50% is y = 212.
+        assert!(
+            svg.contains(r#"<rect x="88.3" y="212.0" width="192.4" height="172.0""#),
+            "{svg}"
+        );
+        assert!(svg.contains("<title>beam, 1: 50.0% (range over seeds 40.0–60.0)</title>"));
+        assert_eq!(
+            svg.matches("<title>").count(),
+            1,
+            "no bar for a missing value"
+        );
     }
 }

@@ -10,11 +10,13 @@
 //! over k+1, since each of its beams also spends k rollout steps), so any row can be
 //! replayed with `ponder run`.
 
+mod bins;
 mod row;
 mod unit;
 
+pub use bins::{by_difficulty, BinAccuracy, BINS};
 pub use row::{rows_csv, summarise, summary_csv, Measured, SummaryRow, SweepRow};
-pub use unit::{run_unit, spec_at_budget, spec_for_budget};
+pub use unit::{run_unit, spec_at_budget, spec_for_budget, UnitResult};
 
 use serde::{Deserialize, Serialize};
 

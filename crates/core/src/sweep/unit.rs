@@ -68,6 +68,15 @@ async fn run_spec<P: Policy, R: Policy, V: Verifier>(
     }
 }
 
+/// What one unit measured: its rows, and the fraction of the parallel run's samples
+/// that were right (the problem's oracle difficulty, as `ponder figures` takes it), when
+/// the sweep has a parallel strategy and that run finished.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnitResult {
+    pub rows: Vec<SweepRow>,
+    pub pass_at_1: Option<f64>,
+}
+
 /// Every row of one unit: `problem` is the set's problem at `unit.problem`, of `level`.
 /// `progress` hears the generations each run spent (for a progress bar). A run that fails
 /// counts as unsolved and its row says why; the unit goes on.
@@ -78,8 +87,9 @@ pub async fn run_unit<P: Policy, R: Policy, V: Verifier>(
     level: u8,
     (policy, reviser, verifier): (&mut P, &mut R, &mut V),
     progress: &mut dyn FnMut(u64),
-) -> Vec<SweepRow> {
+) -> UnitResult {
     let Unit { seed, problem: i } = unit;
+    let mut pass_at_1 = None;
     let truth = problem.answer().to_string();
     let max_budget = sweep.max_budget();
     let mut rows = Vec::new();
@@ -93,6 +103,15 @@ pub async fn run_unit<P: Policy, R: Policy, V: Verifier>(
             ..ExperimentSpec::default()
         };
         let outcome = run_spec(&spec, problem, policy, reviser, verifier).await;
+        if let Ok(outcome) = &outcome {
+            let samples = outcome.candidates.len().max(1) as f64;
+            let right = outcome
+                .candidates
+                .iter()
+                .filter(|c| c.answer.as_deref() == Some(truth.as_str()))
+                .count();
+            pass_at_1 = Some(right as f64 / samples);
+        }
         for &kind in &parallel {
             for &budget in &sweep.budgets {
                 let selection = if kind == StrategyKind::Majority {
@@ -189,7 +208,7 @@ pub async fn run_unit<P: Policy, R: Policy, V: Verifier>(
             progress(work);
         }
     }
-    rows
+    UnitResult { rows, pass_at_1 }
 }
 
 #[cfg(test)]
