@@ -12,7 +12,7 @@ use ponder_core::sweep::{SweepRow, SweepSpec, Unit};
 
 use crate::problem_bank;
 use crate::race_controller::site_url;
-use crate::sweep_store::SweepStore;
+use crate::sweep_store::{StoredUnit, SweepStore};
 use crate::worker_bridge::WorkerBridge;
 use crate::worker_protocol::{EngineChoice, FromWorker, ModelFile, ModelRole, ToWorker};
 
@@ -40,6 +40,8 @@ pub struct SweepRunner {
     pub units: RwSignal<BTreeMap<Unit, Vec<SweepRow>>>,
     /// Each finished unit's difficulty signal: its parallel run's pass@1.
     pub pass: RwSignal<BTreeMap<Unit, f64>>,
+    /// Each finished unit's accuracy at each revision step (sweeps with revisions).
+    pub steps: RwSignal<BTreeMap<Unit, Vec<f64>>>,
     /// Units in the whole sweep.
     pub total_units: RwSignal<usize>,
     pub status: RwSignal<SweepStatus>,
@@ -78,6 +80,7 @@ impl SweepRunner {
             spec: RwSignal::new(None),
             units: RwSignal::new(BTreeMap::new()),
             pass: RwSignal::new(BTreeMap::new()),
+            steps: RwSignal::new(BTreeMap::new()),
             total_units: RwSignal::new(0),
             status: RwSignal::new(SweepStatus::Idle),
             work: RwSignal::new((0, 0)),
@@ -127,6 +130,7 @@ impl SweepRunner {
         if !same {
             self.units.set(BTreeMap::new());
             self.pass.set(BTreeMap::new());
+            self.steps.set(BTreeMap::new());
         }
         spawn_local(async move {
             let key = spec.to_query();
@@ -147,20 +151,9 @@ impl SweepRunner {
             match stored {
                 Ok(stored) => {
                     let _ = self.resumed.try_set(stored.len());
-                    let stored: Vec<_> = stored
-                        .into_iter()
-                        .filter(|(k, _, _)| all.contains(k))
-                        .collect();
-                    let _ = self.pass.try_update(|p| {
-                        p.extend(
-                            stored
-                                .iter()
-                                .filter_map(|(k, _, pass)| Some((*k, (*pass)?))),
-                        )
-                    });
-                    let _ = self
-                        .units
-                        .try_update(|u| u.extend(stored.into_iter().map(|(k, rows, _)| (k, rows))));
+                    for s in stored.into_iter().filter(|s| all.contains(&s.unit)) {
+                        self.take(s);
+                    }
                 }
                 Err(e) => {
                     let _ = self.store_error.try_set(Some(e));
@@ -230,6 +223,7 @@ impl SweepRunner {
         self.end_worker();
         self.units.set(BTreeMap::new());
         self.pass.set(BTreeMap::new());
+        self.steps.set(BTreeMap::new());
         self.resumed.set(0);
         self.status.set(SweepStatus::Idle);
         spawn_local(async move {
@@ -241,6 +235,17 @@ impl SweepRunner {
                 }
             }
         });
+    }
+
+    /// Shows one finished unit.
+    fn take(&self, s: StoredUnit) {
+        if let Some(p) = s.pass_at_1 {
+            let _ = self.pass.try_update(|m| m.insert(s.unit, p));
+        }
+        if let Some(steps) = s.revision_steps {
+            let _ = self.steps.try_update(|m| m.insert(s.unit, steps));
+        }
+        let _ = self.units.try_update(|u| u.insert(s.unit, s.rows));
     }
 
     fn end_worker(&self) {
@@ -275,28 +280,28 @@ impl SweepRunner {
                 unit,
                 rows,
                 pass_at_1,
+                revision_steps,
                 ..
             } => {
+                let stored = StoredUnit {
+                    unit,
+                    rows,
+                    pass_at_1,
+                    revision_steps,
+                };
                 let store = SHARED.with(|s| s.borrow().store.clone());
                 if let Some(store) = store {
                     let key = key.to_string();
-                    let kept = rows.clone();
+                    let kept = stored.clone();
                     spawn_local(async move {
-                        if let Err(e) = store.save(&key, unit, &kept, pass_at_1).await {
+                        if let Err(e) = store.save(&key, &kept).await {
                             let _ = self.store_error.try_set(Some(format!(
                                 "results are not being stored ({e}); a reload would lose them"
                             )));
                         }
                     });
                 }
-                if let Some(p) = pass_at_1 {
-                    self.pass.update(|m| {
-                        m.insert(unit, p);
-                    });
-                }
-                self.units.update(|u| {
-                    u.insert(unit, rows);
-                });
+                self.take(stored);
             }
             FromWorker::SweepFinished { .. } => {
                 self.end_worker();

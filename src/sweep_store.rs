@@ -19,10 +19,18 @@ struct Record {
     rows: Vec<SweepRow>,
     #[serde(default)]
     pass_at_1: Option<f64>,
+    #[serde(default)]
+    revision_steps: Option<Vec<f64>>,
 }
 
-/// One stored unit: its rows and its difficulty signal (see `FromWorker::SweepUnit`).
-pub type StoredUnit = (Unit, Vec<SweepRow>, Option<f64>);
+/// One stored unit as the worker sent it (see `FromWorker::SweepUnit`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredUnit {
+    pub unit: Unit,
+    pub rows: Vec<SweepRow>,
+    pub pass_at_1: Option<f64>,
+    pub revision_steps: Option<Vec<f64>>,
+}
 
 /// The open database.
 #[derive(Clone)]
@@ -119,24 +127,25 @@ impl SweepStore {
             // A record this release cannot read (written by an older one) is skipped: its
             // unit runs again rather than showing wrong rows.
             if let Ok(record) = serde_json::from_str::<Record>(&text) {
-                out.push((record.unit, record.rows, record.pass_at_1));
+                out.push(StoredUnit {
+                    unit: record.unit,
+                    rows: record.rows,
+                    pass_at_1: record.pass_at_1,
+                    revision_steps: record.revision_steps,
+                });
             }
         }
         Ok(out)
     }
 
     /// Stores one finished unit of `spec`.
-    pub async fn save(
-        &self,
-        spec: &str,
-        unit: Unit,
-        rows: &[SweepRow],
-        pass_at_1: Option<f64>,
-    ) -> Result<(), String> {
+    pub async fn save(&self, spec: &str, stored: &StoredUnit) -> Result<(), String> {
+        let unit = stored.unit;
         let text = serde_json::to_string(&Record {
             unit,
-            rows: rows.to_vec(),
-            pass_at_1,
+            rows: stored.rows.clone(),
+            pass_at_1: stored.pass_at_1,
+            revision_steps: stored.revision_steps.clone(),
         })
         .map_err(|e| e.to_string())?;
         let request = self

@@ -217,6 +217,9 @@ pub enum FromWorker {
         /// difficulty), when the sweep has a parallel strategy.
         #[serde(default)]
         pass_at_1: Option<f64>,
+        /// With revisions in the sweep: the fraction right at each revision step.
+        #[serde(default)]
+        revision_steps: Option<Vec<f64>>,
     },
     /// A sweep's every unit has been sent.
     SweepFinished { sweep: u64 },

@@ -180,6 +180,7 @@ async fn run_sweep(
             unit,
             rows: result.rows,
             pass_at_1: result.pass_at_1,
+            revision_steps: result.revision_steps,
         });
     }
     post(FromWorker::SweepFinished { sweep });

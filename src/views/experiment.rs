@@ -7,12 +7,12 @@
 //! the chart is drawn by the same code as its `accuracy.svg`.
 
 use leptos::prelude::*;
-use ponder_core::chart::{bar_chart, line_chart, Bars, Point, Series};
+use ponder_core::chart::{bar_chart, line_chart, line_chart_on, Bars, Point, Series, XScale};
 use ponder_core::progress;
 use ponder_core::spec::StrategyKind;
 use ponder_core::sweep::{
-    by_difficulty, rows_csv, summarise, SummaryRow, SweepRow, SweepSpec, Unit, BINS,
-    PAGE_MAX_BUDGET,
+    by_difficulty, by_revision_step, rows_csv, summarise, SummaryRow, SweepRow, SweepSpec, Unit,
+    BINS, PAGE_MAX_BUDGET,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -312,6 +312,36 @@ pub fn ExperimentView() -> impl IntoView {
             bins_svg(&spec, budget, &data)
         })
     });
+    let steps_svg = Memo::new(move |_| {
+        let spec = runner.spec.get()?;
+        runner.steps.with(|m| {
+            let data: Vec<(Unit, &[f64])> = m.iter().map(|(u, s)| (*u, s.as_slice())).collect();
+            let curve = by_revision_step(&data);
+            (!curve.is_empty()).then(|| {
+                line_chart_on(
+                    XScale::Linear,
+                    &format!(
+                        "Accuracy at each revision step (budget {})",
+                        spec.max_budget()
+                    ),
+                    "revision step (attempt number in a chain)",
+                    "attempts right (%)",
+                    &[Series {
+                        name: "revisions".into(),
+                        points: curve
+                            .iter()
+                            .map(|c| Point {
+                                x: c.step as f64,
+                                mean: 100.0 * c.mean,
+                                low: 100.0 * c.min,
+                                high: 100.0 * c.max,
+                            })
+                            .collect(),
+                    }],
+                )
+            })
+        })
+    });
     let progress_text = move || {
         if runner.spec.with(Option::is_none) {
             // Nothing opened yet: what the form would run.
@@ -442,6 +472,16 @@ pub fn ExperimentView() -> impl IntoView {
     let export_png = move |_| {
         if let Some(svg) = svg.get_untracked() {
             export_error.set(download_png("ponder-accuracy.png", &svg).err());
+        }
+    };
+    let export_steps_svg = move |_| {
+        if let Some(svg) = steps_svg.get_untracked() {
+            export_error.set(download("ponder-revision-steps.svg", "image/svg+xml", &svg).err());
+        }
+    };
+    let export_steps_png = move |_| {
+        if let Some(svg) = steps_svg.get_untracked() {
+            export_error.set(download_png("ponder-revision-steps.png", &svg).err());
         }
     };
     let export_bins_svg = move |_| {
@@ -583,6 +623,18 @@ pub fn ExperimentView() -> impl IntoView {
                 </p>
             })}
 
+            {move || steps_svg.get().map(|svg| view! {
+                <figure class="sweep-chart" data-testid="steps-chart">
+                    <div inner_html=svg></div>
+                    <figcaption>
+                        "Sequential revision, step by step: each attempt in a chain sees the attempts before it "
+                        "and tries again. The line is the share of attempts that are right at each step of the "
+                        "chains in the largest-budget revisions run, averaged over problems; the band spans the "
+                        "seeds. Where it rises, the reviser fixes earlier mistakes, as in the paper's Figure 6 (left)."
+                    </figcaption>
+                </figure>
+            })}
+
             <div class="sweep-exports" role="group" aria-label="Export">
                 <button type="button" data-testid="export-csv" on:click=export_rows_csv
                     disabled=move || runner.units.with(|u| u.is_empty())>"Rows as CSV"</button>
@@ -592,6 +644,10 @@ pub fn ExperimentView() -> impl IntoView {
                     disabled=move || svg.with(Option::is_none)>"Chart as SVG"</button>
                 <button type="button" data-testid="export-png" on:click=export_png
                     disabled=move || svg.with(Option::is_none)>"Chart as PNG"</button>
+                <button type="button" data-testid="export-steps-svg" on:click=export_steps_svg
+                    disabled=move || steps_svg.with(Option::is_none)>"Revision chart as SVG"</button>
+                <button type="button" data-testid="export-steps-png" on:click=export_steps_png
+                    disabled=move || steps_svg.with(Option::is_none)>"Revision chart as PNG"</button>
                 <button type="button" data-testid="export-bins-svg" on:click=export_bins_svg
                     disabled=move || difficulty.with(Option::is_none)>"Difficulty chart as SVG"</button>
                 <button type="button" data-testid="export-bins-png" on:click=export_bins_png
@@ -625,8 +681,7 @@ pub fn ExperimentView() -> impl IntoView {
                 })
             }}
             <p class="status-note">
-                "Not here yet: revision chains "
-                "(Fig. 6, 7), compute-optimal scaling (Fig. 4) and the exchange against the larger model "
+                "Not here yet: the sequential-to-parallel ratio (Fig. 7), compute-optimal scaling (Fig. 4) and the exchange against the larger model "
                 "(Fig. 9). "<code>"ponder figures"</code>" measures all of them; RESULTS.md shows its numbers."
             </p>
         </section>

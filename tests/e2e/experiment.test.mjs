@@ -1,7 +1,7 @@
 // The Experiment view runs a sweep in the browser: its rows are `ponder sweep`'s for the
 // same spec (computed here, not pinned), a reload mid-sweep resumes from the units stored
-// in IndexedDB and ends with the same rows, and the charts (accuracy against budget, and
-// by difficulty) export as SVG and PNG.
+// in IndexedDB and ends with the same rows, and the charts (accuracy against budget, by
+// difficulty, at each revision step) export as SVG and PNG.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -66,16 +66,16 @@ after(async () => {
 });
 
 test("a sweep's rows in the page equal ponder sweep's for the same spec", async () => {
-  const spec = { levels: '1,2', perLevel: 2, budgets: '1,4,16', strategies: 'majority,best-of-n', seeds: '1' };
+  const spec = { levels: '1,2', perLevel: 2, budgets: '1,4,16', strategies: 'majority,best-of-n,revisions', seeds: '1' };
   const { page, problems } = await open(browser.context, linkOf(spec));
   await page.click('[data-testid="sweep-run"]');
   await waitForStatus(page, 'finished');
   assert.equal((await sweepState(page)).done, 4);
   const csv = (await exported(page, 'export-csv')).toString('utf8');
   assert.equal(csv, ponderSweep(spec));
-  // 2 strategies × 3 budgets, over all levels.
-  assert.equal(await page.locator('[data-testid="sweep-table"] tbody tr').count(), 6);
-  assert.equal(await page.locator('[data-testid="sweep-chart"] svg polyline').count(), 2);
+  // 3 strategies × 3 budgets, over all levels.
+  assert.equal(await page.locator('[data-testid="sweep-table"] tbody tr').count(), 9);
+  assert.equal(await page.locator('[data-testid="sweep-chart"] svg polyline').count(), 3);
   const svg = (await exported(page, 'export-svg')).toString('utf8');
   assert.match(svg, /^<svg[^>]*role="img"/);
   assert.match(svg, /<title>best-of-n: [\d.]+% at 16/);
@@ -88,8 +88,11 @@ test("a sweep's rows in the page equal ponder sweep's for the same spec", async 
   const binsSvg = (await exported(page, 'export-bins-svg')).toString('utf8');
   assert.match(binsSvg, /<title>best-of-n, bin \d: [\d.]+% \(range over seeds/);
   assert.match(binsSvg, /<title>majority, bin \d: /);
+  // Accuracy at each of the 16 revision steps of the budget-16 chains.
+  const stepsSvg = (await exported(page, 'export-steps-svg')).toString('utf8');
+  assert.equal((stepsSvg.match(/<title>revisions: [\d.]+% at \d+ /g) ?? []).length, 16);
   const json = JSON.parse((await exported(page, 'export-json')).toString('utf8'));
-  assert.equal(json.rows.length, 4 * 2 * 3);
+  assert.equal(json.rows.length, 4 * 3 * 3);
   assert.deepEqual(problems, []);
   await page.close();
 });

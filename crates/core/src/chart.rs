@@ -35,6 +35,26 @@ fn escape(text: &str) -> String {
 
 /// The chart: x on a log2 scale between the smallest and largest x, y from 0 to 100.
 pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) -> String {
+    line_chart_on(XScale::Log2, title, x_label, y_label, series)
+}
+
+/// How x maps to the width.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum XScale {
+    /// Budgets, which double: ticks at each power of two.
+    Log2,
+    /// Counts such as revision steps: ticks at whole numbers (every few when many).
+    Linear,
+}
+
+/// [`line_chart`] on either x scale.
+pub fn line_chart_on(
+    scale: XScale,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series],
+) -> String {
     let (w, h) = (720.0, 440.0);
     let (left, right, top, bottom) = (64.0, 170.0, 40.0, 56.0);
     let xs: Vec<f64> = series
@@ -44,7 +64,13 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
         .collect();
     let lo = xs.iter().copied().fold(f64::INFINITY, f64::min).max(1.0);
     let hi = xs.iter().copied().fold(0.0, f64::max).max(lo * 2.0);
-    let px = |x: f64| left + (x.log2() - lo.log2()) / (hi.log2() - lo.log2()) * (w - left - right);
+    let px = |x: f64| {
+        let t = match scale {
+            XScale::Log2 => (x.log2() - lo.log2()) / (hi.log2() - lo.log2()),
+            XScale::Linear => (x - lo) / (hi - lo),
+        };
+        left + t * (w - left - right)
+    };
     let py = |y: f64| top + (1.0 - y / 100.0) * (h - top - bottom);
     let mut svg = String::new();
     let _ = writeln!(
@@ -69,8 +95,18 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
             y + 4.0
         );
     }
-    let mut x = lo;
-    while x <= hi * 1.0001 {
+    let ticks: Vec<f64> = match scale {
+        XScale::Log2 => std::iter::successors(Some(lo), |x| Some(x * 2.0))
+            .take_while(|x| *x <= hi * 1.0001)
+            .collect(),
+        XScale::Linear => {
+            let every = ((hi - lo) / 10.0).ceil().max(1.0);
+            std::iter::successors(Some(lo), |x| Some(x + every))
+                .take_while(|x| *x <= hi + 1e-9)
+                .collect()
+        }
+    };
+    for x in ticks {
         let p = px(x);
         let _ = writeln!(
             svg,
@@ -78,7 +114,6 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
             h - bottom,
             h - bottom + 16.0
         );
-        x *= 2.0;
     }
     let _ = writeln!(
         svg,

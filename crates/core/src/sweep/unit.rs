@@ -4,7 +4,7 @@
 use crate::arithmetic::{ArithmeticTask, Problem};
 use crate::spec::{ExperimentSpec, PolicyRole, StrategyKind};
 use crate::strategy::subsample::{dvts_prefix, prefix_compute, select_prefix};
-use crate::strategy::{Context, Outcome, Selection, StrategyError};
+use crate::strategy::{Context, Outcome, Selection, StrategyError, Trace};
 use crate::{Policy, Verifier};
 
 use super::row::{Measured, SweepRow};
@@ -75,6 +75,32 @@ async fn run_spec<P: Policy, R: Policy, V: Verifier>(
 pub struct UnitResult {
     pub rows: Vec<SweepRow>,
     pub pass_at_1: Option<f64>,
+    /// For a sweep with revisions: at each step of the chains of its largest-budget run,
+    /// the fraction of chains whose attempt there was right (the paper's Fig. 6 left).
+    pub revision_steps: Option<Vec<f64>>,
+}
+
+/// At each step of a revisions run's chains, the fraction of chains whose attempt at that
+/// step is right (chains shorter than a step do not count at it).
+fn revision_steps(outcome: &Outcome, truth: &str) -> Option<Vec<f64>> {
+    let Trace::Revisions { chains } = &outcome.trace else {
+        return None;
+    };
+    let longest = chains.iter().map(|c| c.attempts.len()).max()?;
+    Some(
+        (0..longest)
+            .map(|k| {
+                let at: Vec<bool> = chains
+                    .iter()
+                    .filter_map(|c| c.attempts.get(k))
+                    .map(|&i| {
+                        outcome.candidates.get(i).and_then(|c| c.answer.as_deref()) == Some(truth)
+                    })
+                    .collect();
+                at.iter().filter(|&&right| right).count() as f64 / at.len().max(1) as f64
+            })
+            .collect(),
+    )
 }
 
 /// Every row of one unit: `problem` is the set's problem at `unit.problem`, of `level`.
@@ -90,6 +116,7 @@ pub async fn run_unit<P: Policy, R: Policy, V: Verifier>(
 ) -> UnitResult {
     let Unit { seed, problem: i } = unit;
     let mut pass_at_1 = None;
+    let mut steps = None;
     let truth = problem.answer().to_string();
     let max_budget = sweep.max_budget();
     let mut rows = Vec::new();
@@ -189,12 +216,18 @@ pub async fn run_unit<P: Policy, R: Policy, V: Verifier>(
                                 Measured::skipped(why.join("; "))
                             } else {
                                 match run_spec(&spec, problem, policy, reviser, verifier).await {
-                                    Ok(outcome) => Measured {
-                                        correct: outcome.answer.as_deref() == Some(truth.as_str()),
-                                        compute: outcome.compute,
-                                        skipped: None,
-                                        error: None,
-                                    },
+                                    Ok(outcome) => {
+                                        if kind == StrategyKind::Revisions && budget == max_budget {
+                                            steps = revision_steps(&outcome, &truth);
+                                        }
+                                        Measured {
+                                            correct: outcome.answer.as_deref()
+                                                == Some(truth.as_str()),
+                                            compute: outcome.compute,
+                                            skipped: None,
+                                            error: None,
+                                        }
+                                    }
                                     Err(e) => Measured::failed(e.to_string()),
                                 }
                             }
@@ -208,7 +241,11 @@ pub async fn run_unit<P: Policy, R: Policy, V: Verifier>(
             progress(work);
         }
     }
-    UnitResult { rows, pass_at_1 }
+    UnitResult {
+        rows,
+        pass_at_1,
+        revision_steps: steps,
+    }
 }
 
 #[cfg(test)]
