@@ -11,8 +11,8 @@ use ponder_core::chart::{bar_chart, line_chart, line_chart_on, Bars, Point, Seri
 use ponder_core::progress;
 use ponder_core::spec::StrategyKind;
 use ponder_core::sweep::{
-    by_difficulty, by_revision_step, rows_csv, summarise, SummaryRow, SweepRow, SweepSpec, Unit,
-    BINS, PAGE_MAX_BUDGET,
+    by_difficulty, by_revision_step, compute_optimal, rows_csv, summarise, SummaryRow, SweepRow,
+    SweepSpec, Unit, BINS, PAGE_MAX_BUDGET,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -342,6 +342,69 @@ pub fn ExperimentView() -> impl IntoView {
             })
         })
     });
+    // Compute-optimal against best-of-N (the paper's Fig. 4): needs the difficulty signal
+    // and at least two strategies to choose from.
+    let optimal_svg = Memo::new(move |_| {
+        let spec = runner.spec.get()?;
+        if spec.strategies.len() < 2 {
+            return None;
+        }
+        let names: Vec<String> = spec
+            .strategies
+            .iter()
+            .map(|k| k.name().to_string())
+            .collect();
+        let pass = runner.pass.get();
+        let curve = runner.units.with(|units| {
+            let data: Vec<(Unit, &[SweepRow], Option<f64>)> = units
+                .iter()
+                .map(|(u, rows)| (*u, rows.as_slice(), pass.get(u).copied()))
+                .collect();
+            compute_optimal(&names, &spec.budgets, &data)
+        });
+        if curve.is_empty() {
+            return None;
+        }
+        let bins = curve.first().map_or(0, |p| p.bins);
+        let mut series = vec![Series {
+            name: "compute-optimal".into(),
+            points: curve
+                .iter()
+                .map(|p| Point {
+                    x: f64::from(p.budget),
+                    mean: 100.0 * p.mean,
+                    low: 100.0 * p.min,
+                    high: 100.0 * p.max,
+                })
+                .collect(),
+        }];
+        let best_of_n: Vec<Point> = summary
+            .get()
+            .iter()
+            .filter(|s| s.level == "all" && s.strategy == StrategyKind::BestOfN.name())
+            .map(|s| Point {
+                x: f64::from(s.budget),
+                mean: 100.0 * s.mean_accuracy,
+                low: 100.0 * s.min_accuracy,
+                high: 100.0 * s.max_accuracy,
+            })
+            .collect();
+        if !best_of_n.is_empty() {
+            series.push(Series {
+                name: "best-of-n".into(),
+                points: best_of_n,
+            });
+        }
+        Some((
+            line_chart(
+                &format!("Compute-optimal, chosen per difficulty bin ({bins} bins)"),
+                "budget (generations, log scale)",
+                "problems solved (%)",
+                &series,
+            ),
+            bins,
+        ))
+    });
     let progress_text = move || {
         if runner.spec.with(Option::is_none) {
             // Nothing opened yet: what the form would run.
@@ -482,6 +545,16 @@ pub fn ExperimentView() -> impl IntoView {
     let export_steps_png = move |_| {
         if let Some(svg) = steps_svg.get_untracked() {
             export_error.set(download_png("ponder-revision-steps.png", &svg).err());
+        }
+    };
+    let export_optimal_svg = move |_| {
+        if let Some((svg, _)) = optimal_svg.get_untracked() {
+            export_error.set(download("ponder-compute-optimal.svg", "image/svg+xml", &svg).err());
+        }
+    };
+    let export_optimal_png = move |_| {
+        if let Some((svg, _)) = optimal_svg.get_untracked() {
+            export_error.set(download_png("ponder-compute-optimal.png", &svg).err());
         }
     };
     let export_bins_svg = move |_| {
@@ -635,6 +708,17 @@ pub fn ExperimentView() -> impl IntoView {
                 </figure>
             })}
 
+            {move || optimal_svg.get().map(|(svg, bins)| view! {
+                <figure class="sweep-chart" data-testid="optimal-chart">
+                    <div inner_html=svg></div>
+                    <figcaption>
+                        {format!(
+                            "The paper's compute-optimal strategy: at each budget and in each of {bins} difficulty bins,                              the strategy of this sweep that did best on half of the bin's problems is scored on the                              other half (and the other way round), so no choice is graded on the problems it was made                              on. Where the line stands above best-of-N, choosing the strategy by difficulty buys                              accuracy at the same budget, as the paper's Figure 4 shows."
+                        )}
+                    </figcaption>
+                </figure>
+            })}
+
             <div class="sweep-exports" role="group" aria-label="Export">
                 <button type="button" data-testid="export-csv" on:click=export_rows_csv
                     disabled=move || runner.units.with(|u| u.is_empty())>"Rows as CSV"</button>
@@ -648,6 +732,10 @@ pub fn ExperimentView() -> impl IntoView {
                     disabled=move || steps_svg.with(Option::is_none)>"Revision chart as SVG"</button>
                 <button type="button" data-testid="export-steps-png" on:click=export_steps_png
                     disabled=move || steps_svg.with(Option::is_none)>"Revision chart as PNG"</button>
+                <button type="button" data-testid="export-optimal-svg" on:click=export_optimal_svg
+                    disabled=move || optimal_svg.with(Option::is_none)>"Compute-optimal chart as SVG"</button>
+                <button type="button" data-testid="export-optimal-png" on:click=export_optimal_png
+                    disabled=move || optimal_svg.with(Option::is_none)>"Compute-optimal chart as PNG"</button>
                 <button type="button" data-testid="export-bins-svg" on:click=export_bins_svg
                     disabled=move || difficulty.with(Option::is_none)>"Difficulty chart as SVG"</button>
                 <button type="button" data-testid="export-bins-png" on:click=export_bins_png
@@ -681,7 +769,7 @@ pub fn ExperimentView() -> impl IntoView {
                 })
             }}
             <p class="status-note">
-                "Not here yet: the sequential-to-parallel ratio (Fig. 7), compute-optimal scaling (Fig. 4) and the exchange against the larger model "
+                "Not here yet: the sequential-to-parallel ratio (Fig. 7) and the exchange against the larger model "
                 "(Fig. 9). "<code>"ponder figures"</code>" measures all of them; RESULTS.md shows its numbers."
             </p>
         </section>

@@ -1,7 +1,7 @@
 // The Experiment view runs a sweep in the browser: its rows are `ponder sweep`'s for the
 // same spec (computed here, not pinned), a reload mid-sweep resumes from the units stored
 // in IndexedDB and ends with the same rows, and the charts (accuracy against budget, by
-// difficulty, at each revision step) export as SVG and PNG.
+// difficulty, at each revision step, compute-optimal) export as SVG and PNG.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -88,6 +88,10 @@ test("a sweep's rows in the page equal ponder sweep's for the same spec", async 
   const binsSvg = (await exported(page, 'export-bins-svg')).toString('utf8');
   assert.match(binsSvg, /<title>best-of-n, bin \d: [\d.]+% \(range over seeds/);
   assert.match(binsSvg, /<title>majority, bin \d: /);
+  // Compute-optimal, chosen per difficulty bin, at each of the 3 budgets, beside best-of-N.
+  const optimalSvg = (await exported(page, 'export-optimal-svg')).toString('utf8');
+  assert.equal((optimalSvg.match(/<title>compute-optimal: [\d.]+% at \d+ /g) ?? []).length, 3);
+  assert.equal((optimalSvg.match(/<title>best-of-n: /g) ?? []).length, 3);
   // Accuracy at each of the 16 revision steps of the budget-16 chains.
   const stepsSvg = (await exported(page, 'export-steps-svg')).toString('utf8');
   assert.equal((stepsSvg.match(/<title>revisions: [\d.]+% at \d+ /g) ?? []).length, 16);

@@ -1,6 +1,7 @@
 //! `ponder sweep`: problem set × budgets × strategies × seeds, the raw rows as CSV, a
-//! summary (mean and spread over seeds, per level and overall) as CSV and JSON, and an
-//! accuracy-versus-budget chart as SVG.
+//! summary (mean and spread over seeds, per level and overall) as CSV and JSON, an
+//! accuracy-versus-budget chart as SVG, and the Experiment view's other figures as CSV
+//! (accuracy by difficulty bin, at each revision step, compute-optimal).
 //!
 //! The sweep itself is `ponder_core::sweep`, which the page's Experiment view runs too:
 //! both give the same rows for the same spec.
@@ -77,6 +78,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let mut done_work = 0u64;
     let started = Instant::now();
     let mut rows = Vec::new();
+    let mut results = Vec::new();
     for unit in units {
         let i = unit.problem as usize;
         let level = set.problems[i].level.number();
@@ -99,15 +101,72 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             &mut progress,
         ))
         .context("the CPU engine never waits, so a sweep unit finishes at its first poll")?;
-        rows.extend(unit_result.rows);
+        rows.extend(unit_result.rows.iter().cloned());
+        results.push((unit, unit_result));
     }
     eprintln!();
+    write_analyses(args, &spec, &results)?;
     write_outputs(
         args,
         &spec.strategies,
         &rows,
         started.elapsed().as_secs_f64(),
     )
+}
+
+/// The figures the page's Experiment view draws, from the same functions: accuracy by
+/// difficulty bin, at each revision step, and compute-optimal against the budget.
+fn write_analyses(
+    args: &Args,
+    spec: &SweepSpec,
+    results: &[(sweep::Unit, sweep::UnitResult)],
+) -> anyhow::Result<()> {
+    let units: Vec<(sweep::Unit, &[SweepRow], Option<f64>)> = results
+        .iter()
+        .map(|(u, r)| (*u, r.rows.as_slice(), r.pass_at_1))
+        .collect();
+    let mut csv =
+        String::from("bin,strategy,budget,mean_accuracy,min_accuracy,max_accuracy,seeds\n");
+    for b in sweep::by_difficulty(&units) {
+        csv.push_str(&format!(
+            "{},{},{},{:.4},{:.4},{:.4},{}\n",
+            b.bin, b.strategy, b.budget, b.mean, b.min, b.max, b.seeds
+        ));
+    }
+    let path = args.out.join("difficulty.csv");
+    std::fs::write(&path, csv).with_context(|| format!("writing {}", path.display()))?;
+
+    let steps: Vec<(sweep::Unit, &[f64])> = results
+        .iter()
+        .filter_map(|(u, r)| Some((*u, r.revision_steps.as_deref()?)))
+        .collect();
+    let mut csv = String::from("step,mean_accuracy,min_accuracy,max_accuracy,seeds\n");
+    for s in sweep::by_revision_step(&steps) {
+        csv.push_str(&format!(
+            "{},{:.4},{:.4},{:.4},{}\n",
+            s.step, s.mean, s.min, s.max, s.seeds
+        ));
+    }
+    let path = args.out.join("revision_steps.csv");
+    std::fs::write(&path, csv).with_context(|| format!("writing {}", path.display()))?;
+
+    let names: Vec<String> = spec
+        .strategies
+        .iter()
+        .map(|k| k.name().to_string())
+        .collect();
+    let mut csv = String::from("budget,mean_accuracy,min_accuracy,max_accuracy,seeds,bins\n");
+    if names.len() > 1 {
+        for p in sweep::compute_optimal(&names, &spec.budgets, &units) {
+            csv.push_str(&format!(
+                "{},{:.4},{:.4},{:.4},{},{}\n",
+                p.budget, p.mean, p.min, p.max, p.seeds, p.bins
+            ));
+        }
+    }
+    let path = args.out.join("compute_optimal.csv");
+    std::fs::write(&path, csv).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
 }
 
 fn write_outputs(
@@ -183,7 +242,8 @@ fn write_outputs(
         println!("{skipped} runs skipped: their spec does not fit the budget (see rows.csv)");
     }
     println!(
-        "wrote rows.csv, summary.csv, summary.json and accuracy.svg to {} ({seconds:.0} s)",
+        "wrote rows.csv, summary.csv, summary.json, accuracy.svg, difficulty.csv, \
+         revision_steps.csv and compute_optimal.csv to {} ({seconds:.0} s)",
         args.out.display()
     );
     Ok(())

@@ -354,6 +354,19 @@ fn sweep_writes_its_tables_and_chart_and_reuses_samples_exactly() {
         svg.contains("<polyline") && svg.contains("best-of-n"),
         "{svg}"
     );
+    // The page's other figures, from the same functions: a line per (bin, strategy,
+    // budget) that has problems, and compute-optimal at each budget.
+    let difficulty = std::fs::read_to_string(out.join("difficulty.csv")).expect("difficulty");
+    assert!(
+        difficulty.starts_with("bin,strategy,budget,"),
+        "{difficulty}"
+    );
+    assert!(difficulty.lines().count() > 1, "{difficulty}");
+    let optimal = std::fs::read_to_string(out.join("compute_optimal.csv")).expect("optimal");
+    assert_eq!(optimal.lines().count(), 1 + 2, "{optimal}");
+    // No revisions in this sweep: the steps file has its header only.
+    let steps = std::fs::read_to_string(out.join("revision_steps.csv")).expect("steps");
+    assert_eq!(steps.lines().count(), 1, "{steps}");
     let _ = std::fs::remove_dir_all(&out);
 }
 

@@ -11,11 +11,13 @@
 //! replayed with `ponder run`.
 
 mod bins;
+mod optimal;
 mod row;
 mod steps;
 mod unit;
 
 pub use bins::{by_difficulty, BinAccuracy, BINS};
+pub use optimal::{compute_optimal, OptimalPoint};
 pub use row::{rows_csv, summarise, summary_csv, Measured, SummaryRow, SweepRow};
 pub use steps::{by_revision_step, StepAccuracy};
 pub use unit::{run_unit, spec_at_budget, spec_for_budget, UnitResult};
