@@ -4,7 +4,8 @@
 //! measured side by side in one run. Prints a table and writes `target/bench/runtime.json`.
 //! Before the browser, each test-time compute strategy on the built-in models (`ponder
 //! bench --strategies`), written to `target/bench/strategies.json`; and the GPU engine
-//! beside the CPU engine (`gpu_only`), written to `target/bench/gpu-*.json`.
+//! beside the CPU engine (`gpu_only`), written to `target/bench/gpu-*.json`; and
+//! Lighthouse's scores for the Compare view (`lighthouse.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -39,6 +40,7 @@ pub fn run_all(root: &Path) -> Result<()> {
 
     compare(root, &target, &out)?;
     gpu_only(root)?;
+    crate::lighthouse::measure(root, &out)?;
 
     eprintln!("bench: building the wasm harness");
     run(Command::new("cargo")

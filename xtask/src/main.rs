@@ -11,6 +11,7 @@
 //!   and the Compare view's race in the browser (`bench compare`: that part alone).
 
 mod bench;
+mod lighthouse;
 mod llama_cpp;
 mod release;
 mod setup;
@@ -36,7 +37,8 @@ commands:
   bench                                    measure the model runtime natively and in Chromium, beside wllama,
                                            and the Compare view's race in Chromium
   bench compare                            only the Compare view's race (cold, warm, against ponder run)
-  bench gpu                                only the GPU engine's decode speed beside the CPU engine's";
+  bench gpu                                only the GPU engine's decode speed beside the CPU engine's
+  bench lighthouse                         only Lighthouse's scores for the Compare view (release build)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -60,6 +62,9 @@ fn dispatch(args: &[String]) -> Result<bool> {
             None => bench::run_all(&root).map(|_| true),
             Some("compare") => bench::compare_only(&root).map(|_| true),
             Some("gpu") => bench::gpu_only(&root).map(|_| true),
+            Some("lighthouse") => {
+                lighthouse::measure(&root, &bench::target_dir(&root).join("bench")).map(|_| true)
+            }
             Some(other) => bail!("unknown bench part `{other}`\n\n{USAGE}"),
         },
         Some("help") | Some("--help") | Some("-h") | None => {

@@ -53,6 +53,8 @@ pub fn command(args: &[String]) -> Result<()> {
         _ => bail!("release takes one folder, the built site"),
     };
     let manifest = write(&dir)?;
+    let compressed = compress(&dir)?;
+    eprintln!("{compressed} files also written gzip-compressed (.gz), for hosts that serve them");
     eprintln!(
         "release {}: {} files kept for offline visits, written into {}",
         manifest.id,
@@ -82,7 +84,8 @@ pub fn read(dir: &Path) -> Result<Manifest> {
     paths.sort();
     let mut files = Vec::new();
     for path in paths {
-        if path == SERVICE_WORKER || NOT_KEPT.contains(&path.as_str()) {
+        // A `.gz` is the same file for the server to send compressed, not one of its own.
+        if path == SERVICE_WORKER || NOT_KEPT.contains(&path.as_str()) || path.ends_with(".gz") {
             continue;
         }
         let bytes = fs::read(dir.join(&path)).with_context(|| format!("reading {path}"))?;
@@ -103,6 +106,42 @@ pub fn read(dir: &Path) -> Result<Manifest> {
     }
     let id = hex(&all.finalize())[..16].to_string();
     Ok(Manifest { id, files })
+}
+
+/// Kinds of file worth compressing: text and wasm (the models' quantized weights and the
+/// images gain little).
+const COMPRESSED: [&str; 8] = ["wasm", "js", "css", "html", "json", "svg", "md", "txt"];
+
+/// Writes `FILE.gz` beside each file of those kinds over 1 KiB (the service worker's
+/// `sw.js` too), so that a host that serves precompressed files (ours, nginx's
+/// `gzip_static`, most static hosts) sends the 3.9 MB app as about a third of that.
+/// Returns how many were written.
+pub fn compress(dir: &Path) -> Result<usize> {
+    use std::io::Write as _;
+    let mut paths = Vec::new();
+    walk(dir, dir, &mut paths)?;
+    let mut written = 0;
+    for path in paths {
+        let kind = Path::new(&path)
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("");
+        if !COMPRESSED.contains(&kind) {
+            continue;
+        }
+        let file = dir.join(&path);
+        let bytes = fs::read(&file).with_context(|| format!("reading {path}"))?;
+        if bytes.len() < 1024 {
+            continue;
+        }
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        encoder.write_all(&bytes)?;
+        let gz = encoder.finish()?;
+        let target = dir.join(format!("{path}.gz"));
+        fs::write(&target, gz).with_context(|| format!("writing {}", target.display()))?;
+        written += 1;
+    }
+    Ok(written)
 }
 
 fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
@@ -216,5 +255,25 @@ mod tests {
         assert!(with_manifest("self.addEventListener('fetch', f);\n", &m).is_err());
         let twice = format!("{MANIFEST_LINE}1;\n{MANIFEST_LINE}2;\n");
         assert!(with_manifest(&twice, &m).is_err());
+    }
+
+    #[test]
+    fn compressed_copies_inflate_to_the_files_and_stay_out_of_the_manifest() {
+        use std::io::Read as _;
+        let dir = std::env::temp_dir().join(format!("ponder-gz-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let big = "let x = 1;\n".repeat(500);
+        fs::write(dir.join("index.html"), "<p>small</p>").unwrap();
+        fs::write(dir.join("app.js"), &big).unwrap();
+        fs::write(dir.join("model.gguf"), vec![7u8; 4096]).unwrap();
+        assert_eq!(compress(&dir).unwrap(), 1, "only app.js is text over 1 KiB");
+        let mut inflated = String::new();
+        flate2::read::GzDecoder::new(fs::File::open(dir.join("app.js.gz")).unwrap())
+            .read_to_string(&mut inflated)
+            .unwrap();
+        assert_eq!(inflated, big);
+        let manifest = read(&dir).unwrap();
+        assert!(manifest.files.iter().all(|f| !f.path.ends_with(".gz")));
+        let _ = fs::remove_dir_all(&dir);
     }
 }

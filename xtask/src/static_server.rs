@@ -62,9 +62,14 @@ fn handle(stream: TcpStream, root: &Path, prefix: &str) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
-    // Drain the headers; a static server needs none of them.
+    // Of the headers, only whether the browser takes gzip matters here.
+    let mut gzip = false;
     let mut line = String::new();
     while reader.read_line(&mut line)? > 2 {
+        let lower = line.to_ascii_lowercase();
+        if let Some(value) = lower.strip_prefix("accept-encoding:") {
+            gzip |= value.split(',').any(|e| e.trim().starts_with("gzip"));
+        }
         line.clear();
     }
     let mut parts = request_line.split_whitespace();
@@ -90,6 +95,21 @@ fn handle(stream: TcpStream, root: &Path, prefix: &str) -> std::io::Result<()> {
             method == "HEAD",
         );
     };
+    // A precompressed copy beside the file (`xtask release` writes them) is sent when the
+    // browser takes gzip, as static hosts do.
+    let compressed = PathBuf::from(format!("{}.gz", file.display()));
+    if gzip && compressed.is_file() {
+        if let Ok(body) = fs::read(&compressed) {
+            return respond_with(
+                &mut stream,
+                200,
+                content_type(&file),
+                &body,
+                method == "HEAD",
+                "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n",
+            );
+        }
+    }
     match fs::read(&file) {
         Ok(body) => respond(
             &mut stream,
@@ -171,6 +191,18 @@ fn respond(
     body: &[u8],
     head_only: bool,
 ) -> std::io::Result<()> {
+    respond_with(stream, status, content_type, body, head_only, "")
+}
+
+/// [`respond`] with `extra` header lines (each ending in CRLF).
+fn respond_with(
+    stream: &mut TcpStream,
+    status: u16,
+    content_type: &str,
+    body: &[u8],
+    head_only: bool,
+    extra: &str,
+) -> std::io::Result<()> {
     let reason = match status {
         200 => "OK",
         404 => "Not Found",
@@ -180,7 +212,7 @@ fn respond(
     write!(
         stream,
         "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
-         Cache-Control: no-cache\r\nAccess-Control-Allow-Origin: *\r\nConnection: close\r\n\r\n",
+         {extra}Cache-Control: no-cache\r\nAccess-Control-Allow-Origin: *\r\nConnection: close\r\n\r\n",
         body.len()
     )?;
     if !head_only {
@@ -223,6 +255,34 @@ mod tests {
         assert!(get(&server, "/deep/path/app.wasm").contains("application/wasm"));
         assert!(get(&server, "/deep/path/sub/a%20b.txt").ends_with("spaced"));
         assert!(get(&server, "/app.wasm").starts_with("HTTP/1.1 404"));
+    }
+
+    #[test]
+    fn sends_the_precompressed_copy_only_to_a_browser_that_takes_gzip() {
+        let root = std::env::temp_dir().join(format!("ponder-static-gz-{}", std::process::id()));
+        fs::create_dir_all(&root).unwrap();
+        fs::write(root.join("index.html"), "<p>home</p>").unwrap();
+        fs::write(root.join("app.js"), "plain").unwrap();
+        fs::write(root.join("app.js.gz"), "GZ").unwrap();
+        let server = start(&root, 0, "/").unwrap();
+        let mut s = TcpStream::connect(server.addr).unwrap();
+        write!(
+            s,
+            "GET /app.js HTTP/1.1\r\nHost: x\r\nAccept-Encoding: br, gzip;q=0.9\r\n\r\n"
+        )
+        .unwrap();
+        let mut zipped = String::new();
+        s.read_to_string(&mut zipped).unwrap();
+        assert!(zipped.contains("Content-Encoding: gzip"), "{zipped}");
+        assert!(
+            zipped.contains("text/javascript") && zipped.ends_with("GZ"),
+            "{zipped}"
+        );
+        let plain = get(&server, "/app.js");
+        assert!(
+            !plain.contains("Content-Encoding") && plain.ends_with("plain"),
+            "{plain}"
+        );
     }
 
     #[test]
