@@ -113,8 +113,8 @@ pub struct RaceController {
 
 struct ColumnWorker {
     bridge: WorkerBridge,
+    /// Whether it said `Ready` (requests sent before wait in the bridge).
     ready: bool,
-    outbox: Vec<ToWorker>,
     /// The run whose requests (its load, then the run itself) the worker is still
     /// working through; `None` once it reported that run's end. Ending the worker is the
     /// only way to stop it, so a busy worker is ended before another run is sent. A failed
@@ -313,12 +313,8 @@ impl RaceController {
             let mut s = s.borrow_mut();
             if let Some(worker) = s.workers[col].as_mut() {
                 worker.busy_with = Some(run);
-                if worker.ready {
-                    if let Err(e) = worker.bridge.send(&message) {
-                        web_sys::console::error_1(&e.into());
-                    }
-                } else {
-                    worker.outbox.push(message);
+                if let Err(e) = worker.bridge.send(&message) {
+                    web_sys::console::error_1(&e.into());
                 }
             }
         });
@@ -335,7 +331,6 @@ impl RaceController {
             s.borrow_mut().workers[col] = Some(ColumnWorker {
                 bridge,
                 ready: false,
-                outbox: Vec::new(),
                 busy_with: None,
                 generation,
             })
@@ -396,11 +391,6 @@ impl RaceController {
                 let mut s = s.borrow_mut();
                 if let Some(worker) = s.workers[col].as_mut() {
                     worker.ready = true;
-                    for m in std::mem::take(&mut worker.outbox) {
-                        if let Err(e) = worker.bridge.send(&m) {
-                            web_sys::console::error_1(&e.into());
-                        }
-                    }
                 }
             }),
             FromWorker::Backend { .. } => {}

@@ -60,13 +60,11 @@ struct Shared {
     /// The current sweep's number: messages of an ended one are ignored.
     sweep: u64,
     store: Option<SweepStore>,
-    /// Requests waiting for the worker's `Ready`.
-    outbox: Vec<ToWorker>,
 }
 
 thread_local! {
     static SHARED: RefCell<Shared> = const {
-        RefCell::new(Shared { worker: None, sweep: 0, store: None, outbox: Vec::new() })
+        RefCell::new(Shared { worker: None, sweep: 0, store: None })
     };
 }
 
@@ -185,24 +183,25 @@ impl SweepRunner {
             })
             .collect();
         let key = spec.to_query();
-        let bridge = WorkerBridge::start(move |message| self.receive(sweep, &key, message));
-        match bridge {
-            Ok(bridge) => SHARED.with(|s| {
-                let mut s = s.borrow_mut();
-                s.worker = Some(bridge);
-                s.outbox = vec![
-                    ToWorker::Load {
-                        run: sweep,
-                        models,
-                        engine: EngineChoice::Cpu,
-                    },
-                    ToWorker::Sweep {
-                        sweep,
-                        spec: spec.to_query(),
-                        skip,
-                    },
-                ];
-            }),
+        let requests = [
+            ToWorker::Load {
+                run: sweep,
+                models,
+                engine: EngineChoice::Cpu,
+            },
+            ToWorker::Sweep {
+                sweep,
+                spec: spec.to_query(),
+                skip,
+            },
+        ];
+        let started = WorkerBridge::start(move |message| self.receive(sweep, &key, message))
+            .and_then(|bridge| {
+                requests.iter().try_for_each(|r| bridge.send(r))?;
+                Ok(bridge)
+            });
+        match started {
+            Ok(bridge) => SHARED.with(|s| s.borrow_mut().worker = Some(bridge)),
             Err(e) => self.status.set(SweepStatus::Failed(e)),
         }
     }
@@ -252,7 +251,6 @@ impl SweepRunner {
         SHARED.with(|s| {
             let mut s = s.borrow_mut();
             s.worker = None;
-            s.outbox.clear();
             s.sweep += 1;
         });
     }
@@ -262,17 +260,6 @@ impl SweepRunner {
             return;
         }
         match message {
-            FromWorker::Ready => SHARED.with(|s| {
-                let mut s = s.borrow_mut();
-                let outbox = std::mem::take(&mut s.outbox);
-                if let Some(worker) = s.worker.as_ref() {
-                    for request in &outbox {
-                        if let Err(e) = worker.send(request) {
-                            self.status.set(SweepStatus::Failed(e));
-                        }
-                    }
-                }
-            }),
             FromWorker::SweepProgress { work, .. } => {
                 self.work.update(|w| w.0 += work);
             }

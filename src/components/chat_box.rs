@@ -26,14 +26,13 @@ enum Reply {
 
 struct Shared {
     worker: Option<WorkerBridge>,
-    ready: bool,
-    outbox: Vec<ToWorker>,
+    /// The latest message's number: pieces of earlier answers are dropped.
     chat: u64,
 }
 
 thread_local! {
     static SHARED: RefCell<Shared> = const {
-        RefCell::new(Shared { worker: None, ready: false, outbox: Vec::new(), chat: 0 })
+        RefCell::new(Shared { worker: None, chat: 0 })
     };
 }
 
@@ -41,8 +40,6 @@ fn end_worker() {
     SHARED.with(|s| {
         let mut s = s.borrow_mut();
         s.worker = None;
-        s.ready = false;
-        s.outbox.clear();
         s.chat += 1;
     });
 }
@@ -68,18 +65,6 @@ pub fn ChatBox(key: String, name: String) -> impl IntoView {
             return;
         }
         match message {
-            FromWorker::Ready => SHARED.with(|s| {
-                let mut s = s.borrow_mut();
-                s.ready = true;
-                let outbox = std::mem::take(&mut s.outbox);
-                if let Some(worker) = s.worker.as_ref() {
-                    for request in &outbox {
-                        if let Err(e) = worker.send(request) {
-                            let _ = reply.try_set(Reply::Failed(e));
-                        }
-                    }
-                }
-            }),
             FromWorker::ChatPiece { text, .. } => {
                 let _ = reply.try_update(|r| match r {
                     Reply::Streaming(so_far) => so_far.push_str(&text),
@@ -133,28 +118,17 @@ pub fn ChatBox(key: String, name: String) -> impl IntoView {
                 prompt: text,
                 max_tokens: max_tokens.get_untracked(),
             };
-            let needs_worker = SHARED.with(|s| s.borrow().worker.is_none());
-            if needs_worker {
-                match WorkerBridge::start(receive) {
-                    Ok(bridge) => SHARED.with(|s| {
-                        let mut s = s.borrow_mut();
-                        s.worker = Some(bridge);
-                        s.ready = false;
-                        s.outbox = vec![request];
-                    }),
-                    Err(e) => reply.set(Reply::Failed(e)),
+            // The worker keeps the model loaded between messages; a stopped one is
+            // started again.
+            let sent = SHARED.with(|s| {
+                let mut s = s.borrow_mut();
+                if s.worker.is_none() {
+                    s.worker = Some(WorkerBridge::start(receive)?);
                 }
-            } else {
-                SHARED.with(|s| {
-                    let mut s = s.borrow_mut();
-                    if !s.ready {
-                        s.outbox.push(request);
-                    } else if let Some(worker) = s.worker.as_ref() {
-                        if let Err(e) = worker.send(&request) {
-                            reply.set(Reply::Failed(e));
-                        }
-                    }
-                });
+                s.worker.as_ref().map_or(Ok(()), |w| w.send(&request))
+            });
+            if let Err(e) = sent {
+                reply.set(Reply::Failed(e));
             }
         }
     };
