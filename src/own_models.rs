@@ -39,10 +39,16 @@ pub fn file_key(name: &str) -> String {
     ))
 }
 
+/// Why a file of `bytes` cannot be taken, if it cannot: more than this device can hold
+/// with the page, or more than the site's free storage (`storage`, when the browser says).
+pub fn refusal(bytes: u64, storage: Option<Storage>) -> Option<String> {
+    too_big_for_memory(bytes).or_else(|| storage.and_then(|s| s.refuses(bytes)))
+}
+
 /// A file of `bytes` that this device cannot hold with the page: the engines keep the
 /// file and their own copy of its weights, so about twice its size must fit in the memory
 /// the browser reports (`navigator.deviceMemory`, in GB; absent in some browsers).
-pub fn too_big_for_memory(bytes: u64) -> Option<String> {
+fn too_big_for_memory(bytes: u64) -> Option<String> {
     let navigator = web_sys::window()?.navigator();
     let gigabytes = js_sys::Reflect::get(&navigator, &JsValue::from_str("deviceMemory"))
         .ok()?
@@ -73,20 +79,21 @@ pub async fn storage() -> Option<Storage> {
     })
 }
 
-/// Why a file of `bytes` cannot be kept, if the browser's storage is too small for it.
-pub async fn too_big_for_storage(bytes: u64) -> Option<String> {
-    let s = storage().await?;
-    let free = (s.quota - s.usage).max(0.0);
-    (bytes as f64 > free).then(|| {
-        format!(
-            "this file is {}, larger than the space this browser gives the site ({} free of {}): \
-             free some space (remove kept models below, or clear the site's data) or choose a \
-             smaller model",
-            format_bytes(bytes),
-            format_bytes(free as u64),
-            format_bytes(s.quota as u64)
-        )
-    })
+impl Storage {
+    /// Why a file of `bytes` cannot be kept, if the free space is too small for it.
+    fn refuses(&self, bytes: u64) -> Option<String> {
+        let free = (self.quota - self.usage).max(0.0);
+        (bytes as f64 > free).then(|| {
+            format!(
+                "this file is {}, larger than the space this browser gives the site ({} free of {}): \
+                 free some space (remove kept models below, or clear the site's data) or choose a \
+                 smaller model",
+                format_bytes(bytes),
+                format_bytes(free as u64),
+                format_bytes(self.quota as u64)
+            )
+        })
+    }
 }
 
 async fn cache() -> Result<web_sys::Cache, String> {

@@ -84,7 +84,7 @@ pub fn OwnModelPanel() -> impl IntoView {
                 return;
             }
         };
-        if let Some(why) = own_models::too_big_for_storage(bytes.len() as u64).await {
+        if let Some(why) = own_models::refusal(bytes.len() as u64, own_models::storage().await) {
             let _ = phase.try_set(Phase::Failed(why));
             return;
         }
@@ -106,9 +106,7 @@ pub fn OwnModelPanel() -> impl IntoView {
             return;
         }
         spawn_local(async move {
-            let free = own_models::storage()
-                .await
-                .map(|s| (s.quota - s.usage).max(0.0) as u64);
+            let storage = own_models::storage().await;
             let name = address
                 .rsplit('/')
                 .find(|p| !p.is_empty())
@@ -123,21 +121,9 @@ pub fn OwnModelPanel() -> impl IntoView {
             let result = download(
                 &address,
                 Source::Visitor,
-                |total| {
-                    let Some(total) = total else { return Ok(()) };
-                    if let Some(why) = own_models::too_big_for_memory(total) {
-                        return Err(why);
-                    }
-                    match free {
-                        Some(free) if total > free => Err(format!(
-                            "this file is {}, larger than the space this browser gives the site ({} free): \
-                             free some space (remove kept models below, or clear the site's data) or choose \
-                             a smaller model",
-                            format_bytes(total),
-                            format_bytes(free)
-                        )),
-                        _ => Ok(()),
-                    }
+                |total| match total.and_then(|t| own_models::refusal(t, storage)) {
+                    Some(why) => Err(why),
+                    None => Ok(()),
                 },
                 |loaded, total| {
                     let _ = phase.try_set(Phase::Downloading {
@@ -170,11 +156,7 @@ pub fn OwnModelPanel() -> impl IntoView {
         spawn_local(async move {
             let name = file.name();
             let size = file.size() as u64;
-            if let Some(why) = own_models::too_big_for_memory(size) {
-                let _ = phase.try_set(Phase::Failed(why));
-                return;
-            }
-            if let Some(why) = own_models::too_big_for_storage(size).await {
+            if let Some(why) = own_models::refusal(size, own_models::storage().await) {
                 let _ = phase.try_set(Phase::Failed(why));
                 return;
             }
