@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use ponder_core::sweep::{SweepRow, SweepSpec, Unit};
+use ponder_core::sweep::{SweepRow, SweepSpec, Unit, UnitResult};
 
 use crate::problem_bank;
 use crate::race_controller::site_url;
-use crate::sweep_store::{StoredUnit, SweepStore};
+use crate::sweep_store::SweepStore;
 use crate::worker_bridge::WorkerBridge;
 use crate::worker_protocol::{EngineChoice, FromWorker, ModelFile, ModelRole, ToWorker};
 
@@ -36,12 +36,9 @@ pub enum SweepStatus {
 pub struct SweepRunner {
     /// The spec of the sweep shown.
     pub spec: RwSignal<Option<SweepSpec>>,
-    /// Finished units and their rows, in (seed, problem) order.
-    pub units: RwSignal<BTreeMap<Unit, Vec<SweepRow>>>,
-    /// Each finished unit's difficulty signal: its parallel run's pass@1.
-    pub pass: RwSignal<BTreeMap<Unit, f64>>,
-    /// Each finished unit's accuracy at each revision step (sweeps with revisions).
-    pub steps: RwSignal<BTreeMap<Unit, Vec<f64>>>,
+    /// Finished units (their rows, difficulty and revision signals), in (seed, problem)
+    /// order.
+    pub units: RwSignal<BTreeMap<Unit, UnitResult>>,
     /// Units in the whole sweep.
     pub total_units: RwSignal<usize>,
     pub status: RwSignal<SweepStatus>,
@@ -77,8 +74,6 @@ impl SweepRunner {
         let runner = SweepRunner {
             spec: RwSignal::new(None),
             units: RwSignal::new(BTreeMap::new()),
-            pass: RwSignal::new(BTreeMap::new()),
-            steps: RwSignal::new(BTreeMap::new()),
             total_units: RwSignal::new(0),
             status: RwSignal::new(SweepStatus::Idle),
             work: RwSignal::new((0, 0)),
@@ -97,7 +92,7 @@ impl SweepRunner {
     /// Every row so far, in (seed, problem) order, as `ponder sweep` writes them.
     pub fn rows(&self) -> Vec<SweepRow> {
         self.units
-            .with(|u| u.values().flat_map(|rows| rows.iter().cloned()).collect())
+            .with(|u| u.values().flat_map(|r| r.rows.iter().cloned()).collect())
     }
 
     /// Shows `spec`'s stored units; with `run`, runs the rest. A sweep already shown is
@@ -127,8 +122,6 @@ impl SweepRunner {
         self.status.set(SweepStatus::Opening);
         if !same {
             self.units.set(BTreeMap::new());
-            self.pass.set(BTreeMap::new());
-            self.steps.set(BTreeMap::new());
         }
         spawn_local(async move {
             let key = spec.to_query();
@@ -149,9 +142,14 @@ impl SweepRunner {
             match stored {
                 Ok(stored) => {
                     let _ = self.resumed.try_set(stored.len());
-                    for s in stored.into_iter().filter(|s| all.contains(&s.unit)) {
-                        self.take(s);
-                    }
+                    let _ = self.units.try_update(|u| {
+                        u.extend(
+                            stored
+                                .into_iter()
+                                .filter(|s| all.contains(&s.unit))
+                                .map(|s| (s.unit, s)),
+                        )
+                    });
                 }
                 Err(e) => {
                     let _ = self.store_error.try_set(Some(e));
@@ -221,8 +219,6 @@ impl SweepRunner {
         };
         self.end_worker();
         self.units.set(BTreeMap::new());
-        self.pass.set(BTreeMap::new());
-        self.steps.set(BTreeMap::new());
         self.resumed.set(0);
         self.status.set(SweepStatus::Idle);
         spawn_local(async move {
@@ -234,17 +230,6 @@ impl SweepRunner {
                 }
             }
         });
-    }
-
-    /// Shows one finished unit.
-    fn take(&self, s: StoredUnit) {
-        if let Some(p) = s.pass_at_1 {
-            let _ = self.pass.try_update(|m| m.insert(s.unit, p));
-        }
-        if let Some(steps) = s.revision_steps {
-            let _ = self.steps.try_update(|m| m.insert(s.unit, steps));
-        }
-        let _ = self.units.try_update(|u| u.insert(s.unit, s.rows));
     }
 
     fn end_worker(&self) {
@@ -263,23 +248,11 @@ impl SweepRunner {
             FromWorker::SweepProgress { work, .. } => {
                 self.work.update(|w| w.0 += work);
             }
-            FromWorker::SweepUnit {
-                unit,
-                rows,
-                pass_at_1,
-                revision_steps,
-                ..
-            } => {
-                let stored = StoredUnit {
-                    unit,
-                    rows,
-                    pass_at_1,
-                    revision_steps,
-                };
+            FromWorker::SweepUnit { result, .. } => {
                 let store = SHARED.with(|s| s.borrow().store.clone());
                 if let Some(store) = store {
                     let key = key.to_string();
-                    let kept = stored.clone();
+                    let kept = result.clone();
                     spawn_local(async move {
                         if let Err(e) = store.save(&key, &kept).await {
                             let _ = self.store_error.try_set(Some(format!(
@@ -288,7 +261,9 @@ impl SweepRunner {
                         }
                     });
                 }
-                self.take(stored);
+                self.units.update(|u| {
+                    u.insert(result.unit, result);
+                });
             }
             FromWorker::SweepFinished { .. } => {
                 self.end_worker();

@@ -3,34 +3,13 @@
 //! from the units stored. Records are keyed `spec|seed|problem` by the sweep's link text,
 //! so two sweeps never mix and one link finds its own results.
 
-use ponder_core::sweep::{SweepRow, Unit};
-use serde::{Deserialize, Serialize};
+use ponder_core::sweep::{Unit, UnitResult};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 const DATABASE: &str = "ponder-sweeps";
 const UNITS: &str = "units";
-
-/// One stored unit: what the worker sent for it.
-#[derive(Serialize, Deserialize)]
-struct Record {
-    unit: Unit,
-    rows: Vec<SweepRow>,
-    #[serde(default)]
-    pass_at_1: Option<f64>,
-    #[serde(default)]
-    revision_steps: Option<Vec<f64>>,
-}
-
-/// One stored unit as the worker sent it (see `FromWorker::SweepUnit`).
-#[derive(Clone, Debug, PartialEq)]
-pub struct StoredUnit {
-    pub unit: Unit,
-    pub rows: Vec<SweepRow>,
-    pub pass_at_1: Option<f64>,
-    pub revision_steps: Option<Vec<f64>>,
-}
 
 /// The open database.
 #[derive(Clone)]
@@ -40,6 +19,16 @@ pub struct SweepStore {
 
 fn key(spec: &str, unit: Unit) -> String {
     format!("{spec}|{}|{}", unit.seed, unit.problem)
+}
+
+/// Every key of the sweep `spec`'s units.
+fn keys_of(spec: &str) -> Result<JsValue, String> {
+    web_sys::IdbKeyRange::bound(
+        &JsValue::from_str(&format!("{spec}|")),
+        &JsValue::from_str(&format!("{spec}|\u{ffff}")),
+    )
+    .map(JsValue::from)
+    .map_err(|e| js_message(&e))
 }
 
 fn js_message(e: &JsValue) -> String {
@@ -110,15 +99,10 @@ impl SweepStore {
     }
 
     /// Every unit stored for the sweep `spec` (its link text), in key order.
-    pub async fn load(&self, spec: &str) -> Result<Vec<StoredUnit>, String> {
-        let range = web_sys::IdbKeyRange::bound(
-            &JsValue::from_str(&format!("{spec}|")),
-            &JsValue::from_str(&format!("{spec}|\u{ffff}")),
-        )
-        .map_err(|e| js_message(&e))?;
+    pub async fn load(&self, spec: &str) -> Result<Vec<UnitResult>, String> {
         let request = self
             .units(web_sys::IdbTransactionMode::Readonly)?
-            .get_all_with_key(&range)
+            .get_all_with_key(&keys_of(spec)?)
             .map_err(|e| js_message(&e))?;
         let values: js_sys::Array = finished(&request).await?.unchecked_into();
         let mut out = Vec::new();
@@ -126,33 +110,21 @@ impl SweepStore {
             let text = value.as_string().unwrap_or_default();
             // A record this release cannot read (written by an older one) is skipped: its
             // unit runs again rather than showing wrong rows.
-            if let Ok(record) = serde_json::from_str::<Record>(&text) {
-                out.push(StoredUnit {
-                    unit: record.unit,
-                    rows: record.rows,
-                    pass_at_1: record.pass_at_1,
-                    revision_steps: record.revision_steps,
-                });
+            if let Ok(stored) = serde_json::from_str::<UnitResult>(&text) {
+                out.push(stored);
             }
         }
         Ok(out)
     }
 
     /// Stores one finished unit of `spec`.
-    pub async fn save(&self, spec: &str, stored: &StoredUnit) -> Result<(), String> {
-        let unit = stored.unit;
-        let text = serde_json::to_string(&Record {
-            unit,
-            rows: stored.rows.clone(),
-            pass_at_1: stored.pass_at_1,
-            revision_steps: stored.revision_steps.clone(),
-        })
-        .map_err(|e| e.to_string())?;
+    pub async fn save(&self, spec: &str, stored: &UnitResult) -> Result<(), String> {
+        let text = serde_json::to_string(stored).map_err(|e| e.to_string())?;
         let request = self
             .units(web_sys::IdbTransactionMode::Readwrite)?
             .put_with_key(
                 &JsValue::from_str(&text),
-                &JsValue::from_str(&key(spec, unit)),
+                &JsValue::from_str(&key(spec, stored.unit)),
             )
             .map_err(|e| js_message(&e))?;
         finished(&request).await.map(|_| ())
@@ -160,14 +132,9 @@ impl SweepStore {
 
     /// Forgets every stored unit of `spec`.
     pub async fn clear(&self, spec: &str) -> Result<(), String> {
-        let range = web_sys::IdbKeyRange::bound(
-            &JsValue::from_str(&format!("{spec}|")),
-            &JsValue::from_str(&format!("{spec}|\u{ffff}")),
-        )
-        .map_err(|e| js_message(&e))?;
         let request = self
             .units(web_sys::IdbTransactionMode::Readwrite)?
-            .delete(&range)
+            .delete(&keys_of(spec)?)
             .map_err(|e| js_message(&e))?;
         finished(&request).await.map(|_| ())
     }

@@ -8,7 +8,7 @@
 use ponder_core::accounting::Compute;
 use ponder_core::event::Event;
 use ponder_core::strategy::Outcome;
-use ponder_core::sweep::{SweepRow, Unit};
+use ponder_core::sweep::{Unit, UnitResult};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::BackendReport;
@@ -208,19 +208,8 @@ pub enum FromWorker {
     RunFailed { run: u64, message: String },
     /// Generations a sweep's unit under way has spent since the last message.
     SweepProgress { sweep: u64, work: u64 },
-    /// Every row of one finished unit of a sweep.
-    SweepUnit {
-        sweep: u64,
-        unit: Unit,
-        rows: Vec<SweepRow>,
-        /// The fraction of the parallel run's samples that were right (the problem's
-        /// difficulty), when the sweep has a parallel strategy.
-        #[serde(default)]
-        pass_at_1: Option<f64>,
-        /// With revisions in the sweep: the fraction right at each revision step.
-        #[serde(default)]
-        revision_steps: Option<Vec<f64>>,
-    },
+    /// One finished unit of a sweep: its rows, and its difficulty and revision signals.
+    SweepUnit { sweep: u64, result: UnitResult },
     /// A sweep's every unit has been sent.
     SweepFinished { sweep: u64 },
     /// A sweep could not go on; the message says why.

@@ -175,13 +175,7 @@ async fn run_sweep(
         let result = models
             .sweep_unit(&spec, unit, &problem, level, &mut progress)
             .await?;
-        post(FromWorker::SweepUnit {
-            sweep,
-            unit,
-            rows: result.rows,
-            pass_at_1: result.pass_at_1,
-            revision_steps: result.revision_steps,
-        });
+        post(FromWorker::SweepUnit { sweep, result });
     }
     post(FromWorker::SweepFinished { sweep });
     Ok(())

@@ -11,8 +11,8 @@ use ponder_core::chart::{bar_chart, line_chart, line_chart_on, Bars, Point, Seri
 use ponder_core::progress;
 use ponder_core::spec::StrategyKind;
 use ponder_core::sweep::{
-    by_difficulty, by_revision_step, compute_optimal, rows_csv, summarise, SummaryRow, SweepRow,
-    SweepSpec, Unit, BINS, PAGE_MAX_BUDGET,
+    by_difficulty, by_revision_step, compute_optimal, rows_csv, summarise, SummaryRow, SweepSpec,
+    UnitResult, BINS, PAGE_MAX_BUDGET,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -94,12 +94,7 @@ fn chart_svg(spec: &SweepSpec, summary: &[SummaryRow]) -> String {
             points: summary
                 .iter()
                 .filter(|s| s.level == "all" && s.strategy == k.name())
-                .map(|s| Point {
-                    x: f64::from(s.budget),
-                    mean: 100.0 * s.mean_accuracy,
-                    low: 100.0 * s.min_accuracy,
-                    high: 100.0 * s.max_accuracy,
-                })
+                .map(|s| Point::percent(f64::from(s.budget), s.accuracy()))
                 .collect(),
         })
         .filter(|s| !s.points.is_empty())
@@ -118,11 +113,7 @@ fn chart_svg(spec: &SweepSpec, summary: &[SummaryRow]) -> String {
 
 /// Accuracy per difficulty bin at `budget`, a bar per strategy (the paper's Fig. 3 right);
 /// `None` before any unit with a difficulty signal is in.
-fn bins_svg(
-    spec: &SweepSpec,
-    budget: u32,
-    units: &[(Unit, &[SweepRow], Option<f64>)],
-) -> Option<String> {
+fn bins_svg(spec: &SweepSpec, budget: u32, units: &[&UnitResult]) -> Option<String> {
     let cells = by_difficulty(units);
     let groups: Vec<String> = (1..=BINS as u8).map(|b| format!("bin {b}")).collect();
     let series: Vec<Bars> = spec
@@ -135,12 +126,7 @@ fn bins_svg(
                     cells
                         .iter()
                         .find(|c| c.bin == bin && c.strategy == k.name() && c.budget == budget)
-                        .map(|c| Point {
-                            x: f64::from(bin),
-                            mean: 100.0 * c.mean,
-                            low: 100.0 * c.min,
-                            high: 100.0 * c.max,
-                        })
+                        .map(|c| Point::percent(f64::from(bin), c.accuracy))
                 })
                 .collect(),
         })
@@ -155,6 +141,36 @@ fn bins_svg(
             &series,
         )
     })
+}
+
+/// The SVG and PNG export buttons of one chart: `{testid}-svg` and `{testid}-png`,
+/// labelled "{label} as SVG" and "… as PNG", saving `{file}.svg` and `{file}.png`.
+fn chart_exports(
+    chart: Signal<Option<String>>,
+    file: &'static str,
+    label: &'static str,
+    testid: &'static str,
+    error: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let as_svg = move |_| {
+        if let Some(svg) = chart.get_untracked() {
+            error.set(download(&format!("{file}.svg"), "image/svg+xml", &svg).err());
+        }
+    };
+    let as_png = move |_| {
+        if let Some(svg) = chart.get_untracked() {
+            error.set(download_png(&format!("{file}.png"), &svg).err());
+        }
+    };
+    let absent = move || chart.with(Option::is_none);
+    view! {
+        <button type="button" data-testid=format!("{testid}-svg") on:click=as_svg disabled=absent>
+            {format!("{label} as SVG")}
+        </button>
+        <button type="button" data-testid=format!("{testid}-png") on:click=as_png disabled=absent>
+            {format!("{label} as PNG")}
+        </button>
+    }
 }
 
 /// Starts a download of `bytes` named `name`.
@@ -303,20 +319,14 @@ pub fn ExperimentView() -> impl IntoView {
     let difficulty = Memo::new(move |_| {
         let spec = runner.spec.get()?;
         let budget = shown_bin_budget()?;
-        let pass = runner.pass.get();
-        runner.units.with(|units| {
-            let data: Vec<(Unit, &[SweepRow], Option<f64>)> = units
-                .iter()
-                .map(|(u, rows)| (*u, rows.as_slice(), pass.get(u).copied()))
-                .collect();
-            bins_svg(&spec, budget, &data)
-        })
+        runner
+            .units
+            .with(|units| bins_svg(&spec, budget, &units.values().collect::<Vec<_>>()))
     });
     let steps_svg = Memo::new(move |_| {
         let spec = runner.spec.get()?;
-        runner.steps.with(|m| {
-            let data: Vec<(Unit, &[f64])> = m.iter().map(|(u, s)| (*u, s.as_slice())).collect();
-            let curve = by_revision_step(&data);
+        runner.units.with(|units| {
+            let curve = by_revision_step(&units.values().collect::<Vec<_>>());
             (!curve.is_empty()).then(|| {
                 line_chart_on(
                     XScale::Linear,
@@ -330,12 +340,7 @@ pub fn ExperimentView() -> impl IntoView {
                         name: "revisions".into(),
                         points: curve
                             .iter()
-                            .map(|c| Point {
-                                x: c.step as f64,
-                                mean: 100.0 * c.mean,
-                                low: 100.0 * c.min,
-                                high: 100.0 * c.max,
-                            })
+                            .map(|c| Point::percent(c.step as f64, c.accuracy))
                             .collect(),
                     }],
                 )
@@ -354,13 +359,8 @@ pub fn ExperimentView() -> impl IntoView {
             .iter()
             .map(|k| k.name().to_string())
             .collect();
-        let pass = runner.pass.get();
         let curve = runner.units.with(|units| {
-            let data: Vec<(Unit, &[SweepRow], Option<f64>)> = units
-                .iter()
-                .map(|(u, rows)| (*u, rows.as_slice(), pass.get(u).copied()))
-                .collect();
-            compute_optimal(&names, &spec.budgets, &data)
+            compute_optimal(&names, &spec.budgets, &units.values().collect::<Vec<_>>())
         });
         if curve.is_empty() {
             return None;
@@ -370,24 +370,14 @@ pub fn ExperimentView() -> impl IntoView {
             name: "compute-optimal".into(),
             points: curve
                 .iter()
-                .map(|p| Point {
-                    x: f64::from(p.budget),
-                    mean: 100.0 * p.mean,
-                    low: 100.0 * p.min,
-                    high: 100.0 * p.max,
-                })
+                .map(|p| Point::percent(f64::from(p.budget), p.accuracy))
                 .collect(),
         }];
         let best_of_n: Vec<Point> = summary
             .get()
             .iter()
             .filter(|s| s.level == "all" && s.strategy == StrategyKind::BestOfN.name())
-            .map(|s| Point {
-                x: f64::from(s.budget),
-                mean: 100.0 * s.mean_accuracy,
-                low: 100.0 * s.min_accuracy,
-                high: 100.0 * s.max_accuracy,
-            })
+            .map(|s| Point::percent(f64::from(s.budget), s.accuracy()))
             .collect();
         if !best_of_n.is_empty() {
             series.push(Series {
@@ -405,6 +395,7 @@ pub fn ExperimentView() -> impl IntoView {
             bins,
         ))
     });
+    let optimal_chart = Signal::derive(move || optimal_svg.get().map(|(svg, _)| svg));
     let progress_text = move || {
         if runner.spec.with(Option::is_none) {
             // Nothing opened yet: what the form would run.
@@ -527,47 +518,6 @@ pub fn ExperimentView() -> impl IntoView {
             .and_then(|text| download("ponder-sweep-rows.json", "application/json", &text));
         export_error.set(result.err());
     };
-    let export_svg = move |_| {
-        if let Some(svg) = svg.get_untracked() {
-            export_error.set(download("ponder-accuracy.svg", "image/svg+xml", &svg).err());
-        }
-    };
-    let export_png = move |_| {
-        if let Some(svg) = svg.get_untracked() {
-            export_error.set(download_png("ponder-accuracy.png", &svg).err());
-        }
-    };
-    let export_steps_svg = move |_| {
-        if let Some(svg) = steps_svg.get_untracked() {
-            export_error.set(download("ponder-revision-steps.svg", "image/svg+xml", &svg).err());
-        }
-    };
-    let export_steps_png = move |_| {
-        if let Some(svg) = steps_svg.get_untracked() {
-            export_error.set(download_png("ponder-revision-steps.png", &svg).err());
-        }
-    };
-    let export_optimal_svg = move |_| {
-        if let Some((svg, _)) = optimal_svg.get_untracked() {
-            export_error.set(download("ponder-compute-optimal.svg", "image/svg+xml", &svg).err());
-        }
-    };
-    let export_optimal_png = move |_| {
-        if let Some((svg, _)) = optimal_svg.get_untracked() {
-            export_error.set(download_png("ponder-compute-optimal.png", &svg).err());
-        }
-    };
-    let export_bins_svg = move |_| {
-        if let Some(svg) = difficulty.get_untracked() {
-            export_error.set(download("ponder-difficulty.svg", "image/svg+xml", &svg).err());
-        }
-    };
-    let export_bins_png = move |_| {
-        if let Some(svg) = difficulty.get_untracked() {
-            export_error.set(download_png("ponder-difficulty.png", &svg).err());
-        }
-    };
-
     view! {
         <section class="view" data-testid="view-experiment" aria-labelledby="view-title">
             <h1 id="view-title">"Experiment"</h1>
@@ -690,7 +640,7 @@ pub fn ExperimentView() -> impl IntoView {
                     </figcaption>
                 </figure>
             })}
-            {move || (runner.units.with(|u| !u.is_empty()) && runner.pass.with(|p| p.is_empty())).then(|| view! {
+            {move || runner.units.with(|u| !u.is_empty() && u.values().all(|r| r.pass_at_1.is_none())).then(|| view! {
                 <p class="status-note">
                     "The chart by difficulty needs majority or best-of-N in the sweep: their samples measure how hard each problem is."
                 </p>
@@ -713,7 +663,12 @@ pub fn ExperimentView() -> impl IntoView {
                     <div inner_html=svg></div>
                     <figcaption>
                         {format!(
-                            "The paper's compute-optimal strategy: at each budget and in each of {bins} difficulty bins,                              the strategy of this sweep that did best on half of the bin's problems is scored on the                              other half (and the other way round), so no choice is graded on the problems it was made                              on. Where the line stands above best-of-N, choosing the strategy by difficulty buys                              accuracy at the same budget, as the paper's Figure 4 shows."
+                            "The paper's compute-optimal strategy: at each budget and in each of {bins} difficulty \
+                             bins, the strategy of this sweep that did best on half of the bin's problems is \
+                             scored on the other half (and the other way round), so no choice is graded on the \
+                             problems it was made on. Where the line stands above best-of-N, choosing the \
+                             strategy by difficulty buys accuracy at the same budget, as the paper's Figure 4 \
+                             shows."
                         )}
                     </figcaption>
                 </figure>
@@ -724,22 +679,10 @@ pub fn ExperimentView() -> impl IntoView {
                     disabled=move || runner.units.with(|u| u.is_empty())>"Rows as CSV"</button>
                 <button type="button" data-testid="export-json" on:click=export_rows_json
                     disabled=move || runner.units.with(|u| u.is_empty())>"Rows as JSON"</button>
-                <button type="button" data-testid="export-svg" on:click=export_svg
-                    disabled=move || svg.with(Option::is_none)>"Chart as SVG"</button>
-                <button type="button" data-testid="export-png" on:click=export_png
-                    disabled=move || svg.with(Option::is_none)>"Chart as PNG"</button>
-                <button type="button" data-testid="export-steps-svg" on:click=export_steps_svg
-                    disabled=move || steps_svg.with(Option::is_none)>"Revision chart as SVG"</button>
-                <button type="button" data-testid="export-steps-png" on:click=export_steps_png
-                    disabled=move || steps_svg.with(Option::is_none)>"Revision chart as PNG"</button>
-                <button type="button" data-testid="export-optimal-svg" on:click=export_optimal_svg
-                    disabled=move || optimal_svg.with(Option::is_none)>"Compute-optimal chart as SVG"</button>
-                <button type="button" data-testid="export-optimal-png" on:click=export_optimal_png
-                    disabled=move || optimal_svg.with(Option::is_none)>"Compute-optimal chart as PNG"</button>
-                <button type="button" data-testid="export-bins-svg" on:click=export_bins_svg
-                    disabled=move || difficulty.with(Option::is_none)>"Difficulty chart as SVG"</button>
-                <button type="button" data-testid="export-bins-png" on:click=export_bins_png
-                    disabled=move || difficulty.with(Option::is_none)>"Difficulty chart as PNG"</button>
+                {chart_exports(svg.into(), "ponder-accuracy", "Chart", "export", export_error)}
+                {chart_exports(steps_svg.into(), "ponder-revision-steps", "Revision chart", "export-steps", export_error)}
+                {chart_exports(optimal_chart, "ponder-compute-optimal", "Compute-optimal chart", "export-optimal", export_error)}
+                {chart_exports(difficulty.into(), "ponder-difficulty", "Difficulty chart", "export-bins", export_error)}
                 {move || export_error.get().map(|e| view! { <p class="error" role="alert">{format!("Export failed: {e}")}</p> })}
             </div>
 

@@ -102,7 +102,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         ))
         .context("the CPU engine never waits, so a sweep unit finishes at its first poll")?;
         rows.extend(unit_result.rows.iter().cloned());
-        results.push((unit, unit_result));
+        results.push(unit_result);
     }
     eprintln!();
     write_analyses(args, &spec, &results)?;
@@ -119,32 +119,31 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
 fn write_analyses(
     args: &Args,
     spec: &SweepSpec,
-    results: &[(sweep::Unit, sweep::UnitResult)],
+    results: &[sweep::UnitResult],
 ) -> anyhow::Result<()> {
-    let units: Vec<(sweep::Unit, &[SweepRow], Option<f64>)> = results
-        .iter()
-        .map(|(u, r)| (*u, r.rows.as_slice(), r.pass_at_1))
-        .collect();
+    let units: Vec<&sweep::UnitResult> = results.iter().collect();
     let mut csv =
         String::from("bin,strategy,budget,mean_accuracy,min_accuracy,max_accuracy,seeds\n");
     for b in sweep::by_difficulty(&units) {
         csv.push_str(&format!(
             "{},{},{},{:.4},{:.4},{:.4},{}\n",
-            b.bin, b.strategy, b.budget, b.mean, b.min, b.max, b.seeds
+            b.bin,
+            b.strategy,
+            b.budget,
+            b.accuracy.mean,
+            b.accuracy.min,
+            b.accuracy.max,
+            b.accuracy.seeds
         ));
     }
     let path = args.out.join("difficulty.csv");
     std::fs::write(&path, csv).with_context(|| format!("writing {}", path.display()))?;
 
-    let steps: Vec<(sweep::Unit, &[f64])> = results
-        .iter()
-        .filter_map(|(u, r)| Some((*u, r.revision_steps.as_deref()?)))
-        .collect();
     let mut csv = String::from("step,mean_accuracy,min_accuracy,max_accuracy,seeds\n");
-    for s in sweep::by_revision_step(&steps) {
+    for s in sweep::by_revision_step(&units) {
         csv.push_str(&format!(
             "{},{:.4},{:.4},{:.4},{}\n",
-            s.step, s.mean, s.min, s.max, s.seeds
+            s.step, s.accuracy.mean, s.accuracy.min, s.accuracy.max, s.accuracy.seeds
         ));
     }
     let path = args.out.join("revision_steps.csv");
@@ -160,7 +159,7 @@ fn write_analyses(
         for p in sweep::compute_optimal(&names, &spec.budgets, &units) {
             csv.push_str(&format!(
                 "{},{:.4},{:.4},{:.4},{},{}\n",
-                p.budget, p.mean, p.min, p.max, p.seeds, p.bins
+                p.budget, p.accuracy.mean, p.accuracy.min, p.accuracy.max, p.accuracy.seeds, p.bins
             ));
         }
     }
@@ -181,12 +180,10 @@ fn write_outputs(
     let summary = summarise(rows);
     let mut series: BTreeMap<String, Vec<Point>> = BTreeMap::new();
     for s in summary.iter().filter(|s| s.level == "all") {
-        series.entry(s.strategy.clone()).or_default().push(Point {
-            x: f64::from(s.budget),
-            mean: 100.0 * s.mean_accuracy,
-            low: 100.0 * s.min_accuracy,
-            high: 100.0 * s.max_accuracy,
-        });
+        series
+            .entry(s.strategy.clone())
+            .or_default()
+            .push(Point::percent(f64::from(s.budget), s.accuracy()));
     }
     let path = args.out.join("summary.csv");
     std::fs::write(&path, summary_csv(&summary))

@@ -6,6 +6,8 @@
 
 use std::fmt::Write as _;
 
+use crate::sweep::Spread;
+
 /// One point: x, the mean, and the lowest and highest value behind it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Point {
@@ -13,6 +15,18 @@ pub struct Point {
     pub mean: f64,
     pub low: f64,
     pub high: f64,
+}
+
+impl Point {
+    /// A share over seeds drawn in percent at `x`.
+    pub fn percent(x: f64, share: Spread) -> Point {
+        Point {
+            x,
+            mean: 100.0 * share.mean,
+            low: 100.0 * share.min,
+            high: 100.0 * share.max,
+        }
+    }
 }
 
 /// A named line.
@@ -31,6 +45,88 @@ fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+}
+
+/// The chart's size and the margins around its plot.
+const W: f64 = 720.0;
+const H: f64 = 440.0;
+const LEFT: f64 = 64.0;
+const RIGHT: f64 = 170.0;
+const TOP: f64 = 40.0;
+const BOTTOM: f64 = 56.0;
+
+/// Where y (0 to 100) stands.
+fn y_at(y: f64) -> f64 {
+    TOP + (1.0 - y / 100.0) * (H - TOP - BOTTOM)
+}
+
+/// A chart's start: the element, its background, its title, and y's grid from 0 to 100.
+fn open(title: &str) -> String {
+    let mut svg = String::new();
+    let _ = writeln!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12" role="img" aria-label="{}">"#,
+        escape(title)
+    );
+    let _ = writeln!(svg, r#"<rect width="{W}" height="{H}" fill="white"/>"#);
+    let _ = writeln!(
+        svg,
+        r#"<text x="{}" y="22" font-size="15" text-anchor="middle">{}</text>"#,
+        (W - RIGHT + LEFT) / 2.0,
+        escape(title)
+    );
+    for tick in (0..=100).step_by(20) {
+        let y = y_at(f64::from(tick));
+        let _ = writeln!(
+            svg,
+            r##"<line x1="{LEFT}" x2="{}" y1="{y}" y2="{y}" stroke="#ddd"/><text x="{}" y="{}" text-anchor="end">{tick}</text>"##,
+            W - RIGHT,
+            LEFT - 6.0,
+            y + 4.0
+        );
+    }
+    svg
+}
+
+/// The axes' names, below x and beside y.
+fn axis_labels(svg: &mut String, x_label: &str, y_label: &str) {
+    let _ = writeln!(
+        svg,
+        r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
+        (W - RIGHT + LEFT) / 2.0,
+        H - 16.0,
+        escape(x_label)
+    );
+    let _ = writeln!(
+        svg,
+        r#"<text transform="translate(18 {}) rotate(-90)" text-anchor="middle">{}</text>"#,
+        (H - BOTTOM + TOP) / 2.0,
+        escape(y_label)
+    );
+}
+
+/// How a series shows in the legend: a thin swatch for a line, a block for bars.
+#[derive(Clone, Copy)]
+enum Swatch {
+    Line,
+    Bar,
+}
+
+/// Series `i`'s entry in the legend: its swatch in its colour, and its name.
+fn legend(svg: &mut String, i: usize, colour: &str, swatch: Swatch, name: &str) {
+    let ly = TOP + 16.0 * i as f64;
+    let (top, height) = match swatch {
+        Swatch::Line => (ly, 3.0),
+        Swatch::Bar => (ly - 4.0, 10.0),
+    };
+    let _ = writeln!(
+        svg,
+        r#"<rect x="{}" y="{top}" width="14" height="{height}" fill="{colour}"/><text x="{}" y="{}">{}</text>"#,
+        W - RIGHT + 12.0,
+        W - RIGHT + 32.0,
+        ly + 5.0,
+        escape(name)
+    );
 }
 
 /// The chart: x on a log2 scale between the smallest and largest x, y from 0 to 100.
@@ -55,8 +151,8 @@ pub fn line_chart_on(
     y_label: &str,
     series: &[Series],
 ) -> String {
-    let (w, h) = (720.0, 440.0);
-    let (left, right, top, bottom) = (64.0, 170.0, 40.0, 56.0);
+    // The frame's size and margins under short names, for the geometry below.
+    let (w, h, left, right, top, bottom) = (W, H, LEFT, RIGHT, TOP, BOTTOM);
     let xs: Vec<f64> = series
         .iter()
         .flat_map(|s| s.points.iter().map(|p| p.x))
@@ -71,30 +167,7 @@ pub fn line_chart_on(
         };
         left + t * (w - left - right)
     };
-    let py = |y: f64| top + (1.0 - y / 100.0) * (h - top - bottom);
-    let mut svg = String::new();
-    let _ = writeln!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12" role="img" aria-label="{}">"#,
-        escape(title)
-    );
-    let _ = writeln!(svg, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
-    let _ = writeln!(
-        svg,
-        r#"<text x="{}" y="22" font-size="15" text-anchor="middle">{}</text>"#,
-        (w - right + left) / 2.0,
-        escape(title)
-    );
-    for tick in (0..=100).step_by(20) {
-        let y = py(f64::from(tick));
-        let _ = writeln!(
-            svg,
-            r##"<line x1="{left}" x2="{}" y1="{y}" y2="{y}" stroke="#ddd"/><text x="{}" y="{}" text-anchor="end">{tick}</text>"##,
-            w - right,
-            left - 6.0,
-            y + 4.0
-        );
-    }
+    let mut svg = open(title);
     let ticks: Vec<f64> = match scale {
         XScale::Log2 => std::iter::successors(Some(lo), |x| Some(x * 2.0))
             .take_while(|x| *x <= hi * 1.0001)
@@ -115,37 +188,25 @@ pub fn line_chart_on(
             h - bottom + 16.0
         );
     }
-    let _ = writeln!(
-        svg,
-        r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
-        (w - right + left) / 2.0,
-        h - 16.0,
-        escape(x_label)
-    );
-    let _ = writeln!(
-        svg,
-        r#"<text transform="translate(18 {}) rotate(-90)" text-anchor="middle">{}</text>"#,
-        (h - bottom + top) / 2.0,
-        escape(y_label)
-    );
+    axis_labels(&mut svg, x_label, y_label);
     for (i, s) in series.iter().enumerate() {
         let colour = COLOURS[i % COLOURS.len()];
         let path: Vec<String> = s
             .points
             .iter()
             .filter(|p| p.x > 0.0)
-            .map(|p| format!("{:.1},{:.1}", px(p.x), py(p.mean)))
+            .map(|p| format!("{:.1},{:.1}", px(p.x), y_at(p.mean)))
             .collect();
         // The band: along the highest values, back along the lowest.
         let shown: Vec<&Point> = s.points.iter().filter(|p| p.x > 0.0).collect();
         let band: Vec<String> = shown
             .iter()
-            .map(|p| format!("{:.1},{:.1}", px(p.x), py(p.high)))
+            .map(|p| format!("{:.1},{:.1}", px(p.x), y_at(p.high)))
             .chain(
                 shown
                     .iter()
                     .rev()
-                    .map(|p| format!("{:.1},{:.1}", px(p.x), py(p.low))),
+                    .map(|p| format!("{:.1},{:.1}", px(p.x), y_at(p.low))),
             )
             .collect();
         if shown.iter().any(|p| p.high > p.low) {
@@ -161,7 +222,7 @@ pub fn line_chart_on(
             path.join(" ")
         );
         for p in shown {
-            let (x, low, high, mean) = (px(p.x), py(p.low), py(p.high), py(p.mean));
+            let (x, low, high, mean) = (px(p.x), y_at(p.low), y_at(p.high), y_at(p.mean));
             let _ = writeln!(
                 svg,
                 r#"<g><title>{}: {:.1}% at {} (range over seeds {:.1}–{:.1})</title><line x1="{x:.1}" x2="{x:.1}" y1="{low:.1}" y2="{high:.1}" stroke="{colour}"/><circle cx="{x:.1}" cy="{mean:.1}" r="4" fill="{colour}"/></g>"#,
@@ -172,16 +233,7 @@ pub fn line_chart_on(
                 p.high,
             );
         }
-        let ly = top + 16.0 * i as f64;
-        let _ = writeln!(
-            svg,
-            r#"<rect x="{}" y="{}" width="14" height="3" fill="{colour}"/><text x="{}" y="{}">{}</text>"#,
-            w - right + 12.0,
-            ly,
-            w - right + 32.0,
-            ly + 5.0,
-            escape(&s.name)
-        );
+        legend(&mut svg, i, colour, Swatch::Line, &s.name);
     }
     svg.push_str("</svg>\n");
     svg
@@ -202,35 +254,12 @@ pub fn bar_chart(
     groups: &[String],
     series: &[Bars],
 ) -> String {
-    let (w, h) = (720.0, 440.0);
-    let (left, right, top, bottom) = (64.0, 170.0, 40.0, 56.0);
+    // The frame's size and margins under short names, for the geometry below.
+    let (w, h, left, right, bottom) = (W, H, LEFT, RIGHT, BOTTOM);
     let plot_w = w - left - right;
     let group_w = plot_w / groups.len().max(1) as f64;
     let bar_w = (group_w * 0.8) / series.len().max(1) as f64;
-    let py = |y: f64| top + (1.0 - y / 100.0) * (h - top - bottom);
-    let mut svg = String::new();
-    let _ = writeln!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12" role="img" aria-label="{}">"#,
-        escape(title)
-    );
-    let _ = writeln!(svg, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
-    let _ = writeln!(
-        svg,
-        r#"<text x="{}" y="22" font-size="15" text-anchor="middle">{}</text>"#,
-        (w - right + left) / 2.0,
-        escape(title)
-    );
-    for tick in (0..=100).step_by(20) {
-        let y = py(f64::from(tick));
-        let _ = writeln!(
-            svg,
-            r##"<line x1="{left}" x2="{}" y1="{y}" y2="{y}" stroke="#ddd"/><text x="{}" y="{}" text-anchor="end">{tick}</text>"##,
-            w - right,
-            left - 6.0,
-            y + 4.0
-        );
-    }
+    let mut svg = open(title);
     for (g, name) in groups.iter().enumerate() {
         let _ = writeln!(
             svg,
@@ -240,19 +269,7 @@ pub fn bar_chart(
             escape(name)
         );
     }
-    let _ = writeln!(
-        svg,
-        r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
-        (w - right + left) / 2.0,
-        h - 16.0,
-        escape(x_label)
-    );
-    let _ = writeln!(
-        svg,
-        r#"<text transform="translate(18 {}) rotate(-90)" text-anchor="middle">{}</text>"#,
-        (h - bottom + top) / 2.0,
-        escape(y_label)
-    );
+    axis_labels(&mut svg, x_label, y_label);
     for (i, s) in series.iter().enumerate() {
         let colour = COLOURS[i % COLOURS.len()];
         for (g, value) in s.values.iter().enumerate() {
@@ -260,8 +277,8 @@ pub fn bar_chart(
             let x = left + group_w * (g as f64 + 0.1) + bar_w * i as f64;
             // A bar at 0% stays visible as a sliver, so it is not taken for a bin with
             // no problems.
-            let base = py(0.0);
-            let y = py(p.mean).min(base - 2.0);
+            let base = y_at(0.0);
+            let y = y_at(p.mean).min(base - 2.0);
             let mid = x + bar_w / 2.0;
             let _ = writeln!(
                 svg,
@@ -273,20 +290,11 @@ pub fn bar_chart(
                 p.high,
                 (bar_w - 2.0).max(1.0),
                 (base - y).max(0.0),
-                py(p.low),
-                py(p.high),
+                y_at(p.low),
+                y_at(p.high),
             );
         }
-        let ly = top + 16.0 * i as f64;
-        let _ = writeln!(
-            svg,
-            r#"<rect x="{}" y="{}" width="14" height="10" fill="{colour}"/><text x="{}" y="{}">{}</text>"#,
-            w - right + 12.0,
-            ly - 4.0,
-            w - right + 32.0,
-            ly + 5.0,
-            escape(&s.name)
-        );
+        legend(&mut svg, i, colour, Swatch::Bar, &s.name);
     }
     svg.push_str("</svg>\n");
     svg

@@ -22,28 +22,8 @@ pub const BINS: usize = 5;
 /// The paper's three ratios of inference to pretraining tokens (§7).
 pub const EXCHANGE_RATIOS: [f64; 3] = [0.16, 0.79, 22.0];
 
-/// A value over seeds: mean, lowest, highest, and how many seeds had it.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Spread {
-    pub mean: f64,
-    pub min: f64,
-    pub max: f64,
-    pub seeds: usize,
-}
-
-impl Spread {
-    pub fn of(values: &[f64]) -> Option<Spread> {
-        if values.is_empty() {
-            return None;
-        }
-        Some(Spread {
-            mean: values.iter().sum::<f64>() / values.len() as f64,
-            min: values.iter().copied().fold(f64::INFINITY, f64::min),
-            max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-            seeds: values.len(),
-        })
-    }
-}
+/// A value over seeds, as the page's figures summarise theirs.
+pub use ponder_core::sweep::Spread;
 
 /// Parameter counts of the built-in models.
 pub struct ModelSizes {
@@ -719,14 +699,6 @@ pub(super) mod tests {
         assert!((budget_reaching(&points, 0.4).unwrap_or(0.0) - 8.0).abs() < 1e-9);
         assert_eq!(budget_reaching(&points, 0.1), Some(4.0));
         assert_eq!(budget_reaching(&points, 0.9), None);
-    }
-
-    #[test]
-    fn spread_is_mean_min_and_max() {
-        let s = Spread::of(&[0.2, 0.4, 0.9]).expect("values");
-        assert!((s.mean - 0.5).abs() < 1e-12);
-        assert_eq!((s.min, s.max, s.seeds), (0.2, 0.9, 3));
-        assert_eq!(Spread::of(&[]), None);
     }
 
     /// Ten problems per seed whose difficulty is their index (pass@1 1 − p/10, so the

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::strategy::compute_optimal::{difficulty_bins, DifficultyBin};
 
-use super::{SweepRow, Unit};
+use super::{Spread, SweepRow, UnitResult};
 
 /// Difficulty bins, as in the paper.
 pub const BINS: usize = 5;
@@ -22,21 +22,18 @@ pub struct BinAccuracy {
     pub bin: u8,
     pub strategy: String,
     pub budget: u32,
-    pub mean: f64,
-    pub min: f64,
-    pub max: f64,
-    /// Seeds with problems in this bin.
-    pub seeds: usize,
+    /// Over the seeds with problems in this bin.
+    pub accuracy: Spread,
 }
 
 /// Accuracy per (bin, strategy, budget) from each unit's rows and pass@1. Units without a
 /// pass@1 (no parallel strategy in the sweep, or its run failed) are left out; a seed whose
 /// ties leave a bin too small puts all its problems in bin 1, as `ponder figures` does.
-pub fn by_difficulty(units: &[(Unit, &[SweepRow], Option<f64>)]) -> Vec<BinAccuracy> {
+pub fn by_difficulty(units: &[&UnitResult]) -> Vec<BinAccuracy> {
     let mut per_seed: BTreeMap<u64, Vec<(&[SweepRow], f64)>> = BTreeMap::new();
-    for (unit, rows, pass) in units {
-        if let Some(p) = pass {
-            per_seed.entry(unit.seed).or_default().push((rows, *p));
+    for u in units {
+        if let Some(p) = u.pass_at_1 {
+            per_seed.entry(u.unit.seed).or_default().push((&u.rows, p));
         }
     }
     // (bin, strategy, budget) -> per seed accuracy
@@ -65,14 +62,13 @@ pub fn by_difficulty(units: &[(Unit, &[SweepRow], Option<f64>)]) -> Vec<BinAccur
     }
     cells
         .into_iter()
-        .map(|((bin, strategy, budget), accs)| BinAccuracy {
-            bin,
-            strategy,
-            budget,
-            mean: accs.iter().sum::<f64>() / accs.len() as f64,
-            min: accs.iter().copied().fold(f64::INFINITY, f64::min),
-            max: accs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-            seeds: accs.len(),
+        .filter_map(|((bin, strategy, budget), accs)| {
+            Some(BinAccuracy {
+                bin,
+                strategy,
+                budget,
+                accuracy: Spread::of(&accs)?,
+            })
         })
         .collect()
 }
@@ -81,50 +77,36 @@ pub fn by_difficulty(units: &[(Unit, &[SweepRow], Option<f64>)]) -> Vec<BinAccur
 mod tests {
     use super::*;
     use crate::spec::StrategyKind;
-    use crate::sweep::Measured;
-
-    fn row(seed: u64, problem: u64, correct: bool) -> SweepRow {
-        SweepRow::new(
-            seed,
-            StrategyKind::Beam,
-            4,
-            problem,
-            1,
-            Measured {
-                correct,
-                ..Measured::default()
-            },
-        )
-    }
+    use crate::sweep::{result_for_test, Unit};
 
     #[test]
     fn problems_are_binned_by_their_own_pass_rate_per_seed() {
         // Ten problems: pass@1 0.0, 0.1, …, 0.9; beam solves the easier half.
-        let rows: Vec<Vec<SweepRow>> = (0..10).map(|p| vec![row(1, p, p >= 5)]).collect();
-        let units: Vec<(Unit, &[SweepRow], Option<f64>)> = rows
-            .iter()
-            .enumerate()
-            .map(|(p, r)| {
-                (
-                    Unit {
-                        seed: 1,
-                        problem: p as u64,
-                    },
-                    r.as_slice(),
-                    Some(p as f64 / 10.0),
-                )
-            })
-            .collect();
-        let bins = by_difficulty(&units);
-        let at = |bin: u8| bins.iter().find(|b| b.bin == bin).map(|b| b.mean);
+        let with_pass = |pass: bool| -> Vec<UnitResult> {
+            (0..10u64)
+                .map(|p| {
+                    result_for_test(
+                        Unit {
+                            seed: 1,
+                            problem: p,
+                        },
+                        &[(StrategyKind::Beam, 4, p >= 5)],
+                        pass.then_some(p as f64 / 10.0),
+                        None,
+                    )
+                })
+                .collect()
+        };
+        let units = with_pass(true);
+        let bins = by_difficulty(&units.iter().collect::<Vec<_>>());
+        let at = |bin: u8| bins.iter().find(|b| b.bin == bin).map(|b| b.accuracy.mean);
         // Bin 1 holds the two easiest (0.8, 0.9), bin 5 the two hardest (0.0, 0.1).
         assert_eq!(at(1), Some(1.0));
         assert_eq!(at(5), Some(0.0));
         assert_eq!(bins.len(), 5);
-        assert!(bins.iter().all(|b| b.seeds == 1 && b.budget == 4));
+        assert!(bins.iter().all(|b| b.accuracy.seeds == 1 && b.budget == 4));
         // Without a pass@1, a unit is not binned.
-        let none: Vec<(Unit, &[SweepRow], Option<f64>)> =
-            units.iter().map(|(u, r, _)| (*u, *r, None)).collect();
-        assert!(by_difficulty(&none).is_empty());
+        let none = with_pass(false);
+        assert!(by_difficulty(&none.iter().collect::<Vec<_>>()).is_empty());
     }
 }

@@ -13,12 +13,14 @@
 mod bins;
 mod optimal;
 mod row;
+mod spread;
 mod steps;
 mod unit;
 
 pub use bins::{by_difficulty, BinAccuracy, BINS};
 pub use optimal::{compute_optimal, OptimalPoint};
 pub use row::{rows_csv, summarise, summary_csv, Measured, SummaryRow, SweepRow};
+pub use spread::Spread;
 pub use steps::{by_revision_step, StepAccuracy};
 pub use unit::{run_unit, spec_at_budget, spec_for_budget, UnitResult};
 
@@ -278,6 +280,37 @@ pub fn choose(set: &ProblemSet, levels: &[u8], per_level: usize) -> Vec<usize> {
             keep
         })
         .collect()
+}
+
+/// A unit's result as a test writes it: one row per (strategy, budget, right).
+#[cfg(test)]
+pub(crate) fn result_for_test(
+    unit: Unit,
+    runs: &[(StrategyKind, u32, bool)],
+    pass_at_1: Option<f64>,
+    revision_steps: Option<Vec<f64>>,
+) -> UnitResult {
+    UnitResult {
+        unit,
+        rows: runs
+            .iter()
+            .map(|&(kind, budget, correct)| {
+                SweepRow::new(
+                    unit.seed,
+                    kind,
+                    budget,
+                    unit.problem,
+                    1,
+                    Measured {
+                        correct,
+                        ..Measured::default()
+                    },
+                )
+            })
+            .collect(),
+        pass_at_1,
+        revision_steps,
+    }
 }
 
 #[cfg(test)]

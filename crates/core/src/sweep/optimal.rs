@@ -13,16 +13,13 @@ use crate::strategy::compute_optimal::{ComputeOptimal, ProblemResults, ResultsTa
 use crate::Budget;
 
 use super::bins::BINS;
-use super::{SweepRow, Unit};
+use super::{Spread, UnitResult};
 
 /// The compute-optimal accuracy at one budget, over seeds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OptimalPoint {
     pub budget: u32,
-    pub mean: f64,
-    pub min: f64,
-    pub max: f64,
-    pub seeds: usize,
+    pub accuracy: Spread,
     /// The most bins every seed's ties allowed (5 unless problems tie).
     pub bins: usize,
 }
@@ -33,18 +30,18 @@ pub struct OptimalPoint {
 pub fn compute_optimal(
     strategies: &[String],
     budgets: &[u32],
-    units: &[(Unit, &[SweepRow], Option<f64>)],
+    units: &[&UnitResult],
 ) -> Vec<OptimalPoint> {
     let mut per_seed: BTreeMap<u64, Vec<ProblemResults>> = BTreeMap::new();
-    for (unit, rows, pass) in units {
-        let Some(pass) = pass else { continue };
+    for u in units {
+        let Some(pass) = u.pass_at_1 else { continue };
         let accuracy = strategies
             .iter()
             .map(|s| {
                 budgets
                     .iter()
                     .map(|&b| {
-                        let right = rows.iter().any(|r| {
+                        let right = u.rows.iter().any(|r| {
                             &r.strategy == s
                                 && r.budget == b
                                 && r.result.skipped.is_none()
@@ -55,12 +52,15 @@ pub fn compute_optimal(
                     .collect()
             })
             .collect();
-        per_seed.entry(unit.seed).or_default().push(ProblemResults {
-            problem_id: unit.problem,
-            pass_at_1: *pass,
-            mean_score: 0.0,
-            accuracy,
-        });
+        per_seed
+            .entry(u.unit.seed)
+            .or_default()
+            .push(ProblemResults {
+                problem_id: u.unit.problem,
+                pass_at_1: pass,
+                mean_score: 0.0,
+                accuracy,
+            });
     }
     // budget index -> per seed accuracy; and the bins each seed allowed
     let mut at: Vec<Vec<f64>> = vec![Vec::new(); budgets.len()];
@@ -91,14 +91,12 @@ pub fn compute_optimal(
     budgets
         .iter()
         .zip(at)
-        .filter(|(_, accs)| !accs.is_empty())
-        .map(|(&budget, accs)| OptimalPoint {
-            budget,
-            mean: accs.iter().sum::<f64>() / accs.len() as f64,
-            min: accs.iter().copied().fold(f64::INFINITY, f64::min),
-            max: accs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-            seeds: accs.len(),
-            bins: fewest,
+        .filter_map(|(&budget, accs)| {
+            Some(OptimalPoint {
+                budget,
+                accuracy: Spread::of(&accs)?,
+                bins: fewest,
+            })
         })
         .collect()
 }
@@ -107,58 +105,33 @@ pub fn compute_optimal(
 mod tests {
     use super::*;
     use crate::spec::StrategyKind;
-    use crate::sweep::Measured;
+    use crate::sweep::{result_for_test, Unit};
 
     #[test]
     fn each_bin_takes_the_strategy_that_wins_on_its_other_half() {
         // Ten problems in five bins of two; beam solves the six hardest (bins 3 to 5),
         // best-of-N the four easiest (bins 1 and 2): choosing per bin solves all ten.
-        let rows: Vec<Vec<SweepRow>> = (0..10u64)
+        let units: Vec<UnitResult> = (0..10u64)
             .map(|p| {
                 let easy = p >= 6;
-                vec![
-                    SweepRow::new(
-                        1,
-                        StrategyKind::Beam,
-                        4,
-                        p,
-                        1,
-                        Measured {
-                            correct: !easy,
-                            ..Measured::default()
-                        },
-                    ),
-                    SweepRow::new(
-                        1,
-                        StrategyKind::BestOfN,
-                        4,
-                        p,
-                        1,
-                        Measured {
-                            correct: easy,
-                            ..Measured::default()
-                        },
-                    ),
-                ]
-            })
-            .collect();
-        let units: Vec<(Unit, &[SweepRow], Option<f64>)> = rows
-            .iter()
-            .enumerate()
-            .map(|(p, r)| {
-                (
+                result_for_test(
                     Unit {
                         seed: 1,
-                        problem: p as u64,
+                        problem: p,
                     },
-                    r.as_slice(),
+                    &[
+                        (StrategyKind::Beam, 4, !easy),
+                        (StrategyKind::BestOfN, 4, easy),
+                    ],
                     Some(p as f64 / 10.0),
+                    None,
                 )
             })
             .collect();
         let names = vec!["beam".to_string(), "best-of-n".to_string()];
-        let curve = compute_optimal(&names, &[4], &units);
+        let curve = compute_optimal(&names, &[4], &units.iter().collect::<Vec<_>>());
         assert_eq!(curve.len(), 1);
-        assert_eq!((curve[0].mean, curve[0].bins, curve[0].seeds), (1.0, 5, 1));
+        let c = &curve[0];
+        assert_eq!((c.accuracy.mean, c.bins, c.accuracy.seeds), (1.0, 5, 1));
     }
 }

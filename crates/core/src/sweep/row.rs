@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
+use super::Spread;
 use crate::spec::StrategyKind;
 use crate::Compute;
 
@@ -119,6 +120,18 @@ pub struct SummaryRow {
     pub problems_per_seed: usize,
 }
 
+impl SummaryRow {
+    /// The accuracy over seeds (its number of seeds, not of problems).
+    pub fn accuracy(&self) -> Spread {
+        Spread {
+            mean: self.mean_accuracy,
+            min: self.min_accuracy,
+            max: self.max_accuracy,
+            seeds: self.seeds,
+        }
+    }
+}
+
 /// Accuracy per (strategy, budget, level or `all`) for each seed, then its mean, lowest
 /// and highest over seeds, sorted by strategy name, budget and level. Skipped runs are
 /// left out; failed runs count as unsolved.
@@ -139,19 +152,19 @@ pub fn summarise(rows: &[SweepRow]) -> Vec<SummaryRow> {
     }
     per_seed
         .into_iter()
-        .map(|((strategy, budget, level), seeds)| {
+        .filter_map(|((strategy, budget, level), seeds)| {
             let accs: Vec<f64> = seeds.values().map(|(c, t)| *c as f64 / *t as f64).collect();
-            let mean = accs.iter().sum::<f64>() / accs.len() as f64;
-            SummaryRow {
+            let s = Spread::of(&accs)?;
+            Some(SummaryRow {
                 strategy,
                 budget,
                 level,
-                mean_accuracy: mean,
-                min_accuracy: accs.iter().copied().fold(f64::INFINITY, f64::min),
-                max_accuracy: accs.iter().copied().fold(0.0, f64::max),
-                seeds: accs.len(),
+                mean_accuracy: s.mean,
+                min_accuracy: s.min,
+                max_accuracy: s.max,
+                seeds: s.seeds,
                 problems_per_seed: seeds.values().next().map_or(0, |v| v.1),
-            }
+            })
         })
         .collect()
 }

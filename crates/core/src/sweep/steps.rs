@@ -6,29 +6,26 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::Unit;
+use super::{Spread, UnitResult};
 
 /// Accuracy at one revision step, over seeds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StepAccuracy {
     /// 1 for the first attempt.
     pub step: usize,
-    pub mean: f64,
-    pub min: f64,
-    pub max: f64,
-    pub seeds: usize,
+    pub accuracy: Spread,
 }
 
 /// The curve from each unit's per-step accuracy (units without revisions are left out).
-pub fn by_revision_step(units: &[(Unit, &[f64])]) -> Vec<StepAccuracy> {
+pub fn by_revision_step(units: &[&UnitResult]) -> Vec<StepAccuracy> {
     // step -> seed -> (sum, count)
     let mut cells: BTreeMap<usize, BTreeMap<u64, (f64, usize)>> = BTreeMap::new();
-    for (unit, steps) in units {
-        for (k, &right) in steps.iter().enumerate() {
+    for u in units {
+        for (k, &right) in u.revision_steps.iter().flatten().enumerate() {
             let cell = cells
                 .entry(k + 1)
                 .or_default()
-                .entry(unit.seed)
+                .entry(u.unit.seed)
                 .or_insert((0.0, 0));
             cell.0 += right;
             cell.1 += 1;
@@ -36,15 +33,12 @@ pub fn by_revision_step(units: &[(Unit, &[f64])]) -> Vec<StepAccuracy> {
     }
     cells
         .into_iter()
-        .map(|(step, seeds)| {
+        .filter_map(|(step, seeds)| {
             let accs: Vec<f64> = seeds.values().map(|(sum, n)| sum / *n as f64).collect();
-            StepAccuracy {
+            Some(StepAccuracy {
                 step,
-                mean: accs.iter().sum::<f64>() / accs.len() as f64,
-                min: accs.iter().copied().fold(f64::INFINITY, f64::min),
-                max: accs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-                seeds: accs.len(),
-            }
+                accuracy: Spread::of(&accs)?,
+            })
         })
         .collect()
 }
@@ -52,21 +46,24 @@ pub fn by_revision_step(units: &[(Unit, &[f64])]) -> Vec<StepAccuracy> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sweep::{result_for_test, Unit};
 
     #[test]
     fn each_step_averages_over_problems_then_spans_seeds() {
-        let u = |seed, problem| Unit { seed, problem };
-        let a = [0.0, 1.0, 1.0];
-        let b = [0.0, 0.0];
-        let c = [1.0, 1.0, 1.0];
-        let curve = by_revision_step(&[(u(1, 0), &a), (u(1, 1), &b), (u(2, 0), &c)]);
+        let u = |seed, problem, steps: &[f64]| {
+            result_for_test(Unit { seed, problem }, &[], None, Some(steps.to_vec()))
+        };
+        let units = [
+            u(1, 0, &[0.0, 1.0, 1.0]),
+            u(1, 1, &[0.0, 0.0]),
+            u(2, 0, &[1.0, 1.0, 1.0]),
+        ];
+        let curve = by_revision_step(&units.iter().collect::<Vec<_>>());
         assert_eq!(curve.len(), 3);
         // Step 2: seed 1 averages 1.0 and 0.0; seed 2 has 1.0.
-        assert_eq!(
-            (curve[1].mean, curve[1].min, curve[1].max),
-            (0.75, 0.5, 1.0)
-        );
+        let s = curve[1].accuracy;
+        assert_eq!((s.mean, s.min, s.max), (0.75, 0.5, 1.0));
         // Step 3: seed 1 has only problem 0 there.
-        assert_eq!((curve[2].mean, curve[2].seeds), (1.0, 2));
+        assert_eq!((curve[2].accuracy.mean, curve[2].accuracy.seeds), (1.0, 2));
     }
 }

@@ -1,6 +1,8 @@
 //! One (seed, problem) of a sweep: every strategy at every budget, with the parallel
 //! strategies' and DVTS's smaller budgets read off their largest run.
 
+use serde::{Deserialize, Serialize};
+
 use crate::arithmetic::{ArithmeticTask, Problem};
 use crate::spec::{ExperimentSpec, PolicyRole, StrategyKind};
 use crate::strategy::subsample::{dvts_prefix, prefix_compute, select_prefix};
@@ -71,12 +73,16 @@ async fn run_spec<P: Policy, R: Policy, V: Verifier>(
 /// What one unit measured: its rows, and the fraction of the parallel run's samples
 /// that were right (the problem's oracle difficulty, as `ponder figures` takes it), when
 /// the sweep has a parallel strategy and that run finished.
-#[derive(Clone, Debug, PartialEq)]
+/// It is also what the page's worker sends for a unit and what the browser stores.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UnitResult {
+    pub unit: Unit,
     pub rows: Vec<SweepRow>,
+    #[serde(default)]
     pub pass_at_1: Option<f64>,
     /// For a sweep with revisions: at each step of the chains of its largest-budget run,
     /// the fraction of chains whose attempt there was right (the paper's Fig. 6 left).
+    #[serde(default)]
     pub revision_steps: Option<Vec<f64>>,
 }
 
@@ -242,6 +248,7 @@ pub async fn run_unit<P: Policy, R: Policy, V: Verifier>(
         }
     }
     UnitResult {
+        unit,
         rows,
         pass_at_1,
         revision_steps: steps,
