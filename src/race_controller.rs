@@ -243,6 +243,17 @@ impl RaceController {
         }
     }
 
+    /// [`start_if_new`](Self::start_if_new) in a task of its own, after the view that
+    /// asks has been drawn: a view shown on opening the page then paints without waiting
+    /// for the column workers to be created and sent their first requests, and the page
+    /// stays responsive meanwhile (one long task split in two).
+    pub fn start_soon_if_new(self, comparison: Comparison, problem: Result<RaceProblem, String>) {
+        set_timeout(
+            move || self.start_if_new(comparison, problem),
+            std::time::Duration::ZERO,
+        );
+    }
+
     /// Starts `comparison` unless it is the race already run or running (a view shown
     /// again, a Back to the same link). A problem that cannot run starts nothing and
     /// clears the columns, so the last race is not taken for this link's.

@@ -42,7 +42,7 @@ pub struct WorkerHandle {
 }
 
 impl WorkerHandle {
-    /// Starts the worker and provides the handle as context.
+    /// Provides the handle as context and starts the worker right after.
     pub fn provide() -> WorkerHandle {
         let handle = WorkerHandle {
             status: RwSignal::new(BackendStatus::Probing),
@@ -50,7 +50,8 @@ impl WorkerHandle {
             probes: RwSignal::new(0),
         };
         provide_context(handle);
-        handle.start();
+        // In a task of its own, so the first view paints without waiting for the worker.
+        set_timeout(move || handle.start(), std::time::Duration::ZERO);
         handle
     }
 

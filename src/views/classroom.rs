@@ -63,7 +63,7 @@ pub fn ClassroomView() -> impl IntoView {
     let predicting = move || router.state.with(|s| s.get("predict") == Some("1"));
 
     // The run itself: the Compare view's race for the same link, computed in the workers.
-    Effect::new(move |_| race.start_if_new(comparison.get(), problem.get_untracked()));
+    Effect::new(move |_| race.start_soon_if_new(comparison.get(), problem.get_untracked()));
     let moments: Memo<Option<Vec<Moment>>> = Memo::new(move |_| {
         let c = comparison.get();
         let done = race

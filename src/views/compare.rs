@@ -8,6 +8,7 @@ use ponder_core::spec::comparison::{Comparison, ProblemChoice};
 use ponder_core::spec::{ExperimentSpec, StrategyKind, MAX_BUDGET};
 use ponder_core::strategy::{BeamWidth, RevisionSelection, Selection, StepAggregation};
 
+use crate::components::deferred::Deferred;
 use crate::components::problem_picker::ProblemPicker;
 use crate::components::race_column::RaceColumn;
 use crate::problem_bank;
@@ -106,7 +107,7 @@ pub fn CompareView() -> impl IntoView {
 
     // A comparison not run yet starts as soon as it is shown: on opening a link, and on
     // every change of a setting (the new run supersedes the old).
-    Effect::new(move |_| race.start_if_new(comparison.get(), problem.get_untracked()));
+    Effect::new(move |_| race.start_soon_if_new(comparison.get(), problem.get_untracked()));
 
     let set = move |next: Comparison| {
         let mut state = router.state.get_untracked();
@@ -130,6 +131,7 @@ pub fn CompareView() -> impl IntoView {
                 <strong>"sequential revision"</strong>
                 " (a model rewriting its own earlier attempts). Both run in your browser; the race is drawn at equal compute."
             </p>
+            <Deferred>
             <form class="race-controls" on:submit=|ev| ev.prevent_default() aria-label="Race settings">
                 <ProblemPicker comparison on_change=Callback::new(set)/>
                 <div class="control-row">
@@ -200,6 +202,8 @@ pub fn CompareView() -> impl IntoView {
                     </span>
                 </div>
             </form>
+            </Deferred>
+            <Deferred>
             {move || match problem.get() {
                 Ok(p) => view! {
                     <p class="race-problem" data-testid="race-problem">
@@ -219,6 +223,7 @@ pub fn CompareView() -> impl IntoView {
             <p class="verdict" role="status" aria-live="polite" data-testid="verdict">
                 {move || verdict_of(race)}
             </p>
+            </Deferred>
         </section>
     }
 }

@@ -21,6 +21,33 @@ test('the page loads under a sub-path without console errors or failed requests'
   await page.close();
 });
 
+test('the loading shell paints, and counts as the largest paint, before the app loads', async () => {
+  const { page, problems } = await open(browser.context);
+  await page.getByTestId('view-compare').waitFor();
+  const seen = await page.evaluate(() => new Promise((resolve) => {
+    new PerformanceObserver((list) => {
+      const lcp = list.getEntries();
+      const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+      const app = performance.getEntriesByType('resource').find((r) => /ponder-web-[0-9a-f]+_bg\.wasm$/.test(r.name));
+      resolve({
+        fcp: fcp?.startTime,
+        lcp: lcp.map((e) => ({ at: e.startTime, inShell: !!e.element?.closest('#loading-shell') || e.element === null })),
+        wasm: app?.startTime,
+      });
+    }).observe({ type: 'largest-contentful-paint', buffered: true });
+  }));
+  // The page's largest paint is the shell's, from its first frame: nothing the app draws
+  // later is larger.
+  assert.equal(seen.lcp.length, 1, JSON.stringify(seen));
+  assert.equal(seen.lcp[0].at, seen.fcp, JSON.stringify(seen));
+  // The app's wasm was requested only after that paint (Trunk.toml's loader says why).
+  assert.ok(seen.wasm >= seen.fcp, JSON.stringify(seen));
+  // No preload link asks for it earlier.
+  assert.equal(await page.locator('link[rel="preload"], link[rel="modulepreload"]').count(), 0);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('the backend panel reports the adapter the worker saw', async () => {
   const { page, problems } = await open(browser.context, '?view=models');
   const panel = page.getByTestId('backend-panel');
