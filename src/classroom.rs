@@ -193,6 +193,7 @@ mod tests {
     fn at(tokens: u64) -> Compute {
         Compute {
             policy_tokens: tokens,
+            policy_parameters: 1,
             ..Compute::default()
         }
     }

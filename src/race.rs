@@ -1,9 +1,12 @@
 //! The fair race: two columns computed side by side (each in its own worker, at its own
 //! speed) are drawn at equal compute, so neither is shown ahead of the other.
 //!
-//! The race's clock is the tokens each column's policy has sampled. Both columns'
-//! policies are the same size (S and R share one shape), so a token costs the same in
-//! either, and the paper's unit, generations, is tokens counted by whole attempts.
+//! The race's clock is the FLOPs each column's policy has spent: the tokens it sampled
+//! times twice its parameters. S and R share one shape, so between them this orders
+//! batches as the tokens do (the paper's unit, generations, is tokens counted by whole
+//! attempts); the larger sibling L pays about nine S tokens for each of its own, and the
+//! clock makes a race against it fair in FLOPs. The verifier's FLOPs are left out, as
+//! the paper leaves them out of its budgets.
 //! A batch of events is shown once the other column has computed at least as far, or has
 //! finished; the column that finishes first therefore waits, visibly, at its final
 //! compute while the other goes on.
@@ -15,7 +18,8 @@ use ponder_core::event::Event;
 
 /// The race clock of `compute`.
 pub fn clock(compute: &Compute) -> u64 {
-    compute.policy_tokens
+    // Exact: parameters and tokens are integers, their product far below 2^53.
+    compute.policy_flops() as u64
 }
 
 #[derive(Clone, Debug, Default)]
@@ -81,7 +85,7 @@ impl Race {
         me.done && me.queue.is_empty() && !(other.done && other.queue.is_empty())
     }
 
-    /// The clock of what column `col` shows.
+    /// The race clock (policy FLOPs) of column `col`'s last batch shown.
     pub fn shown(&self, col: usize) -> u64 {
         self.lanes[col].shown
     }
@@ -96,15 +100,36 @@ impl Race {
 mod tests {
     use super::*;
 
+    /// Compute of an S-sized policy (one parameter, for round numbers) after `tokens`.
     fn at(tokens: u64) -> Compute {
         Compute {
             policy_tokens: tokens,
+            policy_parameters: 1,
             ..Compute::default()
         }
     }
 
     fn shown(batches: &[(Compute, Vec<Event>)]) -> Vec<u64> {
-        batches.iter().map(|(c, _)| clock(c)).collect()
+        batches.iter().map(|(c, _)| c.policy_tokens).collect()
+    }
+
+    #[test]
+    fn a_larger_policy_is_raced_at_equal_flops() {
+        let mut race = Race::default();
+        // The right column's policy has 9 times the parameters: its 10 tokens cost as
+        // much as the left's 90.
+        let large = |tokens| Compute {
+            policy_parameters: 9,
+            ..at(tokens)
+        };
+        race.push(0, at(45), vec![]);
+        race.push(0, at(90), vec![]);
+        race.push(0, at(135), vec![]);
+        race.push(1, large(10), vec![]);
+        let [l, r] = race.release();
+        assert_eq!(shown(&l), vec![45, 90]);
+        assert_eq!(shown(&r), vec![10]);
+        assert!(race.holding(0));
     }
 
     #[test]
@@ -127,7 +152,11 @@ mod tests {
         assert_eq!(shown(&l), vec![30]);
         assert!(r.is_empty());
         assert!(race.holding(1));
-        assert_eq!((race.shown(0), race.shown(1)), (30, 25));
+        assert_eq!(
+            (race.shown(0), race.shown(1)),
+            (60, 50),
+            "policy FLOPs: 2 × 1 × tokens"
+        );
     }
 
     #[test]

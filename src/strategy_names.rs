@@ -53,6 +53,7 @@ pub fn describe(spec: &ExperimentSpec) -> String {
     let policy = match spec.policy_role() {
         PolicyRole::Base => "S",
         PolicyRole::Reviser => "R",
+        PolicyRole::Large => "L",
     };
     let verifier = match spec.strategy {
         StrategyKind::Majority => false,

@@ -27,16 +27,24 @@ pub enum ModelRole {
     Reviser,
     /// The process reward model.
     Verifier,
+    /// The larger sibling L, a base policy for links that ask for it (`model=l`).
+    Large,
 }
 
 impl ModelRole {
-    pub const ALL: [ModelRole; 3] = [ModelRole::Policy, ModelRole::Reviser, ModelRole::Verifier];
+    pub const ALL: [ModelRole; 4] = [
+        ModelRole::Policy,
+        ModelRole::Reviser,
+        ModelRole::Verifier,
+        ModelRole::Large,
+    ];
 
-    /// The model that runs `spec` as its policy (S, or R for revision strategies).
+    /// The model that runs `spec` as its policy (S, R for revision strategies, or L).
     pub fn policy_of(spec: &ponder_core::spec::ExperimentSpec) -> ModelRole {
         match spec.policy_role() {
             ponder_core::spec::PolicyRole::Base => ModelRole::Policy,
             ponder_core::spec::PolicyRole::Reviser => ModelRole::Reviser,
+            ponder_core::spec::PolicyRole::Large => ModelRole::Large,
         }
     }
 
@@ -56,6 +64,7 @@ impl ModelRole {
             ModelRole::Policy => "models/ponder-s.gguf",
             ModelRole::Reviser => "models/ponder-r.gguf",
             ModelRole::Verifier => "models/ponder-prm.gguf",
+            ModelRole::Large => "models/ponder-l.gguf",
         }
     }
 
@@ -65,6 +74,7 @@ impl ModelRole {
             ModelRole::Policy => "policy S",
             ModelRole::Reviser => "reviser R",
             ModelRole::Verifier => "verifier (PRM)",
+            ModelRole::Large => "larger policy L",
         }
     }
 }

@@ -26,7 +26,7 @@ use crate::views::compare::{
 pub const SPEEDS: [u32; 4] = [2, 5, 10, 25];
 
 /// The tour of the paper's lessons: a title, what to look for, and the link's query.
-pub const TOUR: [(&str, &str, &str); 3] = [
+pub const TOUR: [(&str, &str, &str); 5] = [
     (
         "1. A verifier beats majority voting on the same samples",
         "Both columns draw the same 16 samples (same seed, same draws); the left counts votes, \
@@ -44,6 +44,20 @@ pub const TOUR: [(&str, &str, &str); 3] = [
         "A level-4 problem: the reviser repeats its mistakes, while beam search, pruned by \
          the verifier step by step, finds the answer.",
         "v=1&seed=1&problem=TOUR2B&n=16&left.strategy=revisions&right.strategy=beam",
+    ),
+    (
+        "3a. At the same FLOPs, the small model thinking longer can match a larger one",
+        "A level-2 problem: S draws 16 samples and the verifier weighs them; its larger \
+         sibling L draws 2, about the same policy FLOPs (the race is drawn in FLOPs). Both \
+         find the answer.",
+        "v=1&seed=1&problem=TOUR3A&n=16&left.strategy=best-of-n&right.strategy=best-of-n&right.model=l&right.n=2",
+    ),
+    (
+        "3b. On a hard problem, the larger model wins",
+        "A level-4 problem, the same race: S's 16 samples do not find the answer, L's 2 do. \
+         Our L read 181 times S's training tokens, so test-time compute rarely makes up for \
+         it here; the paper found the same on its hardest questions.",
+        "v=1&seed=1&problem=TOUR3B&n=16&left.strategy=best-of-n&right.strategy=best-of-n&right.model=l&right.n=2",
     ),
 ];
 
@@ -435,10 +449,6 @@ fn Tour() -> impl IntoView {
                     }
                 }).collect_view()}
             </ol>
-            <p class="muted">
-                "The paper's third lesson, a small model thinking longer against a larger one at the \
-                 same FLOPs, needs the larger model L in the page, which the Compare view does not run yet."
-            </p>
         </nav>
     }
 }
@@ -449,6 +459,8 @@ pub fn tour_query(query: &str) -> String {
         .replace("TOUR1", &crate::problem_bank::TOUR_PROBLEMS[0].to_string())
         .replace("TOUR2A", &crate::problem_bank::TOUR_PROBLEMS[1].to_string())
         .replace("TOUR2B", &crate::problem_bank::TOUR_PROBLEMS[2].to_string())
+        .replace("TOUR3A", &crate::problem_bank::TOUR_PROBLEMS[3].to_string())
+        .replace("TOUR3B", &crate::problem_bank::TOUR_PROBLEMS[4].to_string())
 }
 
 fn capitalized(name: &str) -> String {

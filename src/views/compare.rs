@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use ponder_core::arithmetic::Problem;
 use ponder_core::spec::comparison::{Comparison, ProblemChoice};
-use ponder_core::spec::{ExperimentSpec, StrategyKind, MAX_BUDGET};
+use ponder_core::spec::{ExperimentSpec, PolicyModel, PolicyRole, StrategyKind, MAX_BUDGET};
 use ponder_core::strategy::{BeamWidth, RevisionSelection, Selection, StepAggregation};
 
 use crate::components::deferred::Deferred;
@@ -140,17 +140,18 @@ pub fn CompareView() -> impl IntoView {
                         <select data-testid="budget" on:change=move |ev| {
                             if let Ok(n) = event_target_value(&ev).parse::<u32>() {
                                 let mut c = comparison.get_untracked();
-                                c.left.n = n;
-                                fit_chains(&mut c.left);
-                                if let Some(r) = c.right.as_mut() {
-                                    r.n = n;
-                                    fit_chains(r);
+                                // A column on L keeps its own budget (the link codec says why).
+                                for spec in std::iter::once(&mut c.left).chain(c.right.as_mut()) {
+                                    if !runs_large(spec) {
+                                        spec.n = n;
+                                        fit_chains(spec);
+                                    }
                                 }
                                 set(c);
                             }
                         }>
                             {move || {
-                                let n = comparison.with(|c| c.left.n);
+                                let n = comparison.with(race_budget);
                                 let mut options: Vec<u32> = BUDGETS.to_vec();
                                 if !options.contains(&n) && n <= MAX_BUDGET {
                                     options.push(n);
@@ -257,6 +258,21 @@ pub fn verdict_of(race: RaceController) -> Option<String> {
 }
 
 /// Keeps a revisions spec's chains dividing its budget (the codec would refuse it).
+/// Whether a column runs the larger sibling L (and so has a budget of its own).
+fn runs_large(spec: &ExperimentSpec) -> bool {
+    spec.policy_role() == PolicyRole::Large
+}
+
+/// The race's shared budget: an S or R column's (an L column may have its own).
+fn race_budget(c: &Comparison) -> u32 {
+    let columns = c.columns();
+    columns
+        .iter()
+        .find(|s| !runs_large(s))
+        .unwrap_or(&columns[0])
+        .n
+}
+
 fn fit_chains(spec: &mut ExperimentSpec) {
     if spec.chains == 0 || spec.chains > spec.n || spec.n % spec.chains != 0 {
         spec.chains = 1;
@@ -350,7 +366,44 @@ fn StrategyPanel(
             <legend>{if col == 0 { "Left column" } else { "Right column" }}</legend>
             {choice("Strategy", format!("{side}-strategy"), kinds,
                 move || spec().strategy.name().to_string(),
-                move |v| if let Some(k) = StrategyKind::from_name(&v) { update(&|s| s.strategy = k) })}
+                move |v| if let Some(k) = StrategyKind::from_name(&v) {
+                    update(&|s| {
+                        s.strategy = k;
+                        // R revises; L is not a reviser, and a revising column runs R.
+                        if k.revises() {
+                            s.model = PolicyModel::Small;
+                            s.n = race_budget(&comparison.get_untracked());
+                        }
+                    })
+                })}
+            <Show when=uses(|k| !k.revises())>
+                {choice("Model", format!("{side}-model"),
+                    vec![("s".into(), "S, the small model".into()), ("l".into(), "L, its larger sibling".into())],
+                    move || spec().model.name().to_string(),
+                    move |v| if let Some(m) = PolicyModel::from_name(&v) {
+                        update(&|x| {
+                            x.model = m;
+                            if m == PolicyModel::Small {
+                                x.n = race_budget(&comparison.get_untracked());
+                            }
+                        })
+                    })}
+            </Show>
+            <Show when=move || runs_large(&spec())>
+                {move || {
+                    let n = spec().n;
+                    let mut budgets: Vec<u32> = BUDGETS.to_vec();
+                    if !budgets.contains(&n) {
+                        budgets.push(n);
+                        budgets.sort_unstable();
+                    }
+                    let options = budgets.iter().map(|b| (b.to_string(), b.to_string())).collect();
+                    choice("L's budget", format!("{side}-n"), options,
+                        move || spec().n.to_string(),
+                        move |v| if let Ok(n) = v.parse() { update(&|x| x.n = n) })
+                }}
+                <p class="muted">"L has more parameters than S, so each of its generations costs more FLOPs: the FLOPs rows compare them."</p>
+            </Show>
             <Show when=uses(|k| matches!(k, StrategyKind::BestOfN | StrategyKind::Beam | StrategyKind::Lookahead | StrategyKind::Dvts))>
                 {choice("Vote", format!("{side}-select"),
                     vec![("weighted".into(), "weighted by the PRM".into()), ("naive".into(), "highest PRM score".into())],

@@ -73,7 +73,7 @@ test('c enters classroom mode from another view, and tour stops are links', asyn
   await page.keyboard.press('c');
   await page.getByTestId('view-classroom').waitFor();
   const stops = page.getByTestId('tour-stop');
-  assert.equal(await stops.count(), 3);
+  assert.equal(await stops.count(), 5);
   await stops.nth(1).click();
   const url = new URL(page.url());
   assert.equal(url.searchParams.get('view'), 'classroom');

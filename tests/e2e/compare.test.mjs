@@ -76,6 +76,38 @@ test('a two-column revisions link replays in the page and in ponder run', async 
   await page.close();
 });
 
+test('S thinking longer against its larger sibling L at the same FLOPs replays as in ponder run', async () => {
+  // The tour's stop 3b: weighted best-of-16 on S against best-of-2 on L.
+  const link = 'view=compare&v=1&seed=1&problem=300&n=16&left.strategy=best-of-n'
+    + '&right.strategy=best-of-n&right.model=l&right.n=2';
+  const rows = ponderRun(link);
+  assert.deepEqual(rows.map((r) => [r.column, r.correct]), [['left', false], ['right', true]]);
+  // About the same policy FLOPs: L's 2 generations against S's 16.
+  const policy = rows.map((r) => 2 * r.compute.policy_parameters * r.compute.policy_tokens);
+  assert.ok(policy[1] / policy[0] > 0.8 && policy[1] / policy[0] < 1.5, JSON.stringify(policy));
+  const { page, problems } = await open(browser.context, `?${link}`);
+  const shown = await finished(page);
+  for (const [i, row] of rows.entries()) {
+    assert.equal(shown[i].phase, 'finished');
+    assert.equal(shown[i].answer, row.answer ?? '');
+    assert.equal(shown[i].votes, votesOf(row));
+  }
+  // The right column runs L on a budget of its own; the shared budget leaves it alone.
+  assert.equal(await page.getByTestId('right-model').inputValue(), 'l');
+  assert.equal(await page.getByTestId('right-n').inputValue(), '2');
+  await page.getByTestId('budget').selectOption('32');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('n') === '32');
+  const url = new URL(page.url()).searchParams;
+  assert.equal(url.get('right.n'), '2');
+  assert.equal(url.get('right.model'), 'l');
+  // Back to S: the column takes the race's budget again.
+  await page.getByTestId('right-model').selectOption('s');
+  await page.waitForFunction(() => !new URL(location.href).searchParams.has('right.n'));
+  await screenshot(page, 'compare-s-against-l');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('the default race needs no main-thread task over 100 ms while it streams', async () => {
   const page = await browser.context.newPage();
   await page.addInitScript(() => {

@@ -30,6 +30,10 @@ pub struct Args {
     /// The revision model for `revisions` and `mix` (default: the built-in R).
     #[arg(long)]
     reviser: Option<PathBuf>,
+    /// The larger sibling, for links with `model=l` (default: the built-in L; loaded only
+    /// when a link asks for it).
+    #[arg(long)]
+    large: Option<PathBuf>,
     /// The process reward model (default: the built-in PRM).
     #[arg(long)]
     verifier: Option<PathBuf>,
@@ -99,7 +103,8 @@ pub fn chosen_problems(
     Ok((set, problems, chosen))
 }
 
-/// Runs one spec on its problem. Revision strategies use `reviser`, the rest `policy`.
+/// Runs one spec on its problem. Revision strategies use `reviser`, the rest `policy`:
+/// the base model the caller loaded for the spec (S, or L where the spec asks for it).
 pub fn run_spec(
     spec: &ExperimentSpec,
     problem: &Problem,
@@ -110,7 +115,7 @@ pub fn run_spec(
     let task = ArithmeticTask;
     let policy = match spec.policy_role() {
         PolicyRole::Reviser => reviser,
-        PolicyRole::Base => policy,
+        PolicyRole::Base | PolicyRole::Large => policy,
     };
     let mut ctx = Context::new(policy, verifier, &task, problem).with_max_batch(64);
     spec.run(&mut ctx).map_err(|e| anyhow::anyhow!("{e}"))
@@ -152,6 +157,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let mut policy = engine(&path(&args.policy, "ponder-s.gguf"))?;
     let mut reviser = engine(&path(&args.reviser, "ponder-r.gguf"))?;
     let mut verifier = engine(&path(&args.verifier, "ponder-prm.gguf"))?;
+    let mut large: Option<Engine> = None;
     let (_, problems) = shipped_set(&args.set)?;
     let mut rows = Vec::new();
     for link in &args.links {
@@ -167,8 +173,16 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             Some(right) => vec![(Some("left"), comparison.left), (Some("right"), right)],
         };
         for (column, spec) in columns {
+            let base = if spec.policy_role() == PolicyRole::Large {
+                if large.is_none() {
+                    large = Some(engine(&path(&args.large, "ponder-l.gguf"))?);
+                }
+                large.as_mut().context("L was just loaded")?
+            } else {
+                &mut policy
+            };
             let started = Instant::now();
-            let outcome = run_spec(&spec, &problem, &mut policy, &mut reviser, &mut verifier)
+            let outcome = run_spec(&spec, &problem, base, &mut reviser, &mut verifier)
                 .with_context(|| format!("running {link}"))?;
             let seconds = started.elapsed().as_secs_f64();
             let truth = problem.answer().to_string();

@@ -6,7 +6,9 @@ mod common;
 
 use common::*;
 use ponder_core::spec::query::{pairs, percent_decode, percent_encode, KEYS};
-use ponder_core::spec::{ExperimentSpec, SpecWarning, StrategyKind, MAX_BUDGET, SPEC_VERSION};
+use ponder_core::spec::{
+    ExperimentSpec, PolicyModel, SpecWarning, StrategyKind, MAX_BUDGET, SPEC_VERSION,
+};
 use ponder_core::strategy::{
     BeamWidth, BestOfN, Context, RevisionSelection, Selection, SequentialRevisions,
     StepAggregation, Strategy,
@@ -422,6 +424,13 @@ fn random_spec(g: &mut Gen) -> ExperimentSpec {
         _ => 1 + g.below(u64::from(MAX_BUDGET)) as u32,
     };
     let divisors: Vec<u32> = (1..=n).filter(|d| n % d == 0).collect();
+    let strategy = *g.pick(&StrategyKind::ALL);
+    // L runs the parallel strategies only (revisions run R).
+    let model = if !strategy.revises() && g.below(4) == 0 {
+        PolicyModel::Large
+    } else {
+        PolicyModel::Small
+    };
     ExperimentSpec {
         version: SPEC_VERSION,
         seed: if g.below(4) == 0 {
@@ -430,7 +439,7 @@ fn random_spec(g: &mut Gen) -> ExperimentSpec {
             g.next()
         },
         problem: g.below(1000),
-        strategy: *g.pick(&StrategyKind::ALL),
+        strategy,
         n,
         width: if g.below(3) == 0 {
             BeamWidth::Sqrt
@@ -455,6 +464,7 @@ fn random_spec(g: &mut Gen) -> ExperimentSpec {
         },
         top_p: 1.0 - (g.unit() as f32 * 0.999),
         top_k: g.below(1_000_001) as u32,
+        model,
     }
 }
 

@@ -8,11 +8,16 @@
 //! keys is a one-column link (the links `ponder run` took before comparisons existed); it
 //! decodes with `right` empty and runs exactly as before.
 //!
+//! One exception to the shared budget: a column whose policy is the larger sibling L
+//! (`right.model=l`) may carry its own `n` (`right.n=2`). An L generation costs about as
+//! many FLOPs as nine of S's, so a race between S thinking longer and L at the same FLOPs
+//! gives L fewer generations; the page draws the race at equal FLOPs either way.
+//!
 //! A custom problem travels as its text (`q=23%2B28-33`) beside the problem index, which
 //! still names its draw streams.
 
 use super::query::{self, percent_encode, SpecWarning};
-use super::{ExperimentSpec, StrategyKind, SPEC_VERSION};
+use super::{ExperimentSpec, PolicyModel, StrategyKind, SPEC_VERSION};
 
 /// The column prefixes.
 pub const LEFT: &str = "left.";
@@ -63,6 +68,7 @@ pub fn partner_of(left: &ExperimentSpec) -> ExperimentSpec {
         ..*left
     };
     right.chains = 1;
+    right.model = PolicyModel::Small;
     right
 }
 
@@ -142,6 +148,7 @@ fn decode(query: &str) -> (Comparison, Vec<String>) {
         .cloned()
         .collect();
     let mut column = |prefix: &str| -> (ExperimentSpec, Vec<SpecWarning>) {
+        let large = asks_for_large(&pairs, prefix);
         // The column's own keys come first, so they win over the shared ones (a repeated
         // key keeps its first value, and that is not worth a warning here).
         let mut own: Vec<(String, String)> = Vec::new();
@@ -149,7 +156,7 @@ fn decode(query: &str) -> (Comparison, Vec<String>) {
             let Some(key) = k.strip_prefix(prefix) else {
                 continue;
             };
-            if RACE_KEYS.contains(&key) {
+            if RACE_KEYS.contains(&key) && !(key == "n" && large) {
                 warnings.push(format!(
                     "{k} is ignored: both columns race with the same {key} (write {key}= \
                      without a column)"
@@ -185,7 +192,14 @@ fn decode(query: &str) -> (Comparison, Vec<String>) {
     // The race keys are shared; both decodes read them from the same pairs.
     right.seed = left.seed;
     right.problem = left.problem;
-    right.n = left.n;
+    // Only a column that runs L keeps a budget of its own.
+    let race_n = ExperimentSpec::from_query(&join(&shared)).spec.n;
+    let mut left = left;
+    for column in [&mut left, &mut right] {
+        if !uses_large(column) {
+            column.n = race_n;
+        }
+    }
     let comparison = Comparison {
         left,
         right: Some(right),
@@ -203,9 +217,16 @@ fn encode(c: &Comparison) -> String {
         return out;
     };
     let mut right = right;
-    right.seed = c.left.seed;
-    right.problem = c.left.problem;
-    right.n = c.left.n;
+    let mut left = c.left;
+    right.seed = left.seed;
+    right.problem = left.problem;
+    // The shared budget is an S column's; an L column writes its own where it differs.
+    let race_n = if uses_large(&left) { right.n } else { left.n };
+    for column in [&mut left, &mut right] {
+        if !uses_large(column) {
+            column.n = race_n;
+        }
+    }
     let left_pairs = query::pairs(&c.left.to_query());
     let right_pairs = query::pairs(&right.to_query());
     let value = |pairs: &[(String, String)], key: &str| {
@@ -215,9 +236,21 @@ fn encode(c: &Comparison) -> String {
     let mut left_own = Vec::new();
     let mut right_own = Vec::new();
     for key in query::KEYS.iter().skip(1) {
+        if *key == "n" {
+            out.push(("n".into(), race_n.to_string()));
+            for (prefix, column, own) in [
+                (LEFT, &left, &mut left_own),
+                (RIGHT, &right, &mut right_own),
+            ] {
+                if column.n != race_n {
+                    own.push((format!("{prefix}n"), column.n.to_string()));
+                }
+            }
+            continue;
+        }
         if RACE_KEYS.contains(key) {
             // Always written, like a one-column link's seed and budget.
-            out.push((key.to_string(), query::format_value(&c.left, key)));
+            out.push((key.to_string(), query::format_value(&left, key)));
             continue;
         }
         let (l, r) = (value(&left_pairs, key), value(&right_pairs, key));
@@ -236,6 +269,23 @@ fn encode(c: &Comparison) -> String {
     out.extend(left_own);
     out.extend(right_own);
     join(&out)
+}
+
+/// Whether a column runs the larger sibling L (and so has a budget of its own).
+fn uses_large(spec: &ExperimentSpec) -> bool {
+    spec.model == PolicyModel::Large && !spec.strategy.revises()
+}
+
+/// Whether a link's pairs ask column `prefix` to run L: its own `model` key, else the
+/// shared one.
+fn asks_for_large(pairs: &[(String, String)], prefix: &str) -> bool {
+    let own = format!("{prefix}model");
+    let value = pairs
+        .iter()
+        .find(|(k, _)| *k == own)
+        .or_else(|| pairs.iter().find(|(k, _)| k == "model"))
+        .map(|(_, v)| v.trim().to_ascii_lowercase());
+    value.as_deref().and_then(PolicyModel::from_name) == Some(PolicyModel::Large)
 }
 
 #[cfg(test)]
@@ -364,5 +414,53 @@ mod tests {
         let (c, _) = Comparison::from_query("v=1&seed=1&q=23%2B28-33&left.strategy=majority");
         assert_eq!(c.problem(), ProblemChoice::Custom("23+28-33".into()));
         assert!(c.to_query().contains("q=23%2B28-33"), "{}", c.to_query());
+    }
+
+    #[test]
+    fn a_column_on_l_keeps_a_budget_of_its_own() {
+        let link = "v=1&seed=1&problem=300&n=16&left.strategy=best-of-n&right.strategy=best-of-n\
+                    &right.model=l&right.n=2";
+        let (c, warnings) = Comparison::from_query(link);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let [left, right] = c.columns();
+        assert_eq!((left.n, left.model), (16, PolicyModel::Small));
+        assert_eq!((right.n, right.model), (2, PolicyModel::Large));
+        assert_eq!(right.policy_role(), super::super::PolicyRole::Large);
+        assert_eq!(Comparison::from_query(&c.to_query()).0, c);
+        assert!(c.to_query().contains("&n=16&"), "{}", c.to_query());
+        assert!(
+            c.to_query().ends_with("right.model=l&right.n=2") || c.to_query().contains("right.n=2")
+        );
+
+        // L on the left: the shared budget is still the S column's.
+        let mirrored = Comparison {
+            left: right,
+            right: Some(left),
+            custom: None,
+        };
+        let q = mirrored.to_query();
+        assert!(q.contains("&n=16&") && q.contains("left.n=2"), "{q}");
+        assert_eq!(Comparison::from_query(&q).0, mirrored);
+
+        // An S column's own budget is still ignored, and says so.
+        let (c, warnings) = Comparison::from_query(
+            "v=1&n=16&left.strategy=best-of-n&left.n=4&right.strategy=majority",
+        );
+        assert_eq!(c.columns().map(|s| s.n), [16, 16]);
+        assert!(warnings[0].contains("left.n is ignored"), "{warnings:?}");
+    }
+
+    #[test]
+    fn l_does_not_revise() {
+        let (c, warnings) = Comparison::from_query(
+            "v=1&n=8&left.strategy=revisions&left.model=l&left.n=2&right.strategy=majority",
+        );
+        let [left, right] = c.columns();
+        assert_eq!(left.model, PolicyModel::Small);
+        assert_eq!((left.n, right.n), (8, 8));
+        assert!(
+            warnings.iter().any(|w| w.contains("L is not one")),
+            "{warnings:?}"
+        );
     }
 }

@@ -99,6 +99,36 @@ pub enum PolicyRole {
     Base,
     /// The revision model (the built-in R).
     Reviser,
+    /// The larger sibling (the built-in L), for the FLOPs-matched comparison of §7.
+    Large,
+}
+
+/// Which base model a parallel strategy samples from (the link's `model` key): S, or its
+/// larger sibling L. Revision strategies always run R, S fine-tuned to revise.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PolicyModel {
+    #[default]
+    #[serde(rename = "s")]
+    Small,
+    #[serde(rename = "l")]
+    Large,
+}
+
+impl PolicyModel {
+    pub fn name(self) -> &'static str {
+        match self {
+            PolicyModel::Small => "s",
+            PolicyModel::Large => "l",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<PolicyModel> {
+        match name {
+            "s" | "small" => Some(PolicyModel::Small),
+            "l" | "large" => Some(PolicyModel::Large),
+            _ => None,
+        }
+    }
 }
 
 /// One experiment: a strategy, its settings, the sampling, the seed and the problem.
@@ -136,6 +166,8 @@ pub struct ExperimentSpec {
     pub temperature: f32,
     pub top_p: f32,
     pub top_k: u32,
+    /// The base model parallel strategies sample from.
+    pub model: PolicyModel,
 }
 
 impl Default for ExperimentSpec {
@@ -158,6 +190,7 @@ impl Default for ExperimentSpec {
             temperature: crate::strategy::DEFAULT_SAMPLING.temperature,
             top_p: crate::strategy::DEFAULT_SAMPLING.top_p,
             top_k: 0,
+            model: PolicyModel::Small,
         }
     }
 }
@@ -189,11 +222,14 @@ impl ExperimentSpec {
     }
 
     /// Which policy runs this spec: revision strategies (`revisions`, `mix`) run the
-    /// revision model R, as the paper does; the others the base policy S. The page and
-    /// `ponder run` both ask here, so they load and run the same model for a link.
+    /// revision model R, as the paper does; the others the base policy S, or L where the
+    /// link asks for it (`model=l`). The page and `ponder run` both ask here, so they load
+    /// and run the same model for a link.
     pub fn policy_role(&self) -> PolicyRole {
         if self.strategy.revises() {
             PolicyRole::Reviser
+        } else if self.model == PolicyModel::Large {
+            PolicyRole::Large
         } else {
             PolicyRole::Base
         }

@@ -11,11 +11,11 @@
 
 use std::fmt::Write as _;
 
-use super::{ExperimentSpec, StrategyKind, MAX_BUDGET, SPEC_VERSION};
+use super::{ExperimentSpec, PolicyModel, StrategyKind, MAX_BUDGET, SPEC_VERSION};
 use crate::strategy::{BeamWidth, RevisionSelection, Selection, StepAggregation};
 
 /// Every key of version 1, in the order links write them.
-pub const KEYS: [&str; 17] = [
+pub const KEYS: [&str; 18] = [
     "v",
     "strategy",
     "seed",
@@ -33,6 +33,7 @@ pub const KEYS: [&str; 17] = [
     "temperature",
     "top_p",
     "top_k",
+    "model",
 ];
 
 /// Version 0 names, and what version 1 calls them.
@@ -122,6 +123,7 @@ pub(crate) fn format_value(spec: &ExperimentSpec, key: &str) -> String {
         "temperature" => spec.temperature.to_string(),
         "top_p" => spec.top_p.to_string(),
         "top_k" => spec.top_k.to_string(),
+        "model" => spec.model.name().to_string(),
         _ => String::new(),
     }
 }
@@ -220,6 +222,10 @@ fn set_value(spec: &mut ExperimentSpec, key: &str, raw: &str) -> Result<(), Stri
             Some(v) => spec.top_k = v,
             None => return expected("a top-k from 0 (no limit) to 1000000"),
         },
+        "model" => match PolicyModel::from_name(&name) {
+            Some(m) => spec.model = m,
+            None => return expected("s (the small base model) or l (its larger sibling L)"),
+        },
         _ => return expected("a known key"),
     }
     Ok(())
@@ -239,6 +245,19 @@ fn check_consistency(spec: &mut ExperimentSpec, warnings: &mut Vec<SpecWarning>)
             used: default.to_string(),
         });
         spec.chains = default;
+    }
+    if spec.model == PolicyModel::Large && spec.strategy.revises() {
+        warnings.push(SpecWarning::Inconsistent {
+            key: "model".into(),
+            value: spec.model.name().into(),
+            reason: format!(
+                "{} runs the revision model R, and L is not one (model=l is for the parallel \
+                 strategies)",
+                spec.strategy.name()
+            ),
+            used: PolicyModel::Small.name().into(),
+        });
+        spec.model = PolicyModel::Small;
     }
 }
 
