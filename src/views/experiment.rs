@@ -11,8 +11,8 @@ use ponder_core::chart::{bar_chart, line_chart, line_chart_on, Bars, Point, Seri
 use ponder_core::progress;
 use ponder_core::spec::StrategyKind;
 use ponder_core::sweep::{
-    by_difficulty, by_revision_step, compute_optimal, rows_csv, summarise, SummaryRow, SweepSpec,
-    UnitResult, BINS, PAGE_MAX_BUDGET,
+    by_difficulty, by_revision_step, compute_optimal, mix_ratio, rows_csv, summarise, SummaryRow,
+    SweepSpec, UnitResult, BINS, PAGE_MAX_BUDGET,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -22,14 +22,19 @@ use crate::router::Router;
 use crate::sweep_runner::{SweepRunner, SweepStatus};
 
 /// The keys of a sweep's link text.
-const SWEEP_KEYS: [&str; 6] = [
+const SWEEP_KEYS: [&str; 7] = [
     "set",
     "levels",
     "per_level",
     "budgets",
     "strategies",
     "seeds",
+    "ratios",
 ];
+
+/// The sequential:parallel ratios the page offers for the mix (the paper's Fig. 7 spans
+/// 1/16 to 16; here its powers of four).
+const OFFERED_RATIOS: [f64; 5] = [0.0625, 0.25, 1.0, 4.0, 16.0];
 
 /// What the page offers before anything is chosen: small enough to finish in minutes on
 /// one CPU thread.
@@ -87,15 +92,15 @@ fn set_link(router: &Router, spec: &SweepSpec) {
 /// Accuracy against budget over all levels, one line per strategy with the seeds' range.
 fn chart_svg(spec: &SweepSpec, summary: &[SummaryRow]) -> String {
     let series: Vec<Series> = spec
-        .strategies
-        .iter()
-        .map(|k| Series {
-            name: k.name().to_string(),
+        .labels()
+        .into_iter()
+        .map(|name| Series {
             points: summary
                 .iter()
-                .filter(|s| s.level == "all" && s.strategy == k.name())
+                .filter(|s| s.level == "all" && s.strategy == name)
                 .map(|s| Point::percent(f64::from(s.budget), s.accuracy()))
                 .collect(),
+            name,
         })
         .filter(|s| !s.points.is_empty())
         .collect();
@@ -111,24 +116,57 @@ fn chart_svg(spec: &SweepSpec, summary: &[SummaryRow]) -> String {
     )
 }
 
+/// Accuracy against the mix's sequential:parallel ratio, a line per budget (the paper's
+/// Fig. 7 left); `None` unless the sweep runs the mix at two ratios or more.
+fn ratio_svg(spec: &SweepSpec, summary: &[SummaryRow]) -> Option<String> {
+    if spec.ratios.len() < 2 || !spec.strategies.contains(&StrategyKind::Mix) {
+        return None;
+    }
+    let series: Vec<Series> = spec
+        .budgets
+        .iter()
+        .map(|&budget| {
+            let mut points: Vec<Point> = summary
+                .iter()
+                .filter(|s| s.level == "all" && s.budget == budget)
+                .filter_map(|s| Some(Point::percent(mix_ratio(&s.strategy)?, s.accuracy())))
+                .collect();
+            points.sort_by(|a, b| a.x.total_cmp(&b.x));
+            Series {
+                name: format!("budget {budget}"),
+                points,
+            }
+        })
+        .filter(|s| !s.points.is_empty())
+        .collect();
+    (!series.is_empty()).then(|| {
+        line_chart(
+            "Accuracy against the sequential:parallel ratio",
+            "sequential:parallel ratio (revisions per chain over chains, log scale)",
+            "problems solved (%)",
+            &series,
+        )
+    })
+}
+
 /// Accuracy per difficulty bin at `budget`, a bar per strategy (the paper's Fig. 3 right);
 /// `None` before any unit with a difficulty signal is in.
 fn bins_svg(spec: &SweepSpec, budget: u32, units: &[&UnitResult]) -> Option<String> {
     let cells = by_difficulty(units);
     let groups: Vec<String> = (1..=BINS as u8).map(|b| format!("bin {b}")).collect();
     let series: Vec<Bars> = spec
-        .strategies
-        .iter()
-        .map(|k| Bars {
-            name: k.name().to_string(),
+        .labels()
+        .into_iter()
+        .map(|name| Bars {
             values: (1..=BINS as u8)
                 .map(|bin| {
                     cells
                         .iter()
-                        .find(|c| c.bin == bin && c.strategy == k.name() && c.budget == budget)
+                        .find(|c| c.bin == bin && c.strategy == name && c.budget == budget)
                         .map(|c| Point::percent(f64::from(bin), c.accuracy))
                 })
                 .collect(),
+            name,
         })
         .filter(|b| b.values.iter().any(Option::is_some))
         .collect();
@@ -305,6 +343,7 @@ pub fn ExperimentView() -> impl IntoView {
         let summary = summary.get();
         (!summary.is_empty()).then(|| chart_svg(&spec, &summary))
     });
+    let ratios_svg = Memo::new(move |_| ratio_svg(&runner.spec.get()?, &summary.get()));
     // The budget the difficulty chart shows (the largest unless chosen).
     let bin_budget = RwSignal::new(None::<u32>);
     let shown_bin_budget = move || {
@@ -351,14 +390,10 @@ pub fn ExperimentView() -> impl IntoView {
     // and at least two strategies to choose from.
     let optimal_svg = Memo::new(move |_| {
         let spec = runner.spec.get()?;
-        if spec.strategies.len() < 2 {
+        if spec.labels().len() < 2 {
             return None;
         }
-        let names: Vec<String> = spec
-            .strategies
-            .iter()
-            .map(|k| k.name().to_string())
-            .collect();
+        let names = spec.labels();
         let curve = runner.units.with(|units| {
             compute_optimal(&names, &spec.budgets, &units.values().collect::<Vec<_>>())
         });
@@ -500,6 +535,31 @@ pub fn ExperimentView() -> impl IntoView {
         }
     };
 
+    let ratio_box = move |ratio: f64| {
+        let name = if ratio < 1.0 {
+            format!("1:{}", 1.0 / ratio)
+        } else {
+            format!("{ratio}:1")
+        };
+        view! {
+            <label class="check">
+                <input type="checkbox" data-testid=format!("ratio-{ratio}")
+                    prop:checked=move || form.with(|f| f.ratios.contains(&ratio))
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        form.update(|f| {
+                            f.ratios.retain(|&r| r != ratio);
+                            if on {
+                                f.ratios.push(ratio);
+                                f.ratios.sort_by(f64::total_cmp);
+                            }
+                        });
+                    }/>
+                {name}
+            </label>
+        }
+    };
+
     let export_rows_csv = move |_| {
         let result = download(
             "ponder-sweep-rows.csv",
@@ -550,6 +610,12 @@ pub fn ExperimentView() -> impl IntoView {
                     <legend>"Strategies (defaults of a share link otherwise)"</legend>
                     {StrategyKind::ALL.into_iter().map(strategy_box).collect_view()}
                 </fieldset>
+                <Show when=move || form.with(|f| f.strategies.contains(&StrategyKind::Mix))>
+                    <fieldset>
+                        <legend>"Mix: sequential:parallel ratios (none: 1:1, as a share link's default)"</legend>
+                        {OFFERED_RATIOS.into_iter().map(ratio_box).collect_view()}
+                    </fieldset>
+                </Show>
                 <fieldset>
                     <legend>"Seeds"</legend>
                     <label>
@@ -658,6 +724,21 @@ pub fn ExperimentView() -> impl IntoView {
                 </figure>
             })}
 
+            {move || ratios_svg.get().map(|svg| view! {
+                <figure class="sweep-chart" data-testid="ratio-chart">
+                    <div inner_html=svg></div>
+                    <figcaption>
+                        "The mix splits each budget between sequential revisions and parallel chains: at a "
+                        "ratio of 4:1 each chain is four times as long as there are chains, at 1:4 there are "
+                        "four times as many chains as revisions in each. Each line is one budget; the band spans "
+                        "the seeds. The paper found a ratio between the two extremes best, and the best ratio "
+                        "moving towards sequential as problems get easier (its Figure 7). Where a budget cannot be "
+                        "split at a ratio exactly, the nearest split runs, as in a share link: at a budget of 4, "
+                        "16:1 is one chain of 4; budgets of 16 and 256 meet all five ratios."
+                    </figcaption>
+                </figure>
+            })}
+
             {move || optimal_svg.get().map(|(svg, bins)| view! {
                 <figure class="sweep-chart" data-testid="optimal-chart">
                     <div inner_html=svg></div>
@@ -681,6 +762,7 @@ pub fn ExperimentView() -> impl IntoView {
                     disabled=move || runner.units.with(|u| u.is_empty())>"Rows as JSON"</button>
                 {chart_exports(svg.into(), "ponder-accuracy", "Chart", "export", export_error)}
                 {chart_exports(steps_svg.into(), "ponder-revision-steps", "Revision chart", "export-steps", export_error)}
+                {chart_exports(ratios_svg.into(), "ponder-ratios", "Ratio chart", "export-ratios", export_error)}
                 {chart_exports(optimal_chart, "ponder-compute-optimal", "Compute-optimal chart", "export-optimal", export_error)}
                 {chart_exports(difficulty.into(), "ponder-difficulty", "Difficulty chart", "export-bins", export_error)}
                 {move || export_error.get().map(|e| view! { <p class="error" role="alert">{format!("Export failed: {e}")}</p> })}
@@ -712,8 +794,8 @@ pub fn ExperimentView() -> impl IntoView {
                 })
             }}
             <p class="status-note">
-                "Not here yet: the sequential-to-parallel ratio (Fig. 7) and the exchange against the larger model "
-                "(Fig. 9). "<code>"ponder figures"</code>" measures all of them; RESULTS.md shows its numbers."
+                "Not here yet: the exchange against the larger model (Fig. 9). "<code>"ponder figures"</code>
+                " measures it; RESULTS.md shows its numbers."
             </p>
         </section>
     }

@@ -17,12 +17,13 @@ if (!CLI) {
 }
 
 /** `ponder sweep` on the same spec: its rows.csv. */
-function ponderSweep({ levels, perLevel, budgets, strategies, seeds }) {
+function ponderSweep({ levels, perLevel, budgets, strategies, seeds, ratios }) {
   const out = mkdtempSync(join(tmpdir(), 'ponder-sweep-'));
   try {
     execFileSync(CLI, [
       'sweep', '--levels', levels, '--per-level', String(perLevel), '--budgets', budgets,
       '--strategies', strategies, '--seeds', seeds, '--out', out,
+      ...(ratios ? ['--ratios', ratios] : []),
     ], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'ignore'] });
     return readFileSync(join(out, 'rows.csv'), 'utf8');
   } finally {
@@ -30,8 +31,9 @@ function ponderSweep({ levels, perLevel, budgets, strategies, seeds }) {
   }
 }
 
-const linkOf = ({ levels, perLevel, budgets, strategies, seeds }) =>
-  `?view=experiment&set=test&levels=${levels}&per_level=${perLevel}&budgets=${budgets}&strategies=${strategies}&seeds=${seeds}`;
+const linkOf = ({ levels, perLevel, budgets, strategies, seeds, ratios }) =>
+  `?view=experiment&set=test&levels=${levels}&per_level=${perLevel}&budgets=${budgets}&strategies=${strategies}&seeds=${seeds}`
+  + (ratios ? `&ratios=${ratios}` : '');
 
 async function sweepState(page) {
   return page.evaluate(() => {
@@ -120,5 +122,26 @@ test('a reload mid-sweep resumes from the stored units and ends with the same ro
   assert.equal((await sweepState(page)).done, 8);
   const csv = (await exported(page, 'export-csv')).toString('utf8');
   assert.equal(csv, ponderSweep(spec));
+  await page.close();
+});
+
+test('the mix at several sequential:parallel ratios draws the ratio chart, with ponder sweep\'s rows', async () => {
+  const spec = { levels: '2', perLevel: 2, budgets: '4,16', strategies: 'mix', seeds: '1', ratios: '0.0625,1,16' };
+  const { page, problems } = await open(browser.context, linkOf(spec));
+  // The form shows the link's ratios.
+  assert.equal(await page.getByTestId('ratio-1').isChecked(), true);
+  assert.equal(await page.getByTestId('ratio-4').isChecked(), false);
+  await page.click('[data-testid="sweep-run"]');
+  await waitForStatus(page, 'finished');
+  const csv = (await exported(page, 'export-csv')).toString('utf8');
+  assert.equal(csv, ponderSweep(spec));
+  assert.match(csv, /,mix@0\.0625,16,/);
+  // One line per budget, a point per ratio.
+  const chart = page.getByTestId('ratio-chart');
+  assert.equal(await chart.locator('svg polyline').count(), 2);
+  assert.equal(await chart.locator('svg circle').count(), 6);
+  const svg = (await exported(page, 'export-ratios-svg')).toString('utf8');
+  assert.match(svg, /sequential:parallel ratio/);
+  assert.deepEqual(problems, []);
   await page.close();
 });

@@ -45,6 +45,10 @@ pub struct Args {
     /// Seeds; the spread over them is reported.
     #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
     seeds: Vec<u64>,
+    /// Sequential:parallel ratios for the mix, each its own rows (`mix@0.25`; the
+    /// paper's Fig. 7); none: the mix at its default ratio.
+    #[arg(long, value_delimiter = ',')]
+    ratios: Vec<f64>,
     /// Where to write rows.csv, summary.csv, summary.json and accuracy.svg.
     #[arg(long, default_value = "target/sweep")]
     out: PathBuf,
@@ -65,6 +69,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         budgets: args.budgets.clone(),
         strategies,
         seeds: args.seeds.clone(),
+        ratios: args.ratios.clone(),
     };
     spec.check().map_err(|e| anyhow::anyhow!("{e}"))?;
     let (set, problems, chosen) = chosen_problems(&args.set, &args.levels, args.per_level)?;

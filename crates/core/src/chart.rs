@@ -158,7 +158,12 @@ pub fn line_chart_on(
         .flat_map(|s| s.points.iter().map(|p| p.x))
         .filter(|x| *x > 0.0)
         .collect();
-    let lo = xs.iter().copied().fold(f64::INFINITY, f64::min).max(1.0);
+    // Budgets start at 1; a mix's ratios go below it (1/16).
+    let lo = if xs.is_empty() {
+        1.0
+    } else {
+        xs.iter().copied().fold(f64::INFINITY, f64::min)
+    };
     let hi = xs.iter().copied().fold(0.0, f64::max).max(lo * 2.0);
     let px = |x: f64| {
         let t = match scale {

@@ -34,7 +34,7 @@ use crate::strategy::subsample::dvts_reuses;
 pub const PAGE_MAX_BUDGET: u32 = 256;
 
 /// What a sweep measures.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SweepSpec {
     /// The shipped problem set (`test` or `validation`).
     pub set: String,
@@ -47,6 +47,9 @@ pub struct SweepSpec {
     pub strategies: Vec<StrategyKind>,
     /// Seeds; the spread over them is reported.
     pub seeds: Vec<u64>,
+    /// The sequential:parallel ratios the mix runs at (the paper's Fig. 7), each a row of
+    /// its own (`mix@0.25`); none: the mix at its default ratio, as `mix`.
+    pub ratios: Vec<f64>,
 }
 
 impl Default for SweepSpec {
@@ -63,8 +66,22 @@ impl Default for SweepSpec {
                 StrategyKind::Revisions,
             ],
             seeds: vec![1, 2, 3],
+            ratios: Vec::new(),
         }
     }
+}
+
+/// A mix row's strategy at sequential:parallel `ratio`: `mix@0.25`.
+pub fn mix_label(ratio: f64) -> String {
+    format!("{}@{ratio}", StrategyKind::Mix.name())
+}
+
+/// The ratio in a mix row's strategy ([`mix_label`]), if it is one.
+pub fn mix_ratio(strategy: &str) -> Option<f64> {
+    let ratio = strategy
+        .strip_prefix(StrategyKind::Mix.name())?
+        .strip_prefix('@')?;
+    ratio.parse().ok()
 }
 
 /// One (seed, problem) of a sweep: the unit that is run, stored and resumed whole.
@@ -86,6 +103,16 @@ impl SweepSpec {
         }
         if self.seeds.is_empty() {
             return Err("choose at least one seed".into());
+        }
+        let most = f64::from(MAX_BUDGET);
+        if let Some(r) = self
+            .ratios
+            .iter()
+            .find(|r| !(r.is_finite() && (1.0 / most..=most).contains(*r)))
+        {
+            return Err(format!(
+                "{r} is not a sequential:parallel ratio from 1/{MAX_BUDGET} to {MAX_BUDGET}"
+            ));
         }
         if let Some(b) = self.budgets.iter().find(|&&b| b == 0 || b > MAX_BUDGET) {
             return Err(format!(
@@ -119,6 +146,30 @@ impl SweepSpec {
             .collect()
     }
 
+    /// Every strategy name its rows carry, in the order of [`Self::strategies`]: the
+    /// strategy's link name, or a mix's [`mix_label`] per ratio.
+    pub fn labels(&self) -> Vec<String> {
+        self.strategies
+            .iter()
+            .flat_map(|&k| {
+                self.ratios_of(k).into_iter().map(move |r| match r {
+                    Some(r) => mix_label(r),
+                    None => k.name().to_string(),
+                })
+            })
+            .collect()
+    }
+
+    /// The ratios `kind` runs at: each of [`Self::ratios`] for the mix when there are any,
+    /// else once at its default (`None`).
+    pub fn ratios_of(&self, kind: StrategyKind) -> Vec<Option<f64>> {
+        if kind == StrategyKind::Mix && !self.ratios.is_empty() {
+            self.ratios.iter().copied().map(Some).collect()
+        } else {
+            vec![None]
+        }
+    }
+
     /// Generations one unit runs: the measure of progress (a run's cost grows with its
     /// budget, so a unit counts as the generations it spends).
     pub fn work_per_unit(&self) -> u64 {
@@ -134,15 +185,17 @@ impl SweepSpec {
                 .others()
                 .iter()
                 .map(|&k| {
-                    self.budgets
-                        .iter()
-                        .filter(|&&b| {
-                            k != StrategyKind::Dvts
-                                || b == max_budget
-                                || !dvts_reuses(b, max_budget, dvts_width)
-                        })
-                        .map(|&b| u64::from(b))
-                        .sum::<u64>()
+                    self.ratios_of(k).len() as u64
+                        * self
+                            .budgets
+                            .iter()
+                            .filter(|&&b| {
+                                k != StrategyKind::Dvts
+                                    || b == max_budget
+                                    || !dvts_reuses(b, max_budget, dvts_width)
+                            })
+                            .map(|&b| u64::from(b))
+                            .sum::<u64>()
                 })
                 .sum::<u64>()
     }
@@ -166,10 +219,12 @@ impl SweepSpec {
             .collect()
     }
 
-    /// The spec as link text: `set=test&levels=1,2&per_level=2&budgets=1,4,16&…`.
+    /// The spec as link text: `set=test&levels=1,2&per_level=2&budgets=1,4,16&…`
+    /// (`&ratios=…` only where the mix has ratios of its own, so older links still name
+    /// the results stored under them).
     pub fn to_query(&self) -> String {
         let join = |v: Vec<String>| v.join(",");
-        format!(
+        let mut query = format!(
             "set={}&levels={}&per_level={}&budgets={}&strategies={}&seeds={}",
             self.set,
             join(self.levels.iter().map(u8::to_string).collect()),
@@ -182,7 +237,12 @@ impl SweepSpec {
                     .collect()
             ),
             join(self.seeds.iter().map(u64::to_string).collect()),
-        )
+        );
+        if !self.ratios.is_empty() {
+            query.push_str("&ratios=");
+            query.push_str(&join(self.ratios.iter().map(f64::to_string).collect()));
+        }
+        query
     }
 
     /// Reads link text written by [`Self::to_query`]; missing keys keep their defaults and
@@ -256,6 +316,19 @@ impl SweepSpec {
                         .collect::<Result<_, _>>()?;
                 }
                 "seeds" => spec.seeds = numbers("seeds")?,
+                "ratios" => {
+                    let most = f64::from(MAX_BUDGET);
+                    spec.ratios = list()
+                        .iter()
+                        .map(|r| match r.parse::<f64>() {
+                            Ok(x) if x.is_finite() && (1.0 / most..=most).contains(&x) => Ok(x),
+                            _ => Err(format!(
+                                "ratios: {r:?} is not a sequential:parallel ratio from \
+                                 1/{MAX_BUDGET} to {MAX_BUDGET}"
+                            )),
+                        })
+                        .collect::<Result<_, _>>()?;
+                }
                 _ => {}
             }
         }
@@ -326,6 +399,7 @@ mod tests {
             budgets: vec![1, 4, 16],
             strategies: vec![StrategyKind::Majority, StrategyKind::Beam],
             seeds: vec![7, 9],
+            ratios: Vec::new(),
         };
         let text = spec.to_query();
         assert_eq!(
@@ -339,6 +413,30 @@ mod tests {
             Ok(vec![7, 9])
         );
         assert_eq!(SweepSpec::from_query(""), Ok(SweepSpec::default()));
+    }
+
+    #[test]
+    fn a_mix_at_several_ratios_has_rows_of_each() {
+        let spec = SweepSpec {
+            budgets: vec![4, 16],
+            strategies: vec![StrategyKind::BestOfN, StrategyKind::Mix],
+            ratios: vec![0.25, 4.0],
+            ..SweepSpec::default()
+        };
+        let text = spec.to_query();
+        assert!(text.ends_with("&ratios=0.25,4"), "{text}");
+        assert_eq!(SweepSpec::from_query(&text), Ok(spec.clone()));
+        assert_eq!(spec.labels(), ["best-of-n", "mix@0.25", "mix@4"]);
+        assert_eq!(mix_ratio("mix@0.25"), Some(0.25));
+        assert_eq!(mix_ratio("mix"), None);
+        // Best-of-N's one run at 16, and the mix at both budgets for each ratio.
+        assert_eq!(spec.work_per_unit(), 16 + 2 * (4 + 16));
+        assert!(SweepSpec::from_query("ratios=0").is_err());
+        let no_ratios = SweepSpec {
+            ratios: Vec::new(),
+            ..spec
+        };
+        assert_eq!(no_ratios.labels(), ["best-of-n", "mix"]);
     }
 
     #[test]

@@ -28,15 +28,20 @@ pub fn spec_at_budget(kind: StrategyKind, budget: u32, seed: u64, problem: u64) 
     spec
 }
 
-/// [`spec_at_budget`], kept only when its own generation count is the budget, so that no
-/// point of a chart stands at a budget its run did not spend.
+/// [`spec_at_budget`] (at sequential:parallel `ratio` for the mix, where given), kept only
+/// when its own generation count is the budget, so that no point of a chart stands at a
+/// budget its run did not spend.
 pub fn spec_for_budget(
     kind: StrategyKind,
     budget: u32,
     seed: u64,
     problem: u64,
+    ratio: Option<f64>,
 ) -> Result<ExperimentSpec, String> {
-    let spec = spec_at_budget(kind, budget, seed, problem);
+    let mut spec = spec_at_budget(kind, budget, seed, problem);
+    if let Some(r) = ratio {
+        spec.ratio = r;
+    }
     match spec.strategy().generations() {
         Ok(g) if g == u64::from(budget) => Ok(spec),
         Ok(g) => Err(format!(
@@ -173,7 +178,12 @@ pub async fn run_unit<P: Policy, R: Policy, V: Verifier>(
         }
         progress(u64::from(max_budget));
     }
-    for kind in sweep.others() {
+    for (kind, ratio) in sweep.others().into_iter().flat_map(|kind| {
+        sweep
+            .ratios_of(kind)
+            .into_iter()
+            .map(move |ratio| (kind, ratio))
+    }) {
         // DVTS runs once at the largest budget; its first subtrees are the runs at the
         // smaller ones (`subsample::dvts_prefix`).
         let mut largest = ExperimentSpec {
@@ -216,7 +226,7 @@ pub async fn run_unit<P: Policy, R: Policy, V: Verifier>(
             let (measured, work) = match reuse {
                 Some(done) => done,
                 None => {
-                    let measured = match spec_for_budget(kind, budget, seed, i) {
+                    let measured = match spec_for_budget(kind, budget, seed, i, ratio) {
                         Ok(mut spec) => {
                             let asked = spec.n;
                             let warnings = spec.sanitize();
@@ -247,7 +257,11 @@ pub async fn run_unit<P: Policy, R: Policy, V: Verifier>(
                     (measured, u64::from(budget))
                 }
             };
-            rows.push(SweepRow::new(seed, kind, budget, i, level, measured));
+            let mut row = SweepRow::new(seed, kind, budget, i, level, measured);
+            if let Some(r) = ratio {
+                row.strategy = super::mix_label(r);
+            }
+            rows.push(row);
             progress(work);
         }
     }
@@ -266,16 +280,16 @@ mod tests {
     #[test]
     fn every_kept_spec_spends_exactly_its_budget() {
         // Lookahead with the default k = 1: N = budget / 2 beams.
-        let s = spec_for_budget(StrategyKind::Lookahead, 16, 1, 0).expect("divides");
+        let s = spec_for_budget(StrategyKind::Lookahead, 16, 1, 0, None).expect("divides");
         assert_eq!((s.n, s.k), (8, 1));
-        let why = spec_for_budget(StrategyKind::Lookahead, 3, 1, 0).unwrap_err();
+        let why = spec_for_budget(StrategyKind::Lookahead, 3, 1, 0, None).unwrap_err();
         assert!(why.contains("not 3"), "{why}");
         for kind in [
             StrategyKind::Beam,
             StrategyKind::Dvts,
             StrategyKind::Revisions,
         ] {
-            let s = spec_for_budget(kind, 16, 1, 0).expect("any budget");
+            let s = spec_for_budget(kind, 16, 1, 0, None).expect("any budget");
             assert_eq!(s.strategy().generations().ok(), Some(16), "{kind:?}");
         }
     }
