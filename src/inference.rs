@@ -400,20 +400,24 @@ impl Models {
         level: u8,
         progress: &mut dyn FnMut(u64),
     ) -> Result<UnitResult, String> {
-        let roles = [ModelRole::Policy, ModelRole::Reviser, ModelRole::Verifier];
+        let mut roles = vec![ModelRole::Policy, ModelRole::Reviser, ModelRole::Verifier];
+        if spec.large {
+            roles.push(ModelRole::Large);
+        }
         if let Some(missing) = roles.iter().find(|r| !self.loaded.contains_key(r)) {
             return Err(format!("the {} is not loaded yet", missing.label()));
         }
-        // Three entries of one map, borrowed mutably together: taken out for the unit and
+        // Entries of one map, borrowed mutably together: taken out for the unit and
         // always put back.
         let mut taken: Vec<Loaded> = roles.iter().filter_map(|r| self.loaded.remove(r)).collect();
         let rows = match taken.as_mut_slice() {
-            [policy, reviser, verifier] => Ok(run_unit(
+            [policy, reviser, verifier, rest @ ..] => Ok(run_unit(
                 spec,
                 unit,
                 problem,
                 level,
                 (&mut policy.cpu, &mut reviser.cpu, &mut verifier.cpu),
+                rest.first_mut().map(|large| &mut large.cpu),
                 progress,
             )
             .await),

@@ -173,7 +173,11 @@ impl SweepRunner {
         self.work.set((0, spec.work_per_unit() * remaining as u64));
         self.started_ms.set(now_ms());
         self.status.set(SweepStatus::Running);
-        let models = [ModelRole::Policy, ModelRole::Reviser, ModelRole::Verifier]
+        let mut roles = vec![ModelRole::Policy, ModelRole::Reviser, ModelRole::Verifier];
+        if spec.large {
+            roles.push(ModelRole::Large);
+        }
+        let models = roles
             .into_iter()
             .map(|role| ModelFile {
                 role,

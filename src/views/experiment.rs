@@ -11,8 +11,8 @@ use ponder_core::chart::{bar_chart, line_chart, line_chart_on, Bars, Point, Seri
 use ponder_core::progress;
 use ponder_core::spec::StrategyKind;
 use ponder_core::sweep::{
-    by_difficulty, by_revision_step, compute_optimal, mix_ratio, rows_csv, summarise, SummaryRow,
-    SweepSpec, UnitResult, BINS, PAGE_MAX_BUDGET,
+    by_difficulty, by_revision_step, compute_optimal, exchange, mix_ratio, rows_csv, summarise,
+    Exchange, SummaryRow, SweepSpec, UnitResult, BINS, PAGE_MAX_BUDGET,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -22,7 +22,7 @@ use crate::router::Router;
 use crate::sweep_runner::{SweepRunner, SweepStatus};
 
 /// The keys of a sweep's link text.
-const SWEEP_KEYS: [&str; 7] = [
+const SWEEP_KEYS: [&str; 8] = [
     "set",
     "levels",
     "per_level",
@@ -30,7 +30,12 @@ const SWEEP_KEYS: [&str; 7] = [
     "strategies",
     "seeds",
     "ratios",
+    "large",
 ];
+
+/// The values of R (inference tokens over pretraining tokens) the exchange's slider
+/// offers, the paper's three (0.16, 0.79, 22) among them.
+const EXCHANGE_RATIOS: [f64; 11] = [0.1, 0.16, 0.25, 0.5, 0.79, 1.0, 2.0, 5.0, 10.0, 22.0, 50.0];
 
 /// The sequential:parallel ratios the page offers for the mix (the paper's Fig. 7 spans
 /// 1/16 to 16; here its powers of four).
@@ -147,6 +152,41 @@ fn ratio_svg(spec: &SweepSpec, summary: &[SummaryRow]) -> Option<String> {
             &series,
         )
     })
+}
+
+/// The FLOPs-matched exchange at one R (the paper's Fig. 9): per difficulty bin, L's
+/// greedy accuracy beside the small model's compute-optimal accuracy at the budget of
+/// the same FLOPs.
+fn exchange_svg(x: &Exchange) -> String {
+    let groups: Vec<String> = x.bins.iter().map(|b| format!("bin {}", b.bin)).collect();
+    let series = [
+        Bars {
+            name: "L, greedy (1 generation)".into(),
+            values: x
+                .bins
+                .iter()
+                .map(|b| Some(Point::percent(f64::from(b.bin), b.larger)))
+                .collect(),
+        },
+        Bars {
+            name: format!("S compute-optimal at {:.0} generations", x.budget),
+            values: x
+                .bins
+                .iter()
+                .map(|b| b.small.map(|s| Point::percent(f64::from(b.bin), s)))
+                .collect(),
+        },
+    ];
+    bar_chart(
+        &format!(
+            "The same FLOPs: L against S thinking longer (R = {})",
+            x.ratio
+        ),
+        "difficulty bin (1 easiest)",
+        "problems solved (%)",
+        &groups,
+        &series,
+    )
 }
 
 /// Accuracy per difficulty bin at `budget`, a bar per strategy (the paper's Fig. 3 right);
@@ -344,6 +384,25 @@ pub fn ExperimentView() -> impl IntoView {
         (!summary.is_empty()).then(|| chart_svg(&spec, &summary))
     });
     let ratios_svg = Memo::new(move |_| ratio_svg(&runner.spec.get()?, &summary.get()));
+    // The exchange against L at the slider's R.
+    let exchange_r = RwSignal::new(4usize);
+    let exchanged = Memo::new(move |_| {
+        let spec = runner.spec.get()?;
+        if !spec.large {
+            return None;
+        }
+        let r = EXCHANGE_RATIOS[exchange_r.get().min(EXCHANGE_RATIOS.len() - 1)];
+        let x = runner.units.with(|units| {
+            exchange(
+                &spec.labels(),
+                &spec.budgets,
+                &units.values().collect::<Vec<_>>(),
+                r,
+            )
+        })?;
+        (!x.bins.is_empty()).then_some((x, spec.max_budget()))
+    });
+    let exchange_chart = Signal::derive(move || exchanged.get().map(|(x, _)| exchange_svg(&x)));
     // The budget the difficulty chart shows (the largest unless chosen).
     let bin_budget = RwSignal::new(None::<u32>);
     let shown_bin_budget = move || {
@@ -610,6 +669,18 @@ pub fn ExperimentView() -> impl IntoView {
                     <legend>"Strategies (defaults of a share link otherwise)"</legend>
                     {StrategyKind::ALL.into_iter().map(strategy_box).collect_view()}
                 </fieldset>
+                <fieldset>
+                    <legend>"The larger sibling"</legend>
+                    <label class="check">
+                        <input type="checkbox" data-testid="large"
+                            prop:checked=move || form.with(|f| f.large)
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                form.update(|f| f.large = on);
+                            }/>
+                        "also L's greedy answer to each problem (its model is downloaded once), for the exchange at equal FLOPs"
+                    </label>
+                </fieldset>
                 <Show when=move || form.with(|f| f.strategies.contains(&StrategyKind::Mix))>
                     <fieldset>
                         <legend>"Mix: sequential:parallel ratios (none: 1:1, as a share link's default)"</legend>
@@ -739,6 +810,52 @@ pub fn ExperimentView() -> impl IntoView {
                 </figure>
             })}
 
+            {move || exchanged.get().map(|(x, largest)| view! {
+                <figure class="sweep-chart" data-testid="exchange-chart">
+                    <label>
+                        "R, inference tokens over pretraining tokens: "
+                        <input type="range" min="0" max=(EXCHANGE_RATIOS.len() - 1).to_string() step="1"
+                            data-testid="exchange-r" aria-valuetext=x.ratio.to_string()
+                            prop:value=move || exchange_r.get().to_string()
+                            on:input=move |ev| {
+                                if let Ok(i) = event_target_value(&ev).parse::<usize>() {
+                                    exchange_r.set(i);
+                                }
+                            }/>
+                        " " <output data-testid="exchange-r-value">{x.ratio.to_string()}</output>
+                    </label>
+                    <div inner_html=exchange_svg(&x)></div>
+                    <figcaption data-testid="exchange-caption">
+                        {format!(
+                            "L has {:.1} times S's parameters. Scaling a model up costs pretraining FLOPs as \
+                             well as inference FLOPs, so at R = {r} one generation of L costs as much as \
+                             {budget:.0} of S's (M + 3(M−1)/R, the paper's §7): a small R means the model \
+                             answers few queries for its pretraining, and thinking longer has more FLOPs to \
+                             spend. Each bin compares L's greedy answer with S's compute-optimal strategy at \
+                             that budget (read between this sweep's budgets on a log scale, chosen per bin on \
+                             the other half of its problems).{past} The paper found test-time compute ahead on \
+                             easy and medium questions when R is small, and pretraining ahead on the hardest \
+                             (its Figure 9).",
+                            x.scale,
+                            r = x.ratio,
+                            budget = x.budget,
+                            past = if x.budget > f64::from(largest) {
+                                format!(" {:.0} generations is past this sweep's largest budget ({largest}), so S has no bar here.", x.budget)
+                            } else {
+                                String::new()
+                            },
+                        )}
+                    </figcaption>
+                </figure>
+            })}
+            {move || runner.spec.with(|s| s.as_ref().is_some_and(|s| s.large)).then(|| view! {
+                <Show when=move || exchanged.with(Option::is_none) && runner.units.with(|u| !u.is_empty())>
+                    <p class="status-note">
+                        "The exchange with L needs majority or best-of-N in the sweep (their samples sort the problems by difficulty)."
+                    </p>
+                </Show>
+            })}
+
             {move || optimal_svg.get().map(|(svg, bins)| view! {
                 <figure class="sweep-chart" data-testid="optimal-chart">
                     <div inner_html=svg></div>
@@ -763,6 +880,7 @@ pub fn ExperimentView() -> impl IntoView {
                 {chart_exports(svg.into(), "ponder-accuracy", "Chart", "export", export_error)}
                 {chart_exports(steps_svg.into(), "ponder-revision-steps", "Revision chart", "export-steps", export_error)}
                 {chart_exports(ratios_svg.into(), "ponder-ratios", "Ratio chart", "export-ratios", export_error)}
+                {chart_exports(exchange_chart, "ponder-exchange", "Exchange chart", "export-exchange", export_error)}
                 {chart_exports(optimal_chart, "ponder-compute-optimal", "Compute-optimal chart", "export-optimal", export_error)}
                 {chart_exports(difficulty.into(), "ponder-difficulty", "Difficulty chart", "export-bins", export_error)}
                 {move || export_error.get().map(|e| view! { <p class="error" role="alert">{format!("Export failed: {e}")}</p> })}
@@ -793,10 +911,7 @@ pub fn ExperimentView() -> impl IntoView {
                     </table>
                 })
             }}
-            <p class="status-note">
-                "Not here yet: the exchange against the larger model (Fig. 9). "<code>"ponder figures"</code>
-                " measures it; RESULTS.md shows its numbers."
-            </p>
+
         </section>
     }
 }

@@ -17,13 +17,14 @@ if (!CLI) {
 }
 
 /** `ponder sweep` on the same spec: its rows.csv. */
-function ponderSweep({ levels, perLevel, budgets, strategies, seeds, ratios }) {
+function ponderSweep({ levels, perLevel, budgets, strategies, seeds, ratios, large }) {
   const out = mkdtempSync(join(tmpdir(), 'ponder-sweep-'));
   try {
     execFileSync(CLI, [
       'sweep', '--levels', levels, '--per-level', String(perLevel), '--budgets', budgets,
       '--strategies', strategies, '--seeds', seeds, '--out', out,
       ...(ratios ? ['--ratios', ratios] : []),
+      ...(large ? ['--large'] : []),
     ], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'ignore'] });
     return readFileSync(join(out, 'rows.csv'), 'utf8');
   } finally {
@@ -31,9 +32,9 @@ function ponderSweep({ levels, perLevel, budgets, strategies, seeds, ratios }) {
   }
 }
 
-const linkOf = ({ levels, perLevel, budgets, strategies, seeds, ratios }) =>
+const linkOf = ({ levels, perLevel, budgets, strategies, seeds, ratios, large }) =>
   `?view=experiment&set=test&levels=${levels}&per_level=${perLevel}&budgets=${budgets}&strategies=${strategies}&seeds=${seeds}`
-  + (ratios ? `&ratios=${ratios}` : '');
+  + (ratios ? `&ratios=${ratios}` : '') + (large ? '&large=1' : '');
 
 async function sweepState(page) {
   return page.evaluate(() => {
@@ -142,6 +143,35 @@ test('the mix at several sequential:parallel ratios draws the ratio chart, with 
   assert.equal(await chart.locator('svg circle').count(), 6);
   const svg = (await exported(page, 'export-ratios-svg')).toString('utf8');
   assert.match(svg, /sequential:parallel ratio/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a sweep with L draws the exchange at equal FLOPs, and the R slider moves the matched budget', async () => {
+  const spec = { levels: '1,2,3,4,5', perLevel: 2, budgets: '1,4,16', strategies: 'majority,best-of-n', seeds: '1', large: true };
+  const { page, problems } = await open(browser.context, linkOf(spec));
+  assert.equal(await page.getByTestId('large').isChecked(), true);
+  await page.click('[data-testid="sweep-run"]');
+  await waitForStatus(page, 'finished');
+  const csv = (await exported(page, 'export-csv')).toString('utf8');
+  assert.equal(csv, ponderSweep(spec));
+  assert.equal(csv.split('\n').filter((l) => l.includes(',l-greedy,')).length, 10);
+  const caption = page.getByTestId('exchange-caption');
+  // The slider starts at the paper's R = 0.79: 41 generations, past this sweep's 16.
+  assert.equal(await page.getByTestId('exchange-r-value').textContent(), '0.79');
+  assert.match(await caption.textContent(), /as much as 41 of S's/);
+  assert.match(await caption.textContent(), /past this sweep's largest budget \(16\)/);
+  // R = 22: about 10 generations, inside the sweep's budgets, so S has bars too.
+  // A range input takes no typing: set it as a drag would, with its input event.
+  await page.getByTestId('exchange-r').evaluate((el) => {
+    el.value = '9';
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+  await page.waitForFunction(() => document.querySelector('[data-testid="exchange-r-value"]')?.textContent === '22');
+  assert.match(await caption.textContent(), /as much as 10 of S's/);
+  assert.doesNotMatch(await caption.textContent(), /past this sweep/);
+  const svg = (await exported(page, 'export-exchange-svg')).toString('utf8');
+  assert.match(svg, /S compute-optimal at 10 generations/);
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -49,6 +49,10 @@ pub struct Args {
     /// paper's Fig. 7); none: the mix at its default ratio.
     #[arg(long, value_delimiter = ',')]
     ratios: Vec<f64>,
+    /// Also the larger sibling L's greedy answer to each problem (rows `l-greedy`), for
+    /// the FLOPs-matched exchange (the paper's Fig. 9; `exchange.csv`).
+    #[arg(long)]
+    large: bool,
     /// Where to write rows.csv, summary.csv, summary.json and accuracy.svg.
     #[arg(long, default_value = "target/sweep")]
     out: PathBuf,
@@ -70,12 +74,20 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         strategies,
         seeds: args.seeds.clone(),
         ratios: args.ratios.clone(),
+        large: args.large,
     };
     spec.check().map_err(|e| anyhow::anyhow!("{e}"))?;
     let (set, problems, chosen) = chosen_problems(&args.set, &args.levels, args.per_level)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let (mut policy, mut reviser, mut verifier) = builtin_engines()?;
+    let mut large = if spec.large {
+        Some(crate::run::engine(
+            &crate::run::builtin_dir().join("ponder-l.gguf"),
+        )?)
+    } else {
+        None
+    };
 
     let units = spec.units(&set);
     debug_assert_eq!(units.len(), chosen.len() * spec.seeds.len());
@@ -103,6 +115,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             &problems[i],
             level,
             (&mut policy, &mut reviser, &mut verifier),
+            large.as_mut(),
             &mut progress,
         ))
         .context("the CPU engine never waits, so a sweep unit finishes at its first poll")?;
@@ -154,11 +167,7 @@ fn write_analyses(
     let path = args.out.join("revision_steps.csv");
     std::fs::write(&path, csv).with_context(|| format!("writing {}", path.display()))?;
 
-    let names: Vec<String> = spec
-        .strategies
-        .iter()
-        .map(|k| k.name().to_string())
-        .collect();
+    let names = spec.labels();
     let mut csv = String::from("budget,mean_accuracy,min_accuracy,max_accuracy,seeds,bins\n");
     if names.len() > 1 {
         for p in sweep::compute_optimal(&names, &spec.budgets, &units) {
@@ -170,6 +179,29 @@ fn write_analyses(
     }
     let path = args.out.join("compute_optimal.csv");
     std::fs::write(&path, csv).with_context(|| format!("writing {}", path.display()))?;
+
+    if spec.large {
+        // The paper's three values of R (§7).
+        let mut csv = String::from(
+            "r,scale,budget,bin,larger_mean,larger_min,larger_max,small_mean,small_min,small_max\n",
+        );
+        for r in [0.16, 0.79, 22.0] {
+            let Some(x) = sweep::exchange(&names, &spec.budgets, &units, r) else {
+                continue;
+            };
+            for b in &x.bins {
+                let small = b.small.as_ref().map_or(",,".to_string(), |s| {
+                    format!("{:.4},{:.4},{:.4}", s.mean, s.min, s.max)
+                });
+                csv.push_str(&format!(
+                    "{r},{:.3},{:.1},{},{:.4},{:.4},{:.4},{small}\n",
+                    x.scale, x.budget, b.bin, b.larger.mean, b.larger.min, b.larger.max
+                ));
+            }
+        }
+        let path = args.out.join("exchange.csv");
+        std::fs::write(&path, csv).with_context(|| format!("writing {}", path.display()))?;
+    }
     Ok(())
 }
 
@@ -245,7 +277,8 @@ fn write_outputs(
     }
     println!(
         "wrote rows.csv, summary.csv, summary.json, accuracy.svg, difficulty.csv, \
-         revision_steps.csv and compute_optimal.csv to {} ({seconds:.0} s)",
+         revision_steps.csv and compute_optimal.csv (and exchange.csv with --large) to {} \
+         ({seconds:.0} s)",
         args.out.display()
     );
     Ok(())

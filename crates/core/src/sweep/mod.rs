@@ -11,6 +11,7 @@
 //! replayed with `ponder run`.
 
 mod bins;
+mod exchange;
 mod optimal;
 mod row;
 mod spread;
@@ -18,11 +19,12 @@ mod steps;
 mod unit;
 
 pub use bins::{by_difficulty, BinAccuracy, BINS};
+pub use exchange::{exchange, Exchange, ExchangeBin, LARGE_GREEDY};
 pub use optimal::{compute_optimal, OptimalPoint};
 pub use row::{rows_csv, summarise, summary_csv, Measured, SummaryRow, SweepRow};
 pub use spread::Spread;
 pub use steps::{by_revision_step, StepAccuracy};
-pub use unit::{run_unit, spec_at_budget, spec_for_budget, UnitResult};
+pub use unit::{large_greedy_spec, run_unit, spec_at_budget, spec_for_budget, UnitResult};
 
 use serde::{Deserialize, Serialize};
 
@@ -50,6 +52,9 @@ pub struct SweepSpec {
     /// The sequential:parallel ratios the mix runs at (the paper's Fig. 7), each a row of
     /// its own (`mix@0.25`); none: the mix at its default ratio, as `mix`.
     pub ratios: Vec<f64>,
+    /// Also L's greedy answer to each problem, once per (seed, problem) (a row
+    /// [`LARGE_GREEDY`] at budget 1): the FLOPs-matched exchange's other side (Fig. 9).
+    pub large: bool,
 }
 
 impl Default for SweepSpec {
@@ -67,6 +72,7 @@ impl Default for SweepSpec {
             ],
             seeds: vec![1, 2, 3],
             ratios: Vec::new(),
+            large: false,
         }
     }
 }
@@ -180,7 +186,9 @@ impl SweepSpec {
         } else {
             u64::from(max_budget)
         };
+        // L's one greedy answer counts as one generation.
         parallel
+            + u64::from(self.large)
             + self
                 .others()
                 .iter()
@@ -220,8 +228,8 @@ impl SweepSpec {
     }
 
     /// The spec as link text: `set=test&levels=1,2&per_level=2&budgets=1,4,16&…`
-    /// (`&ratios=…` only where the mix has ratios of its own, so older links still name
-    /// the results stored under them).
+    /// (`&ratios=…` only where the mix has ratios of its own, and `&large=1` only with
+    /// L's rows, so older links still name the results stored under them).
     pub fn to_query(&self) -> String {
         let join = |v: Vec<String>| v.join(",");
         let mut query = format!(
@@ -241,6 +249,9 @@ impl SweepSpec {
         if !self.ratios.is_empty() {
             query.push_str("&ratios=");
             query.push_str(&join(self.ratios.iter().map(f64::to_string).collect()));
+        }
+        if self.large {
+            query.push_str("&large=1");
         }
         query
     }
@@ -316,6 +327,13 @@ impl SweepSpec {
                         .collect::<Result<_, _>>()?;
                 }
                 "seeds" => spec.seeds = numbers("seeds")?,
+                "large" => {
+                    spec.large = match value.as_str() {
+                        "1" | "true" => true,
+                        "0" | "false" | "" => false,
+                        _ => return Err(format!("large: {value:?} is not 1 or 0")),
+                    }
+                }
                 "ratios" => {
                     let most = f64::from(MAX_BUDGET);
                     spec.ratios = list()
@@ -400,6 +418,7 @@ mod tests {
             strategies: vec![StrategyKind::Majority, StrategyKind::Beam],
             seeds: vec![7, 9],
             ratios: Vec::new(),
+            large: false,
         };
         let text = spec.to_query();
         assert_eq!(
@@ -437,6 +456,17 @@ mod tests {
             ..spec
         };
         assert_eq!(no_ratios.labels(), ["best-of-n", "mix"]);
+        // L's greedy rows: one generation more per unit, and `large=1` in the link.
+        let with_l = SweepSpec {
+            large: true,
+            ..no_ratios
+        };
+        assert!(with_l.to_query().ends_with("&large=1"));
+        assert_eq!(
+            SweepSpec::from_query(&with_l.to_query()),
+            Ok(with_l.clone())
+        );
+        assert_eq!(with_l.work_per_unit(), 16 + 1 + (4 + 16));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::arithmetic::{ArithmeticTask, Problem};
-use crate::spec::{ExperimentSpec, PolicyRole, StrategyKind};
+use crate::spec::{ExperimentSpec, PolicyModel, PolicyRole, StrategyKind};
 use crate::strategy::subsample::{dvts_prefix, prefix_compute, select_prefix};
 use crate::strategy::{Context, Outcome, Selection, StrategyError, Trace};
 use crate::{Policy, Verifier};
@@ -51,6 +51,20 @@ pub fn spec_for_budget(
         )),
         // Specs the strategy refuses are reported by their run.
         Err(_) => Ok(spec),
+    }
+}
+
+/// L's greedy answer as a spec: one sample at temperature 0, the link `ponder run`
+/// replays a [`super::LARGE_GREEDY`] row with.
+pub fn large_greedy_spec(seed: u64, problem: u64) -> ExperimentSpec {
+    ExperimentSpec {
+        strategy: StrategyKind::Majority,
+        n: 1,
+        temperature: 0.0,
+        model: PolicyModel::Large,
+        seed,
+        problem,
+        ..ExperimentSpec::default()
     }
 }
 
@@ -119,14 +133,16 @@ fn revision_steps(outcome: &Outcome, truth: &str) -> Option<Vec<f64>> {
 }
 
 /// Every row of one unit: `problem` is the set's problem at `unit.problem`, of `level`.
-/// `progress` hears the generations each run spent (for a progress bar). A run that fails
-/// counts as unsolved and its row says why; the unit goes on.
-pub async fn run_unit<P: Policy, R: Policy, V: Verifier>(
+/// `large` is L, for a sweep that asks for its greedy answers. `progress` hears the
+/// generations each run spent (for a progress bar). A run that fails counts as unsolved
+/// and its row says why; the unit goes on.
+pub async fn run_unit<P: Policy, R: Policy, V: Verifier, L: Policy>(
     sweep: &SweepSpec,
     unit: Unit,
     problem: &Problem,
     level: u8,
     (policy, reviser, verifier): (&mut P, &mut R, &mut V),
+    large: Option<&mut L>,
     progress: &mut dyn FnMut(u64),
 ) -> UnitResult {
     let Unit { seed, problem: i } = unit;
@@ -264,6 +280,29 @@ pub async fn run_unit<P: Policy, R: Policy, V: Verifier>(
             rows.push(row);
             progress(work);
         }
+    }
+    if sweep.large {
+        let spec = large_greedy_spec(seed, i);
+        let measured = match large {
+            Some(l) => {
+                let task = ArithmeticTask;
+                let mut ctx = Context::new(l, verifier, &task, problem);
+                match spec.run_async(&mut ctx).await {
+                    Ok(outcome) => Measured {
+                        correct: outcome.answer.as_deref() == Some(truth.as_str()),
+                        compute: outcome.compute,
+                        skipped: None,
+                        error: None,
+                    },
+                    Err(e) => Measured::failed(e.to_string()),
+                }
+            }
+            None => Measured::failed("the larger sibling L is not loaded".into()),
+        };
+        let mut row = SweepRow::new(seed, spec.strategy, 1, i, level, measured);
+        row.strategy = super::LARGE_GREEDY.to_string();
+        rows.push(row);
+        progress(1);
     }
     UnitResult {
         unit,
