@@ -26,6 +26,8 @@ use ponder_model::{Engine, LanguageModel, ModelError};
 
 use crate::model_fetch::{check_gguf, fetch_bytes};
 use crate::worker_protocol::{EngineChoice, EngineKind, FromWorker, ModelFile, ModelRole};
+use ponder_core::arithmetic::few_shot;
+use ponder_core::prefixed::Prefixed;
 
 /// The most sequences one policy call steps together, as in `ponder run` (results do not
 /// depend on it; it bounds the engine's memory).
@@ -109,20 +111,39 @@ impl Models {
             });
             return Ok(());
         }
+        if file.url.is_empty() {
+            return Err(format!(
+                "this link's column runs a {} but names none: the link needs own_model= \
+                 (Models view, \"Use in Compare\", writes it)",
+                role.label()
+            ));
+        }
         let mut last_shown = 0u64;
-        let bytes = fetch_bytes(&file.url, |loaded, total| {
-            // A message per 64 KiB at most: enough for a smooth bar, few enough to be free.
-            if loaded == 0 || loaded - last_shown >= 1 << 16 || Some(loaded) == total {
-                last_shown = loaded;
-                post(FromWorker::Download {
-                    run,
-                    role,
-                    loaded,
-                    total,
-                });
+        // A visitor's model is read from where the page keeps it, if it is kept there.
+        let kept = if role == ModelRole::Own {
+            crate::own_models::read(&file.url).await.ok()
+        } else {
+            None
+        };
+        let fetched = match kept {
+            Some(bytes) => Ok(bytes),
+            None => {
+                fetch_bytes(&file.url, |loaded, total| {
+                    // A message per 64 KiB at most: enough for a smooth bar, few enough to be free.
+                    if loaded == 0 || loaded - last_shown >= 1 << 16 || Some(loaded) == total {
+                        last_shown = loaded;
+                        post(FromWorker::Download {
+                            run,
+                            role,
+                            loaded,
+                            total,
+                        });
+                    }
+                })
+                .await
             }
-        })
-        .await?;
+        };
+        let bytes = fetched?;
         check_gguf(&file.url, &bytes)?;
         let model = LanguageModel::from_gguf_bytes(&bytes)
             .map_err(|e| format!("{} is not a model Ponder can run: {e}", file.url))?;
@@ -354,30 +375,35 @@ impl Models {
             None
         };
         let mut verifier = verifier;
+        // A visitor's model is shown worked examples of the task's format first.
+        let prefix = if role == ModelRole::Own {
+            few_shot::examples(few_shot::EXAMPLES).map_err(|e| RunError::Other(e.to_string()))?
+        } else {
+            String::new()
+        };
         let outcome = match self.loaded.get_mut(&role) {
             None => Err(missing(role)),
             Some(policy) => match (engine, verifier.as_mut()) {
                 (EngineKind::Cpu, None) => {
-                    run_spec(
-                        run,
-                        spec,
-                        problem,
-                        &mut policy.cpu,
-                        &mut NoVerifier,
-                        shown,
-                        post,
-                    )
-                    .await
+                    let mut p = Prefixed::new(&mut policy.cpu, prefix);
+                    run_spec(run, spec, problem, &mut p, &mut NoVerifier, shown, post).await
                 }
                 (EngineKind::Cpu, Some(v)) => {
-                    run_spec(run, spec, problem, &mut policy.cpu, &mut v.cpu, shown, post).await
+                    let mut p = Prefixed::new(&mut policy.cpu, prefix);
+                    run_spec(run, spec, problem, &mut p, &mut v.cpu, shown, post).await
                 }
                 (EngineKind::Gpu, None) => match policy.gpu.as_mut() {
-                    Some(p) => run_spec(run, spec, problem, p, &mut NoVerifier, shown, post).await,
+                    Some(p) => {
+                        let mut p = Prefixed::new(p, prefix);
+                        run_spec(run, spec, problem, &mut p, &mut NoVerifier, shown, post).await
+                    }
                     None => Err(RunError::Gpu("the policy is not on the GPU".into())),
                 },
                 (EngineKind::Gpu, Some(v)) => match (policy.gpu.as_mut(), v.gpu.as_mut()) {
-                    (Some(p), Some(v)) => run_spec(run, spec, problem, p, v, shown, post).await,
+                    (Some(p), Some(v)) => {
+                        let mut p = Prefixed::new(p, prefix);
+                        run_spec(run, spec, problem, &mut p, v, shown, post).await
+                    }
                     _ => Err(RunError::Gpu("a model is not on the GPU".into())),
                 },
             },

@@ -183,6 +183,7 @@ impl RaceController {
     /// Starts racing `comparison` on `problem`, superseding any run in flight.
     pub fn start(self, comparison: Comparison, problem: RaceProblem) {
         let columns = comparison.columns();
+        let own_model = comparison.own_model.clone().unwrap_or_default();
         let run = SHARED.with(|s| {
             let mut s = s.borrow_mut();
             s.run += 1;
@@ -218,7 +219,9 @@ impl RaceController {
                 .iter()
                 .map(|&role| ModelFile {
                     role,
-                    url: site_url(role.builtin_path()),
+                    url: role
+                        .builtin_path()
+                        .map_or_else(|| own_model.clone(), site_url),
                 })
                 .collect();
             let engine = engine_choice();

@@ -54,6 +54,7 @@ pub fn describe(spec: &ExperimentSpec) -> String {
         PolicyRole::Base => "S",
         PolicyRole::Reviser => "R",
         PolicyRole::Large => "L",
+        PolicyRole::Own => "your model",
     };
     let verifier = match spec.strategy {
         StrategyKind::Majority => false,

@@ -179,9 +179,11 @@ impl SweepRunner {
         }
         let models = roles
             .into_iter()
-            .map(|role| ModelFile {
-                role,
-                url: site_url(role.builtin_path()),
+            .filter_map(|role| {
+                Some(ModelFile {
+                    role,
+                    url: site_url(role.builtin_path()?),
+                })
             })
             .collect();
         let key = spec.to_query();

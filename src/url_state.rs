@@ -185,7 +185,10 @@ pub fn is_experiment_key(key: &str) -> bool {
         .strip_prefix(comparison::LEFT)
         .or_else(|| key.strip_prefix(comparison::RIGHT))
         .unwrap_or(key);
-    bare != key || KEYS.contains(&bare) || bare == comparison::CUSTOM_PROBLEM_KEY
+    bare != key
+        || KEYS.contains(&bare)
+        || bare == comparison::CUSTOM_PROBLEM_KEY
+        || bare == comparison::OWN_MODEL_KEY
 }
 
 /// A codec note as the page shows it: at most 200 characters.

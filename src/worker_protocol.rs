@@ -29,14 +29,18 @@ pub enum ModelRole {
     Verifier,
     /// The larger sibling L, a base policy for links that ask for it (`model=l`).
     Large,
+    /// A model of the visitor's own (`model=own`; its file's key is the link's
+    /// `own_model`), prompted with worked examples.
+    Own,
 }
 
 impl ModelRole {
-    pub const ALL: [ModelRole; 4] = [
+    pub const ALL: [ModelRole; 5] = [
         ModelRole::Policy,
         ModelRole::Reviser,
         ModelRole::Verifier,
         ModelRole::Large,
+        ModelRole::Own,
     ];
 
     /// The model that runs `spec` as its policy (S, R for revision strategies, or L).
@@ -45,6 +49,7 @@ impl ModelRole {
             ponder_core::spec::PolicyRole::Base => ModelRole::Policy,
             ponder_core::spec::PolicyRole::Reviser => ModelRole::Reviser,
             ponder_core::spec::PolicyRole::Large => ModelRole::Large,
+            ponder_core::spec::PolicyRole::Own => ModelRole::Own,
         }
     }
 
@@ -58,14 +63,15 @@ impl ModelRole {
         roles
     }
 
-    /// The built-in file, relative to the site's root.
-    pub fn builtin_path(self) -> &'static str {
-        match self {
+    /// The built-in file, relative to the site's root (none for a visitor's model).
+    pub fn builtin_path(self) -> Option<&'static str> {
+        Some(match self {
             ModelRole::Policy => "models/ponder-s.gguf",
             ModelRole::Reviser => "models/ponder-r.gguf",
             ModelRole::Verifier => "models/ponder-prm.gguf",
             ModelRole::Large => "models/ponder-l.gguf",
-        }
+            ModelRole::Own => return None,
+        })
     }
 
     /// What the page calls it.
@@ -75,6 +81,7 @@ impl ModelRole {
             ModelRole::Reviser => "reviser R",
             ModelRole::Verifier => "verifier (PRM)",
             ModelRole::Large => "larger policy L",
+            ModelRole::Own => "model of your own",
         }
     }
 }

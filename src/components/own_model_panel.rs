@@ -13,6 +13,8 @@ use crate::builtin_models::{facts, ModelFacts};
 use crate::components::chat_box::ChatBox;
 use crate::model_fetch::{check_gguf, download, Source};
 use crate::own_models::{self, KeptModel, Storage};
+use crate::router::Router;
+use crate::url_state::View;
 use crate::views::models::model_card;
 
 /// Resolves after the browser has had a moment to paint.
@@ -49,6 +51,7 @@ fn check(name: &str, bytes: &[u8]) -> Result<ModelFacts, String> {
 
 #[component]
 pub fn OwnModelPanel() -> impl IntoView {
+    let router = Router::use_context();
     let url = RwSignal::new(String::new());
     let phase = RwSignal::new(Phase::Idle);
     let kept = RwSignal::new(Vec::<KeptModel>::new());
@@ -279,6 +282,12 @@ pub fn OwnModelPanel() -> impl IntoView {
                                 <button type="button" on:click=move |_| show_kept(key.clone(), name.clone())>
                                     "Show and chat"
                                 </button>" "
+                                <button type="button" data-testid="own-compare"
+                                    aria-label=format!("Race {} in Compare", m.name)
+                                    on:click={
+                                        let key = m.key.clone();
+                                        move |_| race_in_compare(router, &key)
+                                    }>"Race in Compare"</button>" "
                                 <button type="button" data-testid="own-remove"
                                     aria-label=format!("Remove {}", m.name)
                                     on:click=move |_| remove(key_again.clone())>"Remove"</button>
@@ -289,4 +298,22 @@ pub fn OwnModelPanel() -> impl IntoView {
             </ul>
         </section>
     }
+}
+
+/// Opens the Compare view racing the model under `key` (prompted with worked examples,
+/// its steps scored by the built-in verifier) against S, both with weighted best-of-N:
+/// S on 16 samples, the visitor's model on 4 (a larger model's generations cost more).
+fn race_in_compare(router: Router, key: &str) {
+    let link = ponder_core::spec::comparison::Comparison {
+        own_model: Some(key.to_string()),
+        ..ponder_core::spec::comparison::Comparison::from_query(&format!(
+            "v=1&seed=1&problem={}&n=16&left.strategy=best-of-n&right.strategy=best-of-n\
+             &right.model=own&right.n=4",
+            crate::problem_bank::default_index()
+        ))
+        .0
+    };
+    let mut state = router.state.get_untracked().with_view(View::Compare);
+    state.set_experiment(&link.to_query());
+    router.navigate(state);
 }

@@ -4,8 +4,8 @@
 
 use leptos::prelude::*;
 use ponder_core::arithmetic::Problem;
-use ponder_core::spec::comparison::{Comparison, ProblemChoice};
-use ponder_core::spec::{ExperimentSpec, PolicyModel, PolicyRole, StrategyKind, MAX_BUDGET};
+use ponder_core::spec::comparison::{own_budget, Comparison, ProblemChoice};
+use ponder_core::spec::{ExperimentSpec, PolicyModel, StrategyKind, MAX_BUDGET};
 use ponder_core::strategy::{BeamWidth, RevisionSelection, Selection, StepAggregation};
 
 use crate::components::deferred::Deferred;
@@ -31,6 +31,7 @@ pub fn comparison_of(state: &UrlState) -> Comparison {
             left,
             right: Some(right),
             custom: given.custom,
+            own_model: given.own_model,
         }
     } else {
         let mut c = Comparison::default_race();
@@ -260,7 +261,13 @@ pub fn verdict_of(race: RaceController) -> Option<String> {
 /// Keeps a revisions spec's chains dividing its budget (the codec would refuse it).
 /// Whether a column runs the larger sibling L (and so has a budget of its own).
 fn runs_large(spec: &ExperimentSpec) -> bool {
-    spec.policy_role() == PolicyRole::Large
+    own_budget(spec)
+}
+
+/// What the model choice calls a visitor's model: the end of its address or file name.
+fn own_model_name(key: &str) -> String {
+    let last = key.rsplit('/').next().unwrap_or(key);
+    String::from(js_sys::decode_uri_component(last).unwrap_or_else(|_| last.into()))
 }
 
 /// The race's shared budget: an S or R column's (an L column may have its own).
@@ -288,6 +295,7 @@ pub fn share_link(view: &str, c: &Comparison) -> String {
         left,
         right: Some(right),
         custom: c.custom.clone(),
+        own_model: c.own_model.clone(),
     };
     let location = web_sys::window().map(|w| w.location());
     let base = location
@@ -377,8 +385,15 @@ fn StrategyPanel(
                     })
                 })}
             <Show when=uses(|k| !k.revises())>
-                {choice("Model", format!("{side}-model"),
-                    vec![("s".into(), "S, the small model".into()), ("l".into(), "L, its larger sibling".into())],
+                {move || {
+                    let mut models: Vec<(String, String)> = vec![
+                        ("s".into(), "S, the small model".into()),
+                        ("l".into(), "L, its larger sibling".into()),
+                    ];
+                    if let Some(key) = comparison.with(|c| c.own_model.clone()) {
+                        models.push(("own".into(), format!("yours: {}", own_model_name(&key))));
+                    }
+                    choice("Model", format!("{side}-model"), models,
                     move || spec().model.name().to_string(),
                     move |v| if let Some(m) = PolicyModel::from_name(&v) {
                         update(&|x| {
@@ -387,7 +402,8 @@ fn StrategyPanel(
                                 x.n = race_budget(&comparison.get_untracked());
                             }
                         })
-                    })}
+                    })
+                }}
             </Show>
             <Show when=move || runs_large(&spec())>
                 {move || {
@@ -398,11 +414,16 @@ fn StrategyPanel(
                         budgets.sort_unstable();
                     }
                     let options = budgets.iter().map(|b| (b.to_string(), b.to_string())).collect();
-                    choice("L's budget", format!("{side}-n"), options,
+                    let label = if spec().model == PolicyModel::Large { "L's budget" } else { "Its budget" };
+                    choice(label, format!("{side}-n"), options,
                         move || spec().n.to_string(),
                         move |v| if let Ok(n) = v.parse() { update(&|x| x.n = n) })
                 }}
-                <p class="muted">"L has more parameters than S, so each of its generations costs more FLOPs: the FLOPs rows compare them."</p>
+                <p class="muted">{move || if spec().model == PolicyModel::Large {
+                    "L has more parameters than S, so each of its generations costs more FLOPs: the FLOPs rows compare them."
+                } else {
+                    "Your model is shown five worked examples before each problem, and the built-in verifier scores its steps. Its generations cost FLOPs by its own parameters: the FLOPs rows compare them."
+                }}</p>
             </Show>
             <Show when=uses(|k| matches!(k, StrategyKind::BestOfN | StrategyKind::Beam | StrategyKind::Lookahead | StrategyKind::Dvts))>
                 {choice("Vote", format!("{side}-select"),

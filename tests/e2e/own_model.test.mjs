@@ -11,6 +11,7 @@ import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, SITE } from './browser.mjs';
+import { finished, votesOf } from './race.mjs';
 
 const DIST = process.env.PONDER_DIST;
 const CLI = process.env.PONDER_CLI;
@@ -220,6 +221,40 @@ test('a chat with SmolLM2 by address streams the answer `ponder generate --chat`
     { timeout: 120_000 },
   );
   const kept = page.locator('[data-testid="own-kept-model"][data-name="SmolLM2-135M-Instruct.Q4_1.gguf"]');
+  await kept.getByTestId('own-remove').click();
+  await page.waitForFunction(() => !document.querySelector('[data-testid="own-kept-model"]'));
+  await page.close();
+});
+
+test('SmolLM2 races in Compare, prompted with worked examples, as ponder run replays it', async () => {
+  const page = await modelsView();
+  const { state, error } = await loadUrl(page, `${origin}/cors/SmolLM2-135M-Instruct.Q4_1.gguf`);
+  assert.equal(state, 'ready', error);
+  const kept = page.locator('[data-testid="own-kept-model"][data-name="SmolLM2-135M-Instruct.Q4_1.gguf"]');
+  await kept.getByTestId('own-compare').click();
+  await page.getByTestId('view-compare').waitFor();
+  const shown = await finished(page, 400_000);
+  const link = new URL(page.url()).search;
+  const params = new URL(page.url()).searchParams;
+  assert.equal(params.get('right.model'), 'own');
+  assert.equal(params.get('own_model'), `${origin}/cors/SmolLM2-135M-Instruct.Q4_1.gguf`);
+  assert.equal(await page.getByTestId('right-model').inputValue(), 'own');
+  // The same link on the command line, with the model's file.
+  const rows = execFileSync(CLI, ['run', '--json', '--own', SMOLLM2, link], { encoding: 'utf8', maxBuffer: 64 << 20 })
+    .trim().split('\n').map((line) => JSON.parse(line));
+  assert.deepEqual(rows.map((r) => r.column), ['left', 'right']);
+  for (const [i, row] of rows.entries()) {
+    assert.equal(shown[i].phase, 'finished', `column ${i}`);
+    assert.equal(shown[i].answer, row.answer ?? '', `column ${i}`);
+    assert.equal(shown[i].votes, votesOf(row), `column ${i}`);
+  }
+  // SmolLM2's parameters set its FLOPs: far more per generation than S's.
+  assert.ok(rows[1].compute.policy_parameters > 100 * rows[0].compute.policy_parameters);
+  console.log(`SmolLM2 in Compare: answer ${rows[1].answer} (truth ${rows[1].truth}), votes ${votesOf(rows[1])}`);
+  if (process.env.PONDER_ARTIFACTS) {
+    await page.screenshot({ path: join(process.env.PONDER_ARTIFACTS, 'compare-own-model.png'), fullPage: true });
+  }
+  await page.goto(new URL('?view=models', SITE).href);
   await kept.getByTestId('own-remove').click();
   await page.waitForFunction(() => !document.querySelector('[data-testid="own-kept-model"]'));
   await page.close();

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 
+use ponder_core::prefixed::Prefixed;
 use ponder_core::progress;
 use ponder_core::spec::ExperimentSpec;
 use serde_json::json;
@@ -29,6 +30,14 @@ pub struct Args {
     /// Print JSON instead of the table.
     #[arg(long)]
     json: bool,
+    /// The policy model for the parallel strategies (default: the built-in S), for
+    /// example a general model such as SmolLM2 with `--few-shot`.
+    #[arg(long)]
+    policy: Option<std::path::PathBuf>,
+    /// Put this many worked examples before every prompt of the policy
+    /// (`arithmetic::few_shot`), for a model not trained on the task's format.
+    #[arg(long, default_value_t = 0)]
+    few_shot: usize,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
@@ -38,7 +47,20 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     }
     let spec = decoded.spec;
     let (set, problems, chosen) = chosen_problems(&args.set, &args.levels, args.per_level)?;
-    let (mut policy, mut reviser, mut verifier) = builtin_engines()?;
+    let (builtin, reviser, mut verifier) = builtin_engines()?;
+    let policy = match &args.policy {
+        Some(path) => crate::run::engine(path)?,
+        None => builtin,
+    };
+    anyhow::ensure!(
+        args.few_shot == 0 || !spec.strategy.revises(),
+        "--few-shot prompts the policy of the parallel strategies; {} runs the revision model R",
+        spec.strategy.name()
+    );
+    let prefix = ponder_core::arithmetic::few_shot::examples(args.few_shot)
+        .map_err(|e| anyhow::anyhow!("the few-shot examples: {e}"))?;
+    let mut policy = Prefixed::new(policy, prefix);
+    let mut reviser = Prefixed::new(reviser, String::new());
     let started = Instant::now();
     // Per level: (solved, total); and the summed compute.
     let mut by_level = std::collections::BTreeMap::<u8, (usize, usize)>::new();

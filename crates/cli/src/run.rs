@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use ponder_core::arithmetic::{shipped_sets, ArithmeticTask, Problem, ProblemSet};
+use ponder_core::prefixed::Prefixed;
 use ponder_core::spec::{Comparison, ExperimentSpec, PolicyRole, ProblemChoice};
 use ponder_core::strategy::{Context, Outcome};
 use ponder_model::{Engine, LanguageModel};
@@ -34,6 +35,10 @@ pub struct Args {
     /// when a link asks for it).
     #[arg(long)]
     large: Option<PathBuf>,
+    /// The file of a link's own model (`model=own`, named by its `own_model`), prompted
+    /// with worked examples as the page prompts it.
+    #[arg(long)]
+    own: Option<PathBuf>,
     /// The process reward model (default: the built-in PRM).
     #[arg(long)]
     verifier: Option<PathBuf>,
@@ -104,18 +109,19 @@ pub fn chosen_problems(
 }
 
 /// Runs one spec on its problem. Revision strategies use `reviser`, the rest `policy`:
-/// the base model the caller loaded for the spec (S, or L where the spec asks for it).
-pub fn run_spec(
+/// the base model the caller loaded for the spec (S, or L or a model of the visitor's own
+/// where the spec asks for it).
+pub fn run_spec<P: ponder_core::Policy>(
     spec: &ExperimentSpec,
     problem: &Problem,
-    policy: &mut Engine,
-    reviser: &mut Engine,
+    policy: &mut P,
+    reviser: &mut P,
     verifier: &mut Engine,
 ) -> anyhow::Result<Outcome> {
     let task = ArithmeticTask;
     let policy = match spec.policy_role() {
         PolicyRole::Reviser => reviser,
-        PolicyRole::Base | PolicyRole::Large => policy,
+        PolicyRole::Base | PolicyRole::Large | PolicyRole::Own => policy,
     };
     let mut ctx = Context::new(policy, verifier, &task, problem).with_max_batch(64);
     spec.run(&mut ctx).map_err(|e| anyhow::anyhow!("{e}"))
@@ -141,12 +147,14 @@ pub fn linked_problem(
 }
 
 /// The link of one row: its column's spec as a one-column link, with the link's typed
-/// problem (`q=`) when it had one, so that running the row's link replays the row.
-pub fn row_link(spec: &ExperimentSpec, custom: Option<&str>) -> String {
+/// problem (`q=`) and own model (`own_model=`) when it had them, so that running the row's
+/// link replays the row.
+pub fn row_link(spec: &ExperimentSpec, link: &Comparison) -> String {
     Comparison {
         left: *spec,
         right: None,
-        custom: custom.map(str::to_string),
+        custom: link.custom.clone(),
+        own_model: link.own_model.clone(),
     }
     .to_query()
 }
@@ -158,6 +166,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let mut reviser = engine(&path(&args.reviser, "ponder-r.gguf"))?;
     let mut verifier = engine(&path(&args.verifier, "ponder-prm.gguf"))?;
     let mut large: Option<Engine> = None;
+    let mut own: Option<Engine> = None;
+    let few_shot =
+        ponder_core::arithmetic::few_shot::examples(ponder_core::arithmetic::few_shot::EXAMPLES)
+            .map_err(|e| anyhow::anyhow!("the few-shot examples: {e}"))?;
     let (_, problems) = shipped_set(&args.set)?;
     let mut rows = Vec::new();
     for link in &args.links {
@@ -173,23 +185,43 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             Some(right) => vec![(Some("left"), comparison.left), (Some("right"), right)],
         };
         for (column, spec) in columns {
-            let base = if spec.policy_role() == PolicyRole::Large {
-                if large.is_none() {
-                    large = Some(engine(&path(&args.large, "ponder-l.gguf"))?);
+            let (base, prefix) = match spec.policy_role() {
+                PolicyRole::Large => {
+                    if large.is_none() {
+                        large = Some(engine(&path(&args.large, "ponder-l.gguf"))?);
+                    }
+                    (large.as_mut().context("L was just loaded")?, String::new())
                 }
-                large.as_mut().context("L was just loaded")?
-            } else {
-                &mut policy
+                PolicyRole::Own => {
+                    if own.is_none() {
+                        let file =
+                            args.own.as_ref().with_context(|| {
+                                format!(
+                                "{link}: a column runs a model of your own ({}); pass its file \
+                                 with --own PATH",
+                                comparison.own_model.as_deref().unwrap_or("own_model is not set")
+                            )
+                            })?;
+                        own = Some(engine(file)?);
+                    }
+                    (
+                        own.as_mut().context("the model was just loaded")?,
+                        few_shot.clone(),
+                    )
+                }
+                PolicyRole::Base | PolicyRole::Reviser => (&mut policy, String::new()),
             };
+            let mut base = Prefixed::new(base, prefix);
+            let mut revising = Prefixed::new(&mut reviser, String::new());
             let started = Instant::now();
-            let outcome = run_spec(&spec, &problem, base, &mut reviser, &mut verifier)
+            let outcome = run_spec(&spec, &problem, &mut base, &mut revising, &mut verifier)
                 .with_context(|| format!("running {link}"))?;
             let seconds = started.elapsed().as_secs_f64();
             let truth = problem.answer().to_string();
             let correct = outcome.answer.as_deref() == Some(truth.as_str());
             if args.json {
                 let mut row = json!({
-                    "link": row_link(&spec, comparison.custom.as_deref()),
+                    "link": row_link(&spec, &comparison),
                     "problem": spec.problem,
                     "problem_text": problem.text(),
                     "truth": truth,
@@ -208,7 +240,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             }
             rows.push((
                 spec,
-                row_link(&spec, comparison.custom.as_deref()),
+                row_link(&spec, &comparison),
                 problem.text().to_string(),
                 truth,
                 outcome,

@@ -15,6 +15,7 @@ pub mod draw;
 pub mod event;
 pub mod path;
 pub mod policy;
+pub mod prefixed;
 pub mod progress;
 pub mod ready;
 pub mod spec;

@@ -127,3 +127,55 @@ pub trait Policy {
         None
     }
 }
+
+/// A borrowed policy is a policy: an adapter such as [`crate::prefixed::Prefixed`] can
+/// wrap an engine it does not own for one run.
+impl<P: Policy + ?Sized> Policy for &mut P {
+    type Error = P::Error;
+
+    fn start(&mut self, prompt: &str) -> Result<SeqId, Self::Error> {
+        (**self).start(prompt)
+    }
+
+    fn fork(&mut self, seq: SeqId) -> Result<SeqId, Self::Error> {
+        (**self).fork(seq)
+    }
+
+    fn append(&mut self, seq: SeqId, text: &str) -> Result<(), Self::Error> {
+        (**self).append(seq, text)
+    }
+
+    fn step(
+        &mut self,
+        requests: &[StepRequest],
+        sampling: &Sampling,
+        stop: &StopSpec,
+        on_token: &mut dyn FnMut(SeqId, &str),
+    ) -> Result<Vec<StepOutput>, Self::Error> {
+        (**self).step(requests, sampling, stop, on_token)
+    }
+
+    async fn step_async(
+        &mut self,
+        requests: &[StepRequest],
+        sampling: &Sampling,
+        stop: &StopSpec,
+        on_token: &mut dyn FnMut(SeqId, &str),
+    ) -> Result<Vec<StepOutput>, Self::Error> {
+        (**self)
+            .step_async(requests, sampling, stop, on_token)
+            .await
+    }
+
+    fn release(&mut self, seq: SeqId) {
+        (**self).release(seq);
+    }
+
+    fn parameters(&self) -> u64 {
+        (**self).parameters()
+    }
+
+    fn room_after(&self, prompt: &str) -> Option<usize> {
+        (**self).room_after(prompt)
+    }
+}

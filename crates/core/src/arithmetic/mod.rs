@@ -31,6 +31,7 @@
 
 pub mod check;
 pub mod expr;
+pub mod few_shot;
 pub mod generate;
 pub mod held_out;
 pub mod level;

@@ -9,9 +9,11 @@
 //! decodes with `right` empty and runs exactly as before.
 //!
 //! One exception to the shared budget: a column whose policy is the larger sibling L
-//! (`right.model=l`) may carry its own `n` (`right.n=2`). An L generation costs about as
-//! many FLOPs as nine of S's, so a race between S thinking longer and L at the same FLOPs
-//! gives L fewer generations; the page draws the race at equal FLOPs either way.
+//! (`right.model=l`) or a model of the visitor's own (`right.model=own`, the model named by
+//! `own_model=`, its address or the key the page keeps it under) may carry its own `n`
+//! (`right.n=2`). An L generation costs about as many FLOPs as nine of S's, so a race
+//! between S thinking longer and L at the same FLOPs gives L fewer generations; the page
+//! draws the race at equal FLOPs either way.
 //!
 //! A custom problem travels as its text (`q=23%2B28-33`) beside the problem index, which
 //! still names its draw streams.
@@ -25,6 +27,9 @@ pub const RIGHT: &str = "right.";
 
 /// Keys both columns always share (a column prefix on them is reported and ignored).
 pub const RACE_KEYS: [&str; 3] = ["seed", "problem", "n"];
+
+/// The key of the visitor's own model (`model=own` columns run it).
+pub const OWN_MODEL_KEY: &str = "own_model";
 
 /// The key of a custom problem's text.
 pub const CUSTOM_PROBLEM_KEY: &str = "q";
@@ -44,6 +49,9 @@ pub struct Comparison {
     pub right: Option<ExperimentSpec>,
     /// A problem typed by hand (`q=`); `left.problem` still names the draw streams.
     pub custom: Option<String>,
+    /// The model `model=own` columns run: its address, or the key the page keeps a file
+    /// under.
+    pub own_model: Option<String>,
 }
 
 /// What the default Compare view races: weighted best-of-N with the PRM against
@@ -82,6 +90,7 @@ impl Comparison {
             left,
             right: Some(right),
             custom: None,
+            own_model: None,
         }
     }
 
@@ -127,6 +136,11 @@ fn decode(query: &str) -> (Comparison, Vec<String>) {
         .find(|(k, _)| k == CUSTOM_PROBLEM_KEY)
         .map(|(_, v)| v.trim().to_string())
         .filter(|v| !v.is_empty());
+    let own_model = pairs
+        .iter()
+        .find(|(k, _)| k == OWN_MODEL_KEY)
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|v| !v.is_empty());
     let has_columns = pairs
         .iter()
         .any(|(k, _)| k.starts_with(LEFT) || k.starts_with(RIGHT));
@@ -137,6 +151,7 @@ fn decode(query: &str) -> (Comparison, Vec<String>) {
             left: decoded.spec,
             right: None,
             custom,
+            own_model,
         };
         return (comparison, warnings);
     }
@@ -148,7 +163,7 @@ fn decode(query: &str) -> (Comparison, Vec<String>) {
         .cloned()
         .collect();
     let mut column = |prefix: &str| -> (ExperimentSpec, Vec<SpecWarning>) {
-        let large = asks_for_large(&pairs, prefix);
+        let large = asks_for_own_budget(&pairs, prefix);
         // The column's own keys come first, so they win over the shared ones (a repeated
         // key keeps its first value, and that is not worth a warning here).
         let mut own: Vec<(String, String)> = Vec::new();
@@ -196,7 +211,7 @@ fn decode(query: &str) -> (Comparison, Vec<String>) {
     let race_n = ExperimentSpec::from_query(&join(&shared)).spec.n;
     let mut left = left;
     for column in [&mut left, &mut right] {
-        if !uses_large(column) {
+        if !own_budget(column) {
             column.n = race_n;
         }
     }
@@ -204,6 +219,7 @@ fn decode(query: &str) -> (Comparison, Vec<String>) {
         left,
         right: Some(right),
         custom,
+        own_model,
     };
     (comparison, warnings)
 }
@@ -214,6 +230,9 @@ fn encode(c: &Comparison) -> String {
         if let Some(q) = &c.custom {
             out.push_str(&format!("&{CUSTOM_PROBLEM_KEY}={}", percent_encode(q)));
         }
+        if let Some(m) = &c.own_model {
+            out.push_str(&format!("&{OWN_MODEL_KEY}={}", percent_encode(m)));
+        }
         return out;
     };
     let mut right = right;
@@ -221,9 +240,9 @@ fn encode(c: &Comparison) -> String {
     right.seed = left.seed;
     right.problem = left.problem;
     // The shared budget is an S column's; an L column writes its own where it differs.
-    let race_n = if uses_large(&left) { right.n } else { left.n };
+    let race_n = if own_budget(&left) { right.n } else { left.n };
     for column in [&mut left, &mut right] {
-        if !uses_large(column) {
+        if !own_budget(column) {
             column.n = race_n;
         }
     }
@@ -266,26 +285,32 @@ fn encode(c: &Comparison) -> String {
     if let Some(q) = &c.custom {
         out.push((CUSTOM_PROBLEM_KEY.into(), q.clone()));
     }
+    if let Some(m) = &c.own_model {
+        out.push((OWN_MODEL_KEY.into(), m.clone()));
+    }
     out.extend(left_own);
     out.extend(right_own);
     join(&out)
 }
 
-/// Whether a column runs the larger sibling L (and so has a budget of its own).
-fn uses_large(spec: &ExperimentSpec) -> bool {
-    spec.model == PolicyModel::Large && !spec.strategy.revises()
+/// Whether a column has a budget of its own: it runs L or the visitor's model.
+pub fn own_budget(spec: &ExperimentSpec) -> bool {
+    spec.model != PolicyModel::Small && !spec.strategy.revises()
 }
 
-/// Whether a link's pairs ask column `prefix` to run L: its own `model` key, else the
-/// shared one.
-fn asks_for_large(pairs: &[(String, String)], prefix: &str) -> bool {
+/// Whether a link's pairs ask column `prefix` to run L or the visitor's model: its own
+/// `model` key, else the shared one.
+fn asks_for_own_budget(pairs: &[(String, String)], prefix: &str) -> bool {
     let own = format!("{prefix}model");
     let value = pairs
         .iter()
         .find(|(k, _)| *k == own)
         .or_else(|| pairs.iter().find(|(k, _)| k == "model"))
         .map(|(_, v)| v.trim().to_ascii_lowercase());
-    value.as_deref().and_then(PolicyModel::from_name) == Some(PolicyModel::Large)
+    value
+        .as_deref()
+        .and_then(PolicyModel::from_name)
+        .is_some_and(|m| m != PolicyModel::Small)
 }
 
 #[cfg(test)]
@@ -331,6 +356,7 @@ mod tests {
                     left,
                     right: Some(right),
                     custom: Some("12*(3+4)-5".into()),
+                    own_model: None,
                 };
                 let (back, warnings) = Comparison::from_query(&c.to_query());
                 assert_eq!(back, c, "{}", c.to_query());
@@ -346,6 +372,7 @@ mod tests {
             left,
             right: Some(left),
             custom: None,
+            own_model: None,
         };
         let (back, warnings) = Comparison::from_query(&c.to_query());
         assert_eq!(back, c, "{}", c.to_query());
@@ -437,6 +464,7 @@ mod tests {
             left: right,
             right: Some(left),
             custom: None,
+            own_model: None,
         };
         let q = mirrored.to_query();
         assert!(q.contains("&n=16&") && q.contains("left.n=2"), "{q}");

@@ -101,10 +101,14 @@ pub enum PolicyRole {
     Reviser,
     /// The larger sibling (the built-in L), for the FLOPs-matched comparison of §7.
     Large,
+    /// A model the visitor brought (a Compare link's `own_model`), prompted with worked
+    /// examples of the task's format (`arithmetic::few_shot`).
+    Own,
 }
 
-/// Which base model a parallel strategy samples from (the link's `model` key): S, or its
-/// larger sibling L. Revision strategies always run R, S fine-tuned to revise.
+/// Which base model a parallel strategy samples from (the link's `model` key): S, its
+/// larger sibling L, or a model of the visitor's own. Revision strategies always run R,
+/// S fine-tuned to revise.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PolicyModel {
     #[default]
@@ -112,6 +116,8 @@ pub enum PolicyModel {
     Small,
     #[serde(rename = "l")]
     Large,
+    #[serde(rename = "own")]
+    Own,
 }
 
 impl PolicyModel {
@@ -119,6 +125,7 @@ impl PolicyModel {
         match self {
             PolicyModel::Small => "s",
             PolicyModel::Large => "l",
+            PolicyModel::Own => "own",
         }
     }
 
@@ -126,6 +133,7 @@ impl PolicyModel {
         match name {
             "s" | "small" => Some(PolicyModel::Small),
             "l" | "large" => Some(PolicyModel::Large),
+            "own" => Some(PolicyModel::Own),
             _ => None,
         }
     }
@@ -222,16 +230,18 @@ impl ExperimentSpec {
     }
 
     /// Which policy runs this spec: revision strategies (`revisions`, `mix`) run the
-    /// revision model R, as the paper does; the others the base policy S, or L where the
-    /// link asks for it (`model=l`). The page and `ponder run` both ask here, so they load
+    /// revision model R, as the paper does; the others the base policy S, or L or the
+    /// visitor's own model where the link asks for it (`model=l`, `model=own`). The page and `ponder run` both ask here, so they load
     /// and run the same model for a link.
     pub fn policy_role(&self) -> PolicyRole {
         if self.strategy.revises() {
             PolicyRole::Reviser
-        } else if self.model == PolicyModel::Large {
-            PolicyRole::Large
         } else {
-            PolicyRole::Base
+            match self.model {
+                PolicyModel::Small => PolicyRole::Base,
+                PolicyModel::Large => PolicyRole::Large,
+                PolicyModel::Own => PolicyRole::Own,
+            }
         }
     }
 

@@ -222,10 +222,15 @@ fn set_value(spec: &mut ExperimentSpec, key: &str, raw: &str) -> Result<(), Stri
             Some(v) => spec.top_k = v,
             None => return expected("a top-k from 0 (no limit) to 1000000"),
         },
-        "model" => match PolicyModel::from_name(&name) {
-            Some(m) => spec.model = m,
-            None => return expected("s (the small base model) or l (its larger sibling L)"),
-        },
+        "model" => {
+            match PolicyModel::from_name(&name) {
+                Some(m) => spec.model = m,
+                None => return expected(
+                    "s (the small base model), l (its larger sibling L) or own (a model of your \
+                     own, named by the link's own_model)",
+                ),
+            }
+        }
         _ => return expected("a known key"),
     }
     Ok(())
@@ -246,14 +251,20 @@ fn check_consistency(spec: &mut ExperimentSpec, warnings: &mut Vec<SpecWarning>)
         });
         spec.chains = default;
     }
-    if spec.model == PolicyModel::Large && spec.strategy.revises() {
+    if spec.model != PolicyModel::Small && spec.strategy.revises() {
         warnings.push(SpecWarning::Inconsistent {
             key: "model".into(),
             value: spec.model.name().into(),
             reason: format!(
-                "{} runs the revision model R, and L is not one (model=l is for the parallel \
+                "{} runs the revision model R, and {} is not one (model={} is for the parallel \
                  strategies)",
-                spec.strategy.name()
+                spec.strategy.name(),
+                if spec.model == PolicyModel::Large {
+                    "L"
+                } else {
+                    "a model of your own"
+                },
+                spec.model.name()
             ),
             used: PolicyModel::Small.name().into(),
         });

@@ -86,9 +86,10 @@ async fn run_spec<P: Policy, R: Policy, V: Verifier>(
             let mut ctx = Context::new(policy, verifier, &task, problem).with_max_batch(64);
             spec.run_async(&mut ctx).await
         }
-        // A sweep's specs come from its strategy list, which never names L.
-        PolicyRole::Large => Err(StrategyError::Policy(
-            "a sweep runs S and R; the larger sibling L is not one of its policies".into(),
+        // A sweep's specs come from its strategy list, which never names L (its greedy
+        // rows run apart) or a visitor's model.
+        PolicyRole::Large | PolicyRole::Own => Err(StrategyError::Policy(
+            "a sweep runs S and R; L and models of your own are not among its policies".into(),
         )),
     }
 }
