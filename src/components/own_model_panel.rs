@@ -13,6 +13,7 @@ use crate::builtin_models::{facts, ModelFacts};
 use crate::components::chat_box::ChatBox;
 use crate::model_fetch::{check_gguf, download, Source};
 use crate::own_models::{self, KeptModel, Storage};
+use crate::race_controller::site_url;
 use crate::router::Router;
 use crate::url_state::View;
 use crate::views::models::model_card;
@@ -48,6 +49,22 @@ fn check(name: &str, bytes: &[u8]) -> Result<ModelFacts, String> {
         .map_err(|e| format!("{name} cannot run in Ponder: {e}"))?;
     Ok(f)
 }
+
+/// Where a site that serves SmolLM2 keeps it (`cargo xtask serve` links it there from
+/// set-up's cache; the site's release files do not include it).
+pub const PRESET_PATH: &str = "models/extra/SmolLM2-135M-Instruct.Q4_1.gguf";
+
+/// How well SmolLM2 does the task when it races in Compare, as measured.
+/// (`ponder eval --policy SmolLM2-135M-Instruct.Q4_1.gguf --few-shot 5` on the first
+/// problems of each level of the test set; S's figures from the same command without
+/// `--policy`.)
+const PRESET_MEASURED: &str = "How well it does: shown five worked examples before each \
+    problem, SmolLM2 writes steps like theirs, but wrong ones (\"54+65=129\" on \
+    54+65-4), and often ends without the answer line. Greedy, it solved 0 of 20 test problems (4 per level; the built-in S: \
+    5 of 20), and with weighted best-of-16, its steps scored by the built-in verifier, 0 of \
+    10 (2 per level; S: 2 of 10). A general model of 135 M parameters is no match here for \
+    S's 1 M trained on the task: racing it in Compare shows that size alone does not buy \
+    the skill.";
 
 #[component]
 pub fn OwnModelPanel() -> impl IntoView {
@@ -213,6 +230,20 @@ pub fn OwnModelPanel() -> impl IntoView {
                 "or from your disk. It is checked by the same reader the engines use and kept in this "
                 "browser until you remove it. An address must allow other sites to read it (CORS)."
             </p>
+            <div class="own-model-preset" data-testid="own-preset">
+                <p>
+                    <strong>"SmolLM2-135M-Instruct"</strong>
+                    " (Q4_1, 98 MB), a small general instruct model, where this site serves it ("
+                    <code>"cargo xtask serve"</code>" does). "
+                    <button type="button" data-testid="own-preset-load"
+                        disabled=move || matches!(phase.get(), Phase::Downloading { .. } | Phase::Checking(_))
+                        on:click=move |_| {
+                            url.set(site_url(PRESET_PATH));
+                            load_url();
+                        }>"Load SmolLM2"</button>
+                </p>
+                <p class="muted" data-testid="own-preset-measured">{PRESET_MEASURED}</p>
+            </div>
             <form class="own-model-form" on:submit=move |ev| { ev.prevent_default(); load_url(); }>
                 <label>
                     "Address of a .gguf file "

@@ -259,3 +259,16 @@ test('SmolLM2 races in Compare, prompted with worked examples, as ponder run rep
   await page.waitForFunction(() => !document.querySelector('[data-testid="own-kept-model"]'));
   await page.close();
 });
+
+test('the SmolLM2 preset asks the site for its copy, and says why on a site that does not serve it', async () => {
+  const page = await modelsView();
+  assert.match(await page.getByTestId('own-preset-measured').innerText(), /Greedy, it solved \d+ of \d+ test problems/);
+  // The test site's release files leave SmolLM2 out, as a static host's would; `cargo
+  // xtask serve` links it in. Served, it loads as any address does (the tests above).
+  await page.click('[data-testid="own-preset-load"]');
+  await page.waitForFunction(() => document.querySelector('[data-testid="own-status"]')?.dataset.state === 'failed');
+  const error = await page.getByTestId('own-error').innerText();
+  assert.match(error, /\/models\/extra\/SmolLM2-135M-Instruct\.Q4_1\.gguf answered HTTP 404/);
+  assert.equal(await page.getByTestId('own-url').inputValue(), new URL('models/extra/SmolLM2-135M-Instruct.Q4_1.gguf', SITE).href);
+  await page.close();
+});

@@ -95,11 +95,29 @@ fn serve(root: &Path, args: &[String]) -> Result<()> {
     }
     setup::site_tools(root)?;
     let dist = site::build(root, public_url.as_deref())?;
+    serve_smollm2(&dist);
     let prefix = public_url.as_deref().unwrap_or("/");
     let server = static_server::start(&dist, port, prefix)?;
     println!("Ponder is served at {}  (Ctrl-C to stop)", server.url());
     loop {
         std::thread::park();
+    }
+}
+
+/// Links SmolLM2 from set-up's cache into the served site, where the Models view's preset
+/// looks for it (`models/extra/`); the release files and the offline cache leave it out.
+/// Without it (no pip, no network on a first run) the site is served all the same.
+fn serve_smollm2(dist: &Path) {
+    let linked = setup::smollm2().and_then(|()| {
+        let extra = dist.join("models/extra");
+        std::fs::create_dir_all(&extra)?;
+        let link = extra.join(setup::SMOLLM2_FILE);
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(setup::model_cache().join(setup::SMOLLM2_FILE), &link)?;
+        Ok(())
+    });
+    if let Err(e) = linked {
+        eprintln!("note: the Models view's SmolLM2 preset is not served: {e:#}");
     }
 }
 
