@@ -221,6 +221,23 @@ fn bins_svg(spec: &SweepSpec, budget: u32, units: &[&UnitResult]) -> Option<Stri
     })
 }
 
+/// A checkbox of the sweep form, labelled `label`: checked while `checked` holds, and
+/// `set` hears each change.
+fn check_box(
+    testid: String,
+    label: String,
+    checked: impl Fn() -> bool + Send + Sync + 'static,
+    set: impl Fn(bool) + 'static,
+) -> impl IntoView {
+    view! {
+        <label class="check">
+            <input type="checkbox" data-testid=testid prop:checked=checked
+                on:change=move |ev| set(event_target_checked(&ev))/>
+            {label}
+        </label>
+    }
+}
+
 /// The SVG and PNG export buttons of one chart: `{testid}-svg` and `{testid}-png`,
 /// labelled "{label} as SVG" and "… as PNG", saving `{file}.svg` and `{file}.png`.
 fn chart_exports(
@@ -533,90 +550,78 @@ pub fn ExperimentView() -> impl IntoView {
     });
 
     let level_box = move |level: u8| {
-        view! {
-            <label class="check">
-                <input type="checkbox" data-testid=format!("level-{level}")
-                    prop:checked=move || form.with(|f| f.levels.is_empty() || f.levels.contains(&level))
-                    on:change=move |ev| {
-                        let on = event_target_checked(&ev);
-                        form.update(|f| {
-                            if f.levels.is_empty() {
-                                f.levels = (1..=5).collect();
-                            }
-                            f.levels.retain(|&l| l != level);
-                            if on {
-                                f.levels.push(level);
-                            }
-                            if f.levels.len() == 5 {
-                                f.levels.clear();
-                            }
-                        });
-                    }/>
-                {format!("level {level}")}
-            </label>
-        }
+        check_box(
+            format!("level-{level}"),
+            format!("level {level}"),
+            move || form.with(|f| f.levels.is_empty() || f.levels.contains(&level)),
+            move |on| {
+                form.update(|f| {
+                    if f.levels.is_empty() {
+                        f.levels = (1..=5).collect();
+                    }
+                    f.levels.retain(|&l| l != level);
+                    if on {
+                        f.levels.push(level);
+                    }
+                    if f.levels.len() == 5 {
+                        f.levels.clear();
+                    }
+                })
+            },
+        )
     };
     let budget_box = move |budget: u32| {
-        view! {
-            <label class="check">
-                <input type="checkbox" data-testid=format!("budget-{budget}")
-                    prop:checked=move || form.with(|f| f.budgets.contains(&budget))
-                    on:change=move |ev| {
-                        let on = event_target_checked(&ev);
-                        form.update(|f| {
-                            f.budgets.retain(|&b| b != budget);
-                            if on {
-                                f.budgets.push(budget);
-                            }
-                        });
-                    }/>
-                {budget.to_string()}
-            </label>
-        }
+        check_box(
+            format!("budget-{budget}"),
+            budget.to_string(),
+            move || form.with(|f| f.budgets.contains(&budget)),
+            move |on| {
+                form.update(|f| {
+                    f.budgets.retain(|&b| b != budget);
+                    if on {
+                        f.budgets.push(budget);
+                    }
+                })
+            },
+        )
     };
     let strategy_box = move |kind: StrategyKind| {
-        view! {
-            <label class="check">
-                <input type="checkbox" data-testid=format!("strategy-{}", kind.name())
-                    prop:checked=move || form.with(|f| f.strategies.contains(&kind))
-                    on:change=move |ev| {
-                        let on = event_target_checked(&ev);
-                        form.update(|f| {
-                            f.strategies.retain(|&k| k != kind);
-                            if on {
-                                f.strategies.push(kind);
-                                f.strategies.sort_by_key(|k| StrategyKind::ALL.iter().position(|a| a == k));
-                            }
-                        });
-                    }/>
-                {kind.name()}
-            </label>
-        }
+        check_box(
+            format!("strategy-{}", kind.name()),
+            kind.name().to_string(),
+            move || form.with(|f| f.strategies.contains(&kind)),
+            move |on| {
+                form.update(|f| {
+                    f.strategies.retain(|&k| k != kind);
+                    if on {
+                        f.strategies.push(kind);
+                        f.strategies
+                            .sort_by_key(|k| StrategyKind::ALL.iter().position(|a| a == k));
+                    }
+                })
+            },
+        )
     };
-
     let ratio_box = move |ratio: f64| {
         let name = if ratio < 1.0 {
             format!("1:{}", 1.0 / ratio)
         } else {
             format!("{ratio}:1")
         };
-        view! {
-            <label class="check">
-                <input type="checkbox" data-testid=format!("ratio-{ratio}")
-                    prop:checked=move || form.with(|f| f.ratios.contains(&ratio))
-                    on:change=move |ev| {
-                        let on = event_target_checked(&ev);
-                        form.update(|f| {
-                            f.ratios.retain(|&r| r != ratio);
-                            if on {
-                                f.ratios.push(ratio);
-                                f.ratios.sort_by(f64::total_cmp);
-                            }
-                        });
-                    }/>
-                {name}
-            </label>
-        }
+        check_box(
+            format!("ratio-{ratio}"),
+            name,
+            move || form.with(|f| f.ratios.contains(&ratio)),
+            move |on| {
+                form.update(|f| {
+                    f.ratios.retain(|&r| r != ratio);
+                    if on {
+                        f.ratios.push(ratio);
+                        f.ratios.sort_by(f64::total_cmp);
+                    }
+                })
+            },
+        )
     };
 
     let export_rows_csv = move |_| {
@@ -671,15 +676,12 @@ pub fn ExperimentView() -> impl IntoView {
                 </fieldset>
                 <fieldset>
                     <legend>"The larger sibling"</legend>
-                    <label class="check">
-                        <input type="checkbox" data-testid="large"
-                            prop:checked=move || form.with(|f| f.large)
-                            on:change=move |ev| {
-                                let on = event_target_checked(&ev);
-                                form.update(|f| f.large = on);
-                            }/>
-                        "also L's greedy answer to each problem (its model is downloaded once), for the exchange at equal FLOPs"
-                    </label>
+                    {check_box(
+                        "large".into(),
+                        "also L's greedy answer to each problem (its model is downloaded once), for the exchange at equal FLOPs".into(),
+                        move || form.with(|f| f.large),
+                        move |on| form.update(|f| f.large = on),
+                    )}
                 </fieldset>
                 <Show when=move || form.with(|f| f.strategies.contains(&StrategyKind::Mix))>
                     <fieldset>

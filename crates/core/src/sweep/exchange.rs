@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::strategy::compute_optimal::{ComputeOptimal, ProblemResults, ResultsTable};
+use crate::strategy::compute_optimal::DifficultyBin;
 use crate::{Budget, FlopsMatch};
 
-use super::bins::BINS;
+use super::optimal::seed_reports;
 use super::{Spread, UnitResult};
 
 /// The strategy name of L's greedy rows.
@@ -85,58 +85,14 @@ pub fn exchange(
     let budget = FlopsMatch::new(scale, ratio).ok()?.equivalent_budget(1.0);
     let mut budgets: Vec<u32> = budgets.to_vec();
     budgets.sort_unstable();
-    // Per seed: each problem's results, and whether L's greedy answer was right.
-    let mut per_seed: BTreeMap<u64, (Vec<ProblemResults>, Vec<bool>)> = BTreeMap::new();
-    for u in units {
-        let Some(pass) = u.pass_at_1 else { continue };
-        let Some(larger) = u.rows.iter().find(|r| r.strategy == LARGE_GREEDY) else {
-            continue;
-        };
-        let right = |s: &String, b: u32| {
-            u.rows.iter().any(|r| {
-                &r.strategy == s && r.budget == b && r.result.skipped.is_none() && r.result.correct
-            })
-        };
-        let accuracy = strategies
-            .iter()
-            .map(|s| {
-                budgets
-                    .iter()
-                    .map(|&b| f64::from(u8::from(right(s, b))))
-                    .collect()
-            })
-            .collect();
-        let (problems, l) = per_seed.entry(u.unit.seed).or_default();
-        problems.push(ProblemResults {
-            problem_id: u.unit.problem,
-            pass_at_1: pass,
-            mean_score: 0.0,
-            accuracy,
-        });
-        l.push(larger.result.correct);
-    }
-    // Per bin: each seed's L accuracy and small-model accuracy at the matched budget.
+    // Per bin: each seed's L accuracy and the small model's at the matched budget.
     let mut cells: BTreeMap<u8, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
-    for (seed, (problems, larger)) in per_seed {
-        let table = ResultsTable {
-            configs: strategies.to_vec(),
-            budgets: budgets.iter().map(|&b| Budget(b)).collect(),
-            problems,
-        };
-        let Some(report) = (1..=BINS).rev().find_map(|bins| {
-            ComputeOptimal {
-                bins,
-                seed,
-                ..ComputeOptimal::default()
-            }
-            .analyse(&table)
-            .ok()
-        }) else {
-            continue;
-        };
+    for seed in seed_reports(strategies, &budgets, units) {
         let mut in_bin: BTreeMap<u8, Vec<bool>> = BTreeMap::new();
-        for (bin, right) in report.bins.iter().zip(&larger) {
-            in_bin.entry(bin.0).or_default().push(*right);
+        for (bin, unit) in seed.report.bins.iter().zip(&seed.units) {
+            if let Some(larger) = unit.rows.iter().find(|r| r.strategy == LARGE_GREEDY) {
+                in_bin.entry(bin.0).or_default().push(larger.result.correct);
+            }
         }
         for (bin, rights) in in_bin {
             let cell = cells.entry(bin).or_default();
@@ -146,10 +102,7 @@ pub fn exchange(
             let curve: Vec<(u32, f64)> = budgets
                 .iter()
                 .filter_map(|&b| {
-                    let c = report.choice(
-                        crate::strategy::compute_optimal::DifficultyBin(bin),
-                        Budget(b),
-                    )?;
+                    let c = seed.report.choice(DifficultyBin(bin), Budget(b))?;
                     let n: usize = c.folds.iter().map(|f| f.test.len()).sum();
                     let right: f64 = c
                         .folds

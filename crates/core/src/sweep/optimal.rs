@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::strategy::compute_optimal::{ComputeOptimal, ProblemResults, ResultsTable};
+use crate::strategy::compute_optimal::{
+    ComputeOptimal, ComputeOptimalReport, ProblemResults, ResultsTable,
+};
 use crate::Budget;
 
 use super::bins::BINS;
@@ -24,68 +26,92 @@ pub struct OptimalPoint {
     pub bins: usize,
 }
 
-/// Compute-optimal accuracy per budget, choosing among `strategies` (link names). Units
-/// without a pass@1 are left out; a seed whose bins cannot be split in two folds (a bin
-/// with one problem) is analysed with fewer bins, down to one.
+/// One seed's compute-optimal analysis of a sweep: its units that have a difficulty
+/// signal, in table order, the table's report, and how many bins it has (five where the
+/// seed's problems fill them, fewer for a small sweep).
+pub(crate) struct SeedReport<'a> {
+    pub units: Vec<&'a UnitResult>,
+    pub report: ComputeOptimalReport,
+    pub bins: usize,
+}
+
+/// The analysis of every seed of `units` over `strategies` × `budgets`: each problem
+/// scored right at a (strategy, budget) where its row ran and was right. Seeds whose
+/// problems cannot fill even one bin's two folds are left out.
+pub(crate) fn seed_reports<'a>(
+    strategies: &[String],
+    budgets: &[u32],
+    units: &[&'a UnitResult],
+) -> Vec<SeedReport<'a>> {
+    let mut per_seed: BTreeMap<u64, Vec<&'a UnitResult>> = BTreeMap::new();
+    for u in units.iter().filter(|u| u.pass_at_1.is_some()) {
+        per_seed.entry(u.unit.seed).or_default().push(u);
+    }
+    per_seed
+        .into_iter()
+        .filter_map(|(seed, units)| {
+            let problems = units
+                .iter()
+                .map(|u| ProblemResults {
+                    problem_id: u.unit.problem,
+                    pass_at_1: u.pass_at_1.unwrap_or(0.0),
+                    mean_score: 0.0,
+                    accuracy: strategies
+                        .iter()
+                        .map(|s| {
+                            budgets
+                                .iter()
+                                .map(|&b| {
+                                    let right = u.rows.iter().any(|r| {
+                                        &r.strategy == s
+                                            && r.budget == b
+                                            && r.result.skipped.is_none()
+                                            && r.result.correct
+                                    });
+                                    f64::from(u8::from(right))
+                                })
+                                .collect()
+                        })
+                        .collect(),
+                })
+                .collect();
+            let table = ResultsTable {
+                configs: strategies.to_vec(),
+                budgets: budgets.iter().map(|&b| Budget(b)).collect(),
+                problems,
+            };
+            (1..=BINS).rev().find_map(|bins| {
+                let report = ComputeOptimal {
+                    bins,
+                    seed,
+                    ..ComputeOptimal::default()
+                }
+                .analyse(&table)
+                .ok()?;
+                Some(SeedReport {
+                    units: units.clone(),
+                    report,
+                    bins,
+                })
+            })
+        })
+        .collect()
+}
+
+/// The compute-optimal accuracy at each budget over `strategies`, per seed with five
+/// oracle bins of its own (fewer where the seed's problems cannot fill five bins' two
+/// folds), summarised over seeds. Units without a difficulty signal are left out.
 pub fn compute_optimal(
     strategies: &[String],
     budgets: &[u32],
     units: &[&UnitResult],
 ) -> Vec<OptimalPoint> {
-    let mut per_seed: BTreeMap<u64, Vec<ProblemResults>> = BTreeMap::new();
-    for u in units {
-        let Some(pass) = u.pass_at_1 else { continue };
-        let accuracy = strategies
-            .iter()
-            .map(|s| {
-                budgets
-                    .iter()
-                    .map(|&b| {
-                        let right = u.rows.iter().any(|r| {
-                            &r.strategy == s
-                                && r.budget == b
-                                && r.result.skipped.is_none()
-                                && r.result.correct
-                        });
-                        f64::from(u8::from(right))
-                    })
-                    .collect()
-            })
-            .collect();
-        per_seed
-            .entry(u.unit.seed)
-            .or_default()
-            .push(ProblemResults {
-                problem_id: u.unit.problem,
-                pass_at_1: pass,
-                mean_score: 0.0,
-                accuracy,
-            });
-    }
-    // budget index -> per seed accuracy; and the bins each seed allowed
     let mut at: Vec<Vec<f64>> = vec![Vec::new(); budgets.len()];
     let mut fewest = BINS;
-    for (seed, problems) in per_seed {
-        let table = ResultsTable {
-            configs: strategies.to_vec(),
-            budgets: budgets.iter().map(|&b| Budget(b)).collect(),
-            problems,
-        };
-        let report = (1..=BINS).rev().find_map(|bins| {
-            ComputeOptimal {
-                bins,
-                seed,
-                ..ComputeOptimal::default()
-            }
-            .analyse(&table)
-            .ok()
-            .map(|r| (bins, r))
-        });
-        if let Some((bins, report)) = report {
-            fewest = fewest.min(bins);
-            for (i, acc) in report.accuracy.iter().enumerate() {
-                at[i].push(*acc);
-            }
+    for seed in seed_reports(strategies, budgets, units) {
+        fewest = fewest.min(seed.bins);
+        for (i, acc) in seed.report.accuracy.iter().enumerate() {
+            at[i].push(*acc);
         }
     }
     budgets
