@@ -11,8 +11,8 @@ use ponder_core::chart::{bar_chart, line_chart, line_chart_on, Bars, Point, Seri
 use ponder_core::progress;
 use ponder_core::spec::StrategyKind;
 use ponder_core::sweep::{
-    by_difficulty, by_revision_step, compute_optimal, exchange, mix_ratio, rows_csv, summarise,
-    Exchange, SummaryRow, SweepSpec, UnitResult, BINS, PAGE_MAX_BUDGET,
+    by_difficulty, by_revision_step, compute_optimal, exchange, mix_ratio, parse_settings,
+    rows_csv, summarise, Exchange, SummaryRow, SweepSpec, UnitResult, BINS, PAGE_MAX_BUDGET,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -22,7 +22,7 @@ use crate::router::Router;
 use crate::sweep_runner::{SweepRunner, SweepStatus};
 
 /// The keys of a sweep's link text.
-const SWEEP_KEYS: [&str; 8] = [
+const SWEEP_KEYS: [&str; 9] = [
     "set",
     "levels",
     "per_level",
@@ -31,6 +31,7 @@ const SWEEP_KEYS: [&str; 8] = [
     "seeds",
     "ratios",
     "large",
+    "settings",
 ];
 
 /// The values of R (inference tokens over pretraining tokens) the exchange's slider
@@ -345,6 +346,14 @@ pub fn ExperimentView() -> impl IntoView {
     let form = RwSignal::new(linked.clone());
     let form_error = RwSignal::new(None::<String>);
     let export_error = RwSignal::new(None::<String>);
+    let settings_text = RwSignal::new(
+        linked
+            .settings
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
     let seeds_text = RwSignal::new(
         linked
             .seeds
@@ -377,6 +386,13 @@ pub fn ExperimentView() -> impl IntoView {
             Ok(s) => s,
             Err(e) => {
                 form_error.set(Some(e));
+                return;
+            }
+        };
+        spec.settings = match parse_settings(&settings_text.get_untracked()) {
+            Ok(s) => s,
+            Err(e) => {
+                form_error.set(Some(format!("Cannot run: {e}.")));
                 return;
             }
         };
@@ -671,7 +687,7 @@ pub fn ExperimentView() -> impl IntoView {
                     {offered_budgets().into_iter().map(budget_box).collect_view()}
                 </fieldset>
                 <fieldset>
-                    <legend>"Strategies (defaults of a share link otherwise)"</legend>
+                    <legend>"Strategies"</legend>
                     {StrategyKind::ALL.into_iter().map(strategy_box).collect_view()}
                 </fieldset>
                 <fieldset>
@@ -689,6 +705,15 @@ pub fn ExperimentView() -> impl IntoView {
                         {OFFERED_RATIOS.into_iter().map(ratio_box).collect_view()}
                     </fieldset>
                 </Show>
+                <fieldset>
+                    <legend>"Strategy settings"</legend>
+                    <label>
+                        "share-link keys for every run, for example "<code>"width=8, agg=min"</code>
+                        " (none: a share link's defaults) "
+                        <input type="text" data-testid="settings" prop:value=move || settings_text.get()
+                            on:input=move |ev| settings_text.set(event_target_value(&ev))/>
+                    </label>
+                </fieldset>
                 <fieldset>
                     <legend>"Seeds"</legend>
                     <label>

@@ -17,7 +17,7 @@ if (!CLI) {
 }
 
 /** `ponder sweep` on the same spec: its rows.csv. */
-function ponderSweep({ levels, perLevel, budgets, strategies, seeds, ratios, large }) {
+function ponderSweep({ levels, perLevel, budgets, strategies, seeds, ratios, large, settings }) {
   const out = mkdtempSync(join(tmpdir(), 'ponder-sweep-'));
   try {
     execFileSync(CLI, [
@@ -25,6 +25,7 @@ function ponderSweep({ levels, perLevel, budgets, strategies, seeds, ratios, lar
       '--strategies', strategies, '--seeds', seeds, '--out', out,
       ...(ratios ? ['--ratios', ratios] : []),
       ...(large ? ['--large'] : []),
+      ...(settings ? ['--settings', settings] : []),
     ], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'ignore'] });
     return readFileSync(join(out, 'rows.csv'), 'utf8');
   } finally {
@@ -172,6 +173,24 @@ test('a sweep with L draws the exchange at equal FLOPs, and the R slider moves t
   assert.doesNotMatch(await caption.textContent(), /past this sweep/);
   const svg = (await exported(page, 'export-exchange-svg')).toString('utf8');
   assert.match(svg, /S compute-optimal at 10 generations/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("a sweep's strategy settings reach every run, as in ponder sweep", async () => {
+  const spec = { levels: '1', perLevel: 2, budgets: '4,16', strategies: 'best-of-n,beam', seeds: '1', settings: 'width=2,rounds=2' };
+  const { page, problems } = await open(browser.context, linkOf({ ...spec, settings: undefined }));
+  await page.fill('[data-testid="settings"]', 'width=2, rounds=2');
+  await page.click('[data-testid="sweep-run"]');
+  await waitForStatus(page, 'finished');
+  assert.equal(new URL(page.url()).searchParams.get('settings'), 'width:2,rounds:2');
+  const csv = (await exported(page, 'export-csv')).toString('utf8');
+  assert.equal(csv, ponderSweep(spec));
+  assert.notEqual(csv, ponderSweep({ ...spec, settings: undefined }), 'the settings change the runs');
+  // A key that is not a strategy setting is refused, and the form says which.
+  await page.fill('[data-testid="settings"]', 'n=4');
+  await page.click('[data-testid="sweep-run"]');
+  assert.match(await page.locator('.sweep-form [role="alert"]').innerText(), /n is not a strategy setting/);
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use ponder_core::progress;
-use ponder_core::spec::StrategyKind;
+use ponder_core::spec::{ExperimentSpec, StrategyKind};
 use ponder_core::Compute;
 use serde::Serialize;
 
@@ -92,7 +92,13 @@ pub fn run(settings: &Settings<'_>) -> anyhow::Result<()> {
     let (mut policy, mut reviser, mut verifier) = builtin_engines()?;
     // One untimed run first, so the first row does not pay for page faults and the
     // allocator's growth.
-    let warm_up = spec_at_budget(StrategyKind::BestOfN, budget, seed, chosen[0] as u64);
+    let warm_up = spec_at_budget(
+        &ExperimentSpec::default(),
+        StrategyKind::BestOfN,
+        budget,
+        seed,
+        chosen[0] as u64,
+    );
     run_spec(
         &warm_up,
         &problems[chosen[0]],
@@ -127,7 +133,7 @@ pub fn run(settings: &Settings<'_>) -> anyhow::Result<()> {
                 )
             );
             let _ = std::io::stderr().flush();
-            let spec = spec_at_budget(kind, budget, seed, i as u64);
+            let spec = spec_at_budget(&ExperimentSpec::default(), kind, budget, seed, i as u64);
             row.budget = spec.strategy().generations().unwrap_or(u64::from(budget));
             let t0 = Instant::now();
             let outcome = run_spec(
@@ -198,9 +204,15 @@ mod tests {
 
     #[test]
     fn lookahead_is_given_the_beams_its_budget_buys() {
-        let spec = spec_at_budget(StrategyKind::Lookahead, 16, 1, 0);
+        let spec = spec_at_budget(
+            &ExperimentSpec::default(),
+            StrategyKind::Lookahead,
+            16,
+            1,
+            0,
+        );
         assert_eq!(spec.strategy().generations().ok(), Some(16));
-        let spec = spec_at_budget(StrategyKind::Beam, 16, 1, 0);
+        let spec = spec_at_budget(&ExperimentSpec::default(), StrategyKind::Beam, 16, 1, 0);
         assert_eq!(spec.n, 16);
     }
 

@@ -53,6 +53,11 @@ pub struct Args {
     /// the FLOPs-matched exchange (the paper's Fig. 9; `exchange.csv`).
     #[arg(long)]
     large: bool,
+    /// The strategies' settings, share-link keys and values for every run (for example
+    /// `width=8,agg=min`; keys: width, k, agg, select, rounds, chains, final, context,
+    /// temperature, top_p, top_k); a share link's defaults otherwise.
+    #[arg(long, default_value = "")]
+    settings: String,
     /// Where to write rows.csv, summary.csv, summary.json and accuracy.svg.
     #[arg(long, default_value = "target/sweep")]
     out: PathBuf,
@@ -75,6 +80,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         seeds: args.seeds.clone(),
         ratios: args.ratios.clone(),
         large: args.large,
+        settings: sweep::parse_settings(&args.settings).map_err(|e| anyhow::anyhow!("{e}"))?,
     };
     spec.check().map_err(|e| anyhow::anyhow!("{e}"))?;
     let (set, problems, chosen) = chosen_problems(&args.set, &args.levels, args.per_level)?;

@@ -55,7 +55,43 @@ pub struct SweepSpec {
     /// Also L's greedy answer to each problem, once per (seed, problem) (a row
     /// [`LARGE_GREEDY`] at budget 1): the FLOPs-matched exchange's other side (Fig. 9).
     pub large: bool,
+    /// The strategies' settings, as share-link keys and values (`width`, `agg`,
+    /// `temperature`…; [`SETTINGS_KEYS`]), the same for every run; a share link's
+    /// defaults otherwise.
+    pub settings: Vec<(String, String)>,
 }
+
+/// Settings as a person types them: `width=8, agg=min`, `width=8&agg=min` or
+/// `width:8,agg:min`; an error names a piece that is not a key and a value.
+pub fn parse_settings(text: &str) -> Result<Vec<(String, String)>, String> {
+    text.split([',', '&', ' ', ';'])
+        .filter(|piece| !piece.trim().is_empty())
+        .map(|piece| {
+            piece
+                .split_once(['=', ':'])
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .filter(|(k, v)| !k.is_empty() && !v.is_empty())
+                .ok_or_else(|| format!("settings: {piece:?} is not key=value (like width=8)"))
+        })
+        .collect()
+}
+
+/// The keys a sweep's settings may give: the strategies' parameters and the sampling.
+/// The strategy, budget, seed and problem are the sweep's own, as are the mix's ratios
+/// and L.
+pub const SETTINGS_KEYS: [&str; 11] = [
+    "width",
+    "k",
+    "agg",
+    "select",
+    "rounds",
+    "chains",
+    "final",
+    "context",
+    "temperature",
+    "top_p",
+    "top_k",
+];
 
 impl Default for SweepSpec {
     fn default() -> SweepSpec {
@@ -73,6 +109,7 @@ impl Default for SweepSpec {
             seeds: vec![1, 2, 3],
             ratios: Vec::new(),
             large: false,
+            settings: Vec::new(),
         }
     }
 }
@@ -99,8 +136,36 @@ pub struct Unit {
 }
 
 impl SweepSpec {
+    /// The spec every run starts from: a share link's defaults with the sweep's settings
+    /// (its strategy, budget, seed and problem are set per run). A setting that is not a
+    /// strategy setting, or not a valid value, is an error that names it; one that does
+    /// not fit a budget (chains that do not divide it) is left to that run's spec rules.
+    pub fn base(&self) -> Result<ExperimentSpec, String> {
+        let mut query = String::from("v=1&seed=0");
+        for (key, value) in &self.settings {
+            if !SETTINGS_KEYS.contains(&key.as_str()) {
+                return Err(format!(
+                    "settings: {key} is not a strategy setting (one of {})",
+                    SETTINGS_KEYS.join(", ")
+                ));
+            }
+            query.push_str(&format!(
+                "&{key}={}",
+                crate::spec::query::percent_encode(value)
+            ));
+        }
+        let decoded = ExperimentSpec::from_query(&query);
+        for w in &decoded.warnings {
+            if !matches!(w, crate::spec::SpecWarning::Inconsistent { .. }) {
+                return Err(format!("settings: {w}"));
+            }
+        }
+        Ok(decoded.spec)
+    }
+
     /// Checks what a run needs: budgets, strategies and seeds, each budget within range.
     pub fn check(&self) -> Result<(), String> {
+        self.base()?;
         if self.budgets.is_empty() {
             return Err("choose at least one budget".into());
         }
@@ -228,8 +293,9 @@ impl SweepSpec {
     }
 
     /// The spec as link text: `set=test&levels=1,2&per_level=2&budgets=1,4,16&…`
-    /// (`&ratios=…` only where the mix has ratios of its own, and `&large=1` only with
-    /// L's rows, so older links still name the results stored under them).
+    /// (`&ratios=…` only where the mix has ratios of its own, `&large=1` only with L's
+    /// rows, and `&settings=width:8,agg:min` only with settings, so older links still name
+    /// the results stored under them).
     pub fn to_query(&self) -> String {
         let join = |v: Vec<String>| v.join(",");
         let mut query = format!(
@@ -252,6 +318,15 @@ impl SweepSpec {
         }
         if self.large {
             query.push_str("&large=1");
+        }
+        if !self.settings.is_empty() {
+            query.push_str("&settings=");
+            let pairs: Vec<String> = self
+                .settings
+                .iter()
+                .map(|(k, v)| format!("{k}:{v}"))
+                .collect();
+            query.push_str(&join(pairs));
         }
         query
     }
@@ -327,6 +402,7 @@ impl SweepSpec {
                         .collect::<Result<_, _>>()?;
                 }
                 "seeds" => spec.seeds = numbers("seeds")?,
+                "settings" => spec.settings = parse_settings(&value)?,
                 "large" => {
                     spec.large = match value.as_str() {
                         "1" | "true" => true,
@@ -419,6 +495,7 @@ mod tests {
             seeds: vec![7, 9],
             ratios: Vec::new(),
             large: false,
+            settings: Vec::new(),
         };
         let text = spec.to_query();
         assert_eq!(
@@ -467,6 +544,41 @@ mod tests {
             Ok(with_l.clone())
         );
         assert_eq!(with_l.work_per_unit(), 16 + 1 + (4 + 16));
+    }
+
+    #[test]
+    fn settings_reach_every_run_and_travel_in_the_link() {
+        let spec = SweepSpec {
+            settings: parse_settings("width=2, agg=min").expect("reads"),
+            ..SweepSpec::default()
+        };
+        assert!(spec.to_query().ends_with("&settings=width:2,agg:min"));
+        assert_eq!(SweepSpec::from_query(&spec.to_query()), Ok(spec.clone()));
+        let base = spec.base().expect("valid settings");
+        assert_eq!(base.width, crate::strategy::BeamWidth::Fixed(2));
+        assert_eq!(base.agg, crate::strategy::StepAggregation::Min);
+        let beam = spec_at_budget(&base, StrategyKind::Beam, 16, 3, 7);
+        assert_eq!(
+            (beam.width, beam.n, beam.seed, beam.problem),
+            (base.width, 16, 3, 7)
+        );
+        assert_eq!(
+            parse_settings("width:2&agg=min"),
+            parse_settings("width=2,agg=min")
+        );
+        // Each mistake names itself.
+        for (text, says) in [
+            ("n=4", "n is not a strategy setting"),
+            ("width=huge", "width=\"huge\""),
+        ] {
+            let bad = SweepSpec {
+                settings: parse_settings(text).expect("reads"),
+                ..SweepSpec::default()
+            };
+            let error = bad.check().expect_err(text);
+            assert!(error.contains(says), "{error}");
+        }
+        assert!(parse_settings("width").is_err());
     }
 
     #[test]

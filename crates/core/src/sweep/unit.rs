@@ -13,14 +13,20 @@ use super::row::{Measured, SweepRow};
 use super::{SweepSpec, Unit};
 
 /// The spec that spends `budget` generations of `kind` (lookahead gets N = budget / (k+1)
-/// beams, since each also spends k rollout steps), defaults otherwise.
-pub fn spec_at_budget(kind: StrategyKind, budget: u32, seed: u64, problem: u64) -> ExperimentSpec {
+/// beams, since each also spends k rollout steps), `base`'s settings otherwise.
+pub fn spec_at_budget(
+    base: &ExperimentSpec,
+    kind: StrategyKind,
+    budget: u32,
+    seed: u64,
+    problem: u64,
+) -> ExperimentSpec {
     let mut spec = ExperimentSpec {
         strategy: kind,
         n: budget,
         seed,
         problem,
-        ..ExperimentSpec::default()
+        ..*base
     };
     if kind == StrategyKind::Lookahead {
         spec.n = (budget / (spec.k + 1)).max(1);
@@ -32,13 +38,14 @@ pub fn spec_at_budget(kind: StrategyKind, budget: u32, seed: u64, problem: u64) 
 /// when its own generation count is the budget, so that no point of a chart stands at a
 /// budget its run did not spend.
 pub fn spec_for_budget(
+    base: &ExperimentSpec,
     kind: StrategyKind,
     budget: u32,
     seed: u64,
     problem: u64,
     ratio: Option<f64>,
 ) -> Result<ExperimentSpec, String> {
-    let mut spec = spec_at_budget(kind, budget, seed, problem);
+    let mut spec = spec_at_budget(base, kind, budget, seed, problem);
     if let Some(r) = ratio {
         spec.ratio = r;
     }
@@ -147,6 +154,8 @@ pub async fn run_unit<P: Policy, R: Policy, V: Verifier, L: Policy>(
     progress: &mut dyn FnMut(u64),
 ) -> UnitResult {
     let Unit { seed, problem: i } = unit;
+    // A sweep is checked before it runs; a bad setting here runs on the defaults.
+    let base = sweep.base().unwrap_or_default();
     let mut pass_at_1 = None;
     let mut steps = None;
     let truth = problem.answer().to_string();
@@ -159,7 +168,7 @@ pub async fn run_unit<P: Policy, R: Policy, V: Verifier, L: Policy>(
             problem: i,
             strategy: StrategyKind::BestOfN,
             n: max_budget,
-            ..ExperimentSpec::default()
+            ..base
         };
         let outcome = run_spec(&spec, problem, policy, reviser, verifier).await;
         if let Ok(outcome) = &outcome {
@@ -208,7 +217,7 @@ pub async fn run_unit<P: Policy, R: Policy, V: Verifier, L: Policy>(
             problem: i,
             strategy: kind,
             n: max_budget,
-            ..ExperimentSpec::default()
+            ..base
         };
         let reused = if kind == StrategyKind::Dvts && largest.sanitize().is_empty() {
             Some(run_spec(&largest, problem, policy, reviser, verifier).await)
@@ -243,7 +252,7 @@ pub async fn run_unit<P: Policy, R: Policy, V: Verifier, L: Policy>(
             let (measured, work) = match reuse {
                 Some(done) => done,
                 None => {
-                    let measured = match spec_for_budget(kind, budget, seed, i, ratio) {
+                    let measured = match spec_for_budget(&base, kind, budget, seed, i, ratio) {
                         Ok(mut spec) => {
                             let asked = spec.n;
                             let warnings = spec.sanitize();
@@ -320,16 +329,33 @@ mod tests {
     #[test]
     fn every_kept_spec_spends_exactly_its_budget() {
         // Lookahead with the default k = 1: N = budget / 2 beams.
-        let s = spec_for_budget(StrategyKind::Lookahead, 16, 1, 0, None).expect("divides");
+        let s = spec_for_budget(
+            &ExperimentSpec::default(),
+            StrategyKind::Lookahead,
+            16,
+            1,
+            0,
+            None,
+        )
+        .expect("divides");
         assert_eq!((s.n, s.k), (8, 1));
-        let why = spec_for_budget(StrategyKind::Lookahead, 3, 1, 0, None).unwrap_err();
+        let why = spec_for_budget(
+            &ExperimentSpec::default(),
+            StrategyKind::Lookahead,
+            3,
+            1,
+            0,
+            None,
+        )
+        .unwrap_err();
         assert!(why.contains("not 3"), "{why}");
         for kind in [
             StrategyKind::Beam,
             StrategyKind::Dvts,
             StrategyKind::Revisions,
         ] {
-            let s = spec_for_budget(kind, 16, 1, 0, None).expect("any budget");
+            let s = spec_for_budget(&ExperimentSpec::default(), kind, 16, 1, 0, None)
+                .expect("any budget");
             assert_eq!(s.strategy().generations().ok(), Some(16), "{kind:?}");
         }
     }
