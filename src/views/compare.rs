@@ -163,7 +163,11 @@ pub fn CompareView() -> impl IntoView {
                                 }).collect_view()
                             }}
                         </select>
-                        " generations for each column"
+                        {move || if comparison.with(|c| c.columns().iter().any(runs_large)) {
+                            " generations for each column on S or R (a column on another model has a budget of its own)"
+                        } else {
+                            " generations for each column"
+                        }}
                     </label>
                 </div>
                 <div class="columns strategy-panels">

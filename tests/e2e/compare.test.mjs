@@ -95,6 +95,7 @@ test('S thinking longer against its larger sibling L at the same FLOPs replays a
   // The right column runs L on a budget of its own; the shared budget leaves it alone.
   assert.equal(await page.getByTestId('right-model').inputValue(), 'l');
   assert.equal(await page.getByTestId('right-n').inputValue(), '2');
+  assert.match(await page.locator('.race-controls').innerText(), /generations for each column on S or R/);
   await page.getByTestId('budget').selectOption('32');
   await page.waitForFunction(() => new URL(location.href).searchParams.get('n') === '32');
   const url = new URL(page.url()).searchParams;
