@@ -121,6 +121,15 @@ impl Comparison {
     }
 }
 
+/// A text key's value (a custom problem, the visitor's model), if given and not blank.
+fn text_of(pairs: &[(String, String)], key: &str) -> Option<String> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
 fn join(pairs: &[(String, String)]) -> String {
     pairs
         .iter()
@@ -131,16 +140,8 @@ fn join(pairs: &[(String, String)]) -> String {
 
 fn decode(query: &str) -> (Comparison, Vec<String>) {
     let pairs = query::pairs(query);
-    let custom = pairs
-        .iter()
-        .find(|(k, _)| k == CUSTOM_PROBLEM_KEY)
-        .map(|(_, v)| v.trim().to_string())
-        .filter(|v| !v.is_empty());
-    let own_model = pairs
-        .iter()
-        .find(|(k, _)| k == OWN_MODEL_KEY)
-        .map(|(_, v)| v.trim().to_string())
-        .filter(|v| !v.is_empty());
+    let custom = text_of(&pairs, CUSTOM_PROBLEM_KEY);
+    let own_model = text_of(&pairs, OWN_MODEL_KEY);
     let has_columns = pairs
         .iter()
         .any(|(k, _)| k.starts_with(LEFT) || k.starts_with(RIGHT));
@@ -163,7 +164,7 @@ fn decode(query: &str) -> (Comparison, Vec<String>) {
         .cloned()
         .collect();
     let mut column = |prefix: &str| -> (ExperimentSpec, Vec<SpecWarning>) {
-        let large = asks_for_own_budget(&pairs, prefix);
+        let own_n = asks_for_own_budget(&pairs, prefix);
         // The column's own keys come first, so they win over the shared ones (a repeated
         // key keeps its first value, and that is not worth a warning here).
         let mut own: Vec<(String, String)> = Vec::new();
@@ -171,7 +172,7 @@ fn decode(query: &str) -> (Comparison, Vec<String>) {
             let Some(key) = k.strip_prefix(prefix) else {
                 continue;
             };
-            if RACE_KEYS.contains(&key) && !(key == "n" && large) {
+            if RACE_KEYS.contains(&key) && !(key == "n" && own_n) {
                 warnings.push(format!(
                     "{k} is ignored: both columns race with the same {key} (write {key}= \
                      without a column)"
@@ -207,7 +208,8 @@ fn decode(query: &str) -> (Comparison, Vec<String>) {
     // The race keys are shared; both decodes read them from the same pairs.
     right.seed = left.seed;
     right.problem = left.problem;
-    // Only a column that runs L keeps a budget of its own.
+    // Only a column that runs L or the visitor's model keeps a budget of its own (one that
+    // asked for L with a revising strategy was read with its own `n`, and runs R).
     let race_n = ExperimentSpec::from_query(&join(&shared)).spec.n;
     let mut left = left;
     for column in [&mut left, &mut right] {
@@ -239,7 +241,8 @@ fn encode(c: &Comparison) -> String {
     let mut left = c.left;
     right.seed = left.seed;
     right.problem = left.problem;
-    // The shared budget is an S column's; an L column writes its own where it differs.
+    // The shared budget is an S or R column's; a column on another model writes its own
+    // where it differs.
     let race_n = if own_budget(&left) { right.n } else { left.n };
     for column in [&mut left, &mut right] {
         if !own_budget(column) {

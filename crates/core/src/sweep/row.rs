@@ -22,6 +22,16 @@ pub struct Measured {
 }
 
 impl Measured {
+    /// A run that finished: right when its chosen `answer` is `truth`.
+    pub fn ran(answer: Option<&str>, truth: &str, compute: Compute) -> Measured {
+        Measured {
+            correct: answer == Some(truth),
+            compute,
+            skipped: None,
+            error: None,
+        }
+    }
+
     pub fn skipped(why: String) -> Measured {
         Measured {
             skipped: Some(why),

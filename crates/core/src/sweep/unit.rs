@@ -190,12 +190,11 @@ pub async fn run_unit<P: Policy, R: Policy, V: Verifier, L: Policy>(
                 let result = match &outcome {
                     Ok(outcome) => {
                         let chosen = select_prefix(outcome, budget as usize, spec.agg, selection);
-                        Measured {
-                            correct: chosen.answer.as_deref() == Some(truth.as_str()),
-                            compute: prefix_compute(outcome, budget as usize, selection),
-                            skipped: None,
-                            error: None,
-                        }
+                        Measured::ran(
+                            chosen.answer.as_deref(),
+                            &truth,
+                            prefix_compute(outcome, budget as usize, selection),
+                        )
                     }
                     Err(e) => Measured::failed(e.to_string()),
                 };
@@ -238,12 +237,7 @@ pub async fn run_unit<P: Policy, R: Policy, V: Verifier, L: Policy>(
                     largest.select,
                 )
                 .map(|(selected, compute)| {
-                    let measured = Measured {
-                        correct: selected.answer.as_deref() == Some(truth.as_str()),
-                        compute,
-                        skipped: None,
-                        error: None,
-                    };
+                    let measured = Measured::ran(selected.answer.as_deref(), &truth, compute);
                     let work = if budget == max_budget { budget } else { 0 };
                     (measured, u64::from(work))
                 }),
@@ -266,13 +260,11 @@ pub async fn run_unit<P: Policy, R: Policy, V: Verifier, L: Policy>(
                                         if kind == StrategyKind::Revisions && budget == max_budget {
                                             steps = revision_steps(&outcome, &truth);
                                         }
-                                        Measured {
-                                            correct: outcome.answer.as_deref()
-                                                == Some(truth.as_str()),
-                                            compute: outcome.compute,
-                                            skipped: None,
-                                            error: None,
-                                        }
+                                        Measured::ran(
+                                            outcome.answer.as_deref(),
+                                            &truth,
+                                            outcome.compute,
+                                        )
                                     }
                                     Err(e) => Measured::failed(e.to_string()),
                                 }
@@ -298,12 +290,9 @@ pub async fn run_unit<P: Policy, R: Policy, V: Verifier, L: Policy>(
                 let task = ArithmeticTask;
                 let mut ctx = Context::new(l, verifier, &task, problem);
                 match spec.run_async(&mut ctx).await {
-                    Ok(outcome) => Measured {
-                        correct: outcome.answer.as_deref() == Some(truth.as_str()),
-                        compute: outcome.compute,
-                        skipped: None,
-                        error: None,
-                    },
+                    Ok(outcome) => {
+                        Measured::ran(outcome.answer.as_deref(), &truth, outcome.compute)
+                    }
                     Err(e) => Measured::failed(e.to_string()),
                 }
             }
