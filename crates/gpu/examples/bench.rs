@@ -7,7 +7,8 @@
 //! another driver). On a software GPU the absolute numbers say nothing about a real GPU's
 //! speed; the output says which adapter measured them.
 //!
-//! Usage: `bench MODEL.gguf [steps] [--json OUT]`. `MODEL` may also be `shape:smollm2`:
+//! Usage: `bench MODEL.gguf [steps] [--product-only] [--json OUT]`; `--product-only`
+//! measures the quantized product alone. `MODEL` may also be `shape:smollm2`:
 //! random weights in SmolLM2-135M-Instruct's shape and tensor types (Q4_1 matrices, a
 //! Q8_0 embedding tied to the output), written in memory. Speed depends on the shape and
 //! the types, not on the weights' values, and the shape travels where the 98 MB file
@@ -32,7 +33,7 @@ mod native {
     use std::time::Instant;
 
     use ponder_gpu::kernels::matmul::Weights;
-    use ponder_gpu::kernels::qmatmul::Standalone;
+    use ponder_gpu::kernels::qmatmul::{Layout, Standalone};
     use ponder_gpu::kernels::WeightType;
     use ponder_gpu::model::{Capacity, GpuTransformer, Item};
     use ponder_gpu::Gpu;
@@ -43,7 +44,7 @@ mod native {
         let args: Vec<String> = std::env::args().skip(1).collect();
         let path = args
             .first()
-            .ok_or("usage: bench MODEL.gguf [steps] [--json OUT]")?;
+            .ok_or("usage: bench MODEL.gguf [steps] [--product-only] [--json OUT]")?;
         let steps: usize = args
             .get(1)
             .filter(|a| !a.starts_with("--"))
@@ -89,11 +90,16 @@ mod native {
             },
         ))?;
         let mut rows = Vec::new();
+        let sequences: &[usize] = if args.iter().any(|a| a == "--product-only") {
+            &[]
+        } else {
+            &[1, 16, 64]
+        };
         println!(
             "{:>10} {:>14} {:>14} {:>8}",
             "sequences", "CPU tokens/s", "GPU tokens/s", "GPU/CPU"
         );
-        for n in [1usize, 16, 64] {
+        for &n in sequences {
             // CPU: prefill each sequence, then decode `steps` tokens for all together.
             let mut caches: Vec<_> = (0..n).map(|_| cpu.new_cache()).collect();
             for cache in caches.iter_mut() {
@@ -290,17 +296,20 @@ mod native {
             raw.len() as f64 / 1e6
         );
         println!(
-            "{:>10} {:>10} {:>10} {:>10}",
-            "tokens", "ms", "GB/s", "GFLOP/s"
+            "{:>14} {:>7} {:>10} {:>10} {:>10}",
+            "layout", "tokens", "ms", "GB/s", "GFLOP/s"
         );
         let mut out = Vec::new();
-        for tokens in [1usize, 16, 64] {
+        for (layout, tokens) in [Layout::Cooperative, Layout::RowPerThread]
+            .into_iter()
+            .flat_map(|layout| [1usize, 16, 64].map(|tokens| (layout, tokens)))
+        {
             let x: Vec<f32> = (0..tokens * cols)
                 .map(|i| ((i * 37) % 101) as f32 / 101.0 - 0.5)
                 .collect();
             // The pipelines are compiled once per device; later sizes take them from its
             // cache (and the warm-up below is not timed).
-            let product = pollster::block_on(Standalone::new(gpu, &weights, &x, tokens))?;
+            let product = pollster::block_on(Standalone::new(gpu, &weights, &x, tokens, layout))?;
             let submit = || {
                 let mut encoder = gpu.device.create_command_encoder(&Default::default());
                 {
@@ -318,12 +327,18 @@ mod native {
             let seconds = started.elapsed().as_secs_f64() / f64::from(REPEATS);
             let gb_s = raw.len() as f64 / seconds / 1e9;
             let gflop_s = 2.0 * (rows * cols * tokens) as f64 / seconds / 1e9;
+            let chosen = if layout == gpu.product_layout {
+                " (used here)"
+            } else {
+                ""
+            };
             println!(
-                "{tokens:>10} {:>10.3} {gb_s:>10.2} {gflop_s:>10.2}",
+                "{:>14} {tokens:>7} {:>10.3} {gb_s:>10.2} {gflop_s:>10.2}{chosen}",
+                format!("{layout:?}"),
                 seconds * 1e3
             );
             out.push(format!(
-                "{{\"tokens\": {tokens}, \"ms\": {:.4}, \"gb_per_s\": {gb_s:.3}, \"gflop_per_s\": {gflop_s:.3}}}",
+                "{{\"layout\": \"{layout:?}\", \"tokens\": {tokens}, \"ms\": {:.4}, \"gb_per_s\": {gb_s:.3}, \"gflop_per_s\": {gflop_s:.3}}}",
                 seconds * 1e3
             ));
         }

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::error::{GpuError, Result};
+use crate::kernels::qmatmul::Layout;
 
 /// What the adapter is and offers, for the page's report and the tests' logs.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,6 +30,23 @@ pub struct AdapterReport {
     pub subgroups: bool,
     pub max_storage_binding: u64,
     pub max_buffer: u64,
+}
+
+impl AdapterReport {
+    /// A GPU emulated on the CPU: a fallback adapter, a CPU-type device, or one of the
+    /// software rasterizers by name (a browser need not flag SwiftShader as a fallback,
+    /// and WebGPU reports no device type).
+    pub fn is_software(&self) -> bool {
+        let named = [&self.name, &self.architecture, &self.description]
+            .iter()
+            .any(|text| {
+                let text = text.to_ascii_lowercase();
+                ["swiftshader", "llvmpipe", "lavapipe"]
+                    .iter()
+                    .any(|soft| text.contains(soft))
+            });
+        self.is_fallback || self.device_type == "Cpu" || named
+    }
 }
 
 /// A wgpu feature's name as WebGPU spells it (`SHADER_F16` is `shader-f16`).
@@ -82,6 +100,9 @@ pub struct Gpu {
     /// Compiled pipelines by their WGSL source: the models on one device share their
     /// kernels, so a second model compiles none (seconds on a software GPU).
     pub(crate) pipelines: Mutex<HashMap<String, (wgpu::ComputePipeline, wgpu::BindGroupLayout)>>,
+    /// How the quantized products spread their work (the same numbers either way): chosen
+    /// for the adapter, and set by the tests to check both.
+    pub product_layout: Layout,
 }
 
 impl Gpu {
@@ -146,21 +167,23 @@ impl Gpu {
             }
         }
         let [vendor, architecture, description] = identity;
+        let report = AdapterReport {
+            name: info.name,
+            backend: format!("{:?}", info.backend),
+            device_type: format!("{:?}", info.device_type),
+            vendor,
+            architecture,
+            description,
+            is_fallback,
+            features,
+            shader_f16: wanted.contains(wgpu::Features::SHADER_F16),
+            subgroups: wanted.contains(wgpu::Features::SUBGROUP),
+            max_storage_binding: limits.max_storage_buffer_binding_size,
+            max_buffer: limits.max_buffer_size,
+        };
         Ok(Gpu {
-            report: AdapterReport {
-                name: info.name,
-                backend: format!("{:?}", info.backend),
-                device_type: format!("{:?}", info.device_type),
-                vendor,
-                architecture,
-                description,
-                is_fallback,
-                features,
-                shader_f16: wanted.contains(wgpu::Features::SHADER_F16),
-                subgroups: wanted.contains(wgpu::Features::SUBGROUP),
-                max_storage_binding: limits.max_storage_buffer_binding_size,
-                max_buffer: limits.max_buffer_size,
-            },
+            product_layout: Layout::for_adapter(&report),
+            report,
             device,
             queue,
             lost,
@@ -293,4 +316,38 @@ pub fn f32s(bytes: &[u8]) -> Vec<f32> {
 /// Little-endian bytes of u32 values.
 pub fn u32_bytes(values: &[u32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AdapterReport;
+
+    fn report(name: &str, device_type: &str, architecture: &str, fallback: bool) -> AdapterReport {
+        AdapterReport {
+            name: name.into(),
+            backend: "Vulkan".into(),
+            device_type: device_type.into(),
+            vendor: String::new(),
+            architecture: architecture.into(),
+            description: String::new(),
+            is_fallback: fallback,
+            features: Vec::new(),
+            shader_f16: false,
+            subgroups: false,
+            max_storage_binding: 0,
+            max_buffer: 0,
+        }
+    }
+
+    #[test]
+    fn software_gpus_are_told_from_real_ones() {
+        // lavapipe natively; SwiftShader in Chromium (WebGPU reports no device type, and
+        // the adapter need not be flagged as a fallback); a flagged fallback.
+        assert!(report("llvmpipe (LLVM 15.0.6, 256 bits)", "Cpu", "", false).is_software());
+        assert!(report("", "Other", "swiftshader", false).is_software());
+        assert!(report("", "Other", "", true).is_software());
+        // Real GPUs, natively and in a browser.
+        assert!(!report("NVIDIA H200", "DiscreteGpu", "", false).is_software());
+        assert!(!report("", "Other", "ampere", false).is_software());
+    }
 }

@@ -52,7 +52,7 @@ pub async fn check(gpu: &Gpu) -> Result<()> {
         .ok_or_else(|| GpuError::Validation("the self-test matrix has the wrong size".into()))?
         .matmul(&x);
     let weights = Weights::upload(gpu, "self-test", WeightType::Q8_0, ROWS, COLS, &bytes)?;
-    let product = Standalone::new(gpu, &weights, &x, TOKENS).await?;
+    let product = Standalone::new(gpu, &weights, &x, TOKENS, gpu.product_layout).await?;
     let mut encoder = gpu
         .device
         .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());

@@ -10,7 +10,7 @@ mod common;
 use ponder_gpu::device::{f32_bytes, f32s, u32_bytes, Gpu};
 use ponder_gpu::kernels::embedding::Embedding;
 use ponder_gpu::kernels::matmul::{self, MatMul, Weights};
-use ponder_gpu::kernels::qmatmul::{self, QMatMul};
+use ponder_gpu::kernels::qmatmul::{self, Layout, QMatMul};
 use ponder_gpu::kernels::quantize::{Quantize, Quantized};
 use ponder_gpu::kernels::rms_norm::{self, RmsNorm};
 use ponder_gpu::kernels::rope::Rope;
@@ -101,22 +101,35 @@ fn read(gpu: &Gpu, buffer: &wgpu::Buffer, values: usize) -> Vec<f32> {
     f32s(&pollster::block_on(gpu.read(buffer, values as u64 * 4)).expect("reads back"))
 }
 
-const SHAPES: [(usize, usize, usize); 5] = [
+/// (rows, columns, tokens): odd counts of rows, blocks and tokens; rows that share a
+/// workgroup with absent ones; rows of more blocks than qmatmul.wgsl takes per chunk (16),
+/// ending inside a chunk (18 and 50 blocks) or on its edge (32).
+const SHAPES: [(usize, usize, usize); 7] = [
     (1, 32, 1),
     (13, 96, 3),
     (70, 160, 9),
     (257, 128, 17),
     (5, 576, 4),
+    (3, 1600, 6),
+    (6, 1024, 1),
 ];
 const QUANTIZED: [WeightType; 3] = [WeightType::Q4_0, WeightType::Q4_1, WeightType::Q8_0];
 
-/// quantize.wgsl then qmatmul.wgsl give qmatmul.rs's bits, with the residual add.
+/// quantize.wgsl then the product, in both layouts, give qmatmul.rs's bits, with the
+/// residual add.
 #[test]
 fn quantized_products_equal_the_cpu_kernels() {
     let gpu = common::gpu();
-    let mut n = Numbers(7);
     let quantize = pollster::block_on(Quantize::new(&gpu)).expect("compiles");
-    let products = pollster::block_on(QMatMul::new(&gpu, &QUANTIZED)).expect("compiles");
+    for layout in [Layout::Cooperative, Layout::RowPerThread] {
+        let products =
+            pollster::block_on(QMatMul::with_layout(&gpu, &QUANTIZED, layout)).expect("compiles");
+        quantized_products_in(&gpu, &quantize, &products);
+    }
+}
+
+fn quantized_products_in(gpu: &Gpu, quantize: &Quantize, products: &QMatMul) {
+    let mut n = Numbers(7);
     for ty in QUANTIZED {
         for (rows, cols, tokens) in SHAPES {
             let bytes = weights(ty, rows, cols, &mut n);
@@ -132,22 +145,22 @@ fn quantized_products_equal_the_cpu_kernels() {
                 .matmul(&x);
             let expected: Vec<f32> = base.iter().zip(&cpu).map(|(a, b)| a + b).collect();
 
-            let w = Weights::upload(&gpu, "w", ty, rows, cols, &bytes).expect("uploads");
+            let w = Weights::upload(gpu, "w", ty, rows, cols, &bytes).expect("uploads");
             let xb = gpu.storage_with("x", &f32_bytes(&x)).expect("x");
             let y = gpu.storage_with("y", &f32_bytes(&base)).expect("y");
-            let q = Quantized::new(&gpu, tokens as u64, cols as u64).expect("room");
+            let q = Quantized::new(gpu, tokens as u64, cols as u64).expect("room");
             let c = counts(
-                &gpu,
+                gpu,
                 Counts {
                     tokens: tokens as u32,
                     logit_rows: 0,
                     norm_rows: 0,
                 },
             );
-            let qb = quantize.bind(&gpu, cols as u32, false, &xb, &q, &c);
+            let qb = quantize.bind(gpu, cols as u32, false, &xb, &q, &c);
             let pb = products
                 .bind(
-                    &gpu,
+                    gpu,
                     &w,
                     qmatmul::Io {
                         x: &q,
@@ -159,14 +172,15 @@ fn quantized_products_equal_the_cpu_kernels() {
                     },
                 )
                 .expect("binds");
-            submit(&gpu, |pass| {
+            submit(gpu, |pass| {
                 quantize.encode(pass, &qb, tokens as u32, 0);
                 products.encode(pass, &pb, tokens as u32, 0);
             });
             assert_eq!(
-                read(&gpu, &y, tokens * rows),
+                read(gpu, &y, tokens * rows),
                 expected,
-                "{ty:?} {rows}x{cols}, {tokens} tokens"
+                "{:?}: {ty:?} {rows}x{cols}, {tokens} tokens",
+                products.layout()
             );
         }
     }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use ponder_core::arithmetic::{shipped_sets, ArithmeticTask};
 use ponder_core::spec::ExperimentSpec;
 use ponder_core::strategy::Context;
+use ponder_gpu::kernels::qmatmul::Layout;
 use ponder_gpu::model::{load, Capacity, GpuTransformer, Item};
 use ponder_gpu::Gpu;
 use ponder_model::gguf::GgufFile;
@@ -31,9 +32,20 @@ async fn gpu() -> Arc<Gpu> {
     }))
 }
 
+/// Both layouts of the quantized products (the cooperative one is what a real GPU runs;
+/// SwiftShader itself gets the row-per-thread one), compiled by the browser's WGSL compiler.
 #[wasm_bindgen_test]
 async fn logits_equal_the_cpu_engine_in_the_browser() {
-    let gpu = gpu().await;
+    for layout in [Layout::Cooperative, Layout::RowPerThread] {
+        logits_equal_the_cpu_engine_in(layout).await;
+    }
+}
+
+#[allow(clippy::arc_with_non_send_sync)]
+async fn logits_equal_the_cpu_engine_in(layout: Layout) {
+    let mut device = Gpu::new().await.expect("Chromium's WebGPU adapter");
+    device.product_layout = layout;
+    let gpu = Arc::new(device);
     let file = GgufFile::read(S).expect("gguf");
     let cpu = Transformer::from_gguf(&file, S).expect("cpu model");
     let mut model = GpuTransformer::from_gguf(
@@ -73,8 +85,8 @@ async fn logits_equal_the_cpu_engine_in_the_browser() {
         }])
         .await
         .expect("gpu forward");
-    assert_eq!(got[0].logits, expected[0].logits);
-    assert_eq!(got[0].hidden, expected[0].hidden);
+    assert_eq!(got[0].logits, expected[0].logits, "{layout:?}");
+    assert_eq!(got[0].hidden, expected[0].hidden, "{layout:?}");
 }
 
 #[wasm_bindgen_test]

@@ -1,15 +1,60 @@
-//! Driver of qmatmul.wgsl: quantized weights times quantized activations, the CPU
-//! engine's arithmetic.
+//! Driver of the quantized products: quantized weights times quantized activations, the
+//! CPU engine's arithmetic, in one of two layouts with the same numbers bit for bit
+//! (qmatmul.wgsl for real GPUs, qmatmul_rows.wgsl for software ones).
 
 use super::matmul::Weights;
 use super::quantize::{self, Quantize, Quantized};
 use super::{groups_for, product_flags, uniform, ByType, Counts, WeightType};
-use crate::device::{f32_bytes, Gpu};
+use crate::device::{f32_bytes, AdapterReport, Gpu};
 use crate::error::Result;
 
-const SOURCE: &str = include_str!("qmatmul.wgsl");
-/// Tokens one thread computes (TOKENS in qmatmul.wgsl).
+const BLOCK: &str = include_str!("qblock.wgsl");
+const COOPERATIVE: &str = include_str!("qmatmul.wgsl");
+const ROW_PER_THREAD: &str = include_str!("qmatmul_rows.wgsl");
+/// Tokens one workgroup computes (TOKENS in both files).
 const TOKENS: u32 = 4;
+/// Rows one workgroup of the cooperative layout computes (ROWS in qmatmul.wgsl).
+const ROWS: u32 = 4;
+
+/// How a product's work is spread over threads. The arithmetic, and so every number, is
+/// the same in both; only the speed differs, and which is faster depends on the GPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// A workgroup shares a few rows, one thread per weight block (qmatmul.wgsl): enough
+    /// threads and coalesced reads for a real GPU.
+    Cooperative,
+    /// One thread per row (qmatmul_rows.wgsl): no barriers, which a software GPU runs
+    /// faster (2.7x on lavapipe for SmolLM2's 576x1536 matrix).
+    RowPerThread,
+}
+
+impl Layout {
+    /// The layout for this adapter: row-per-thread on a software GPU, cooperative on any
+    /// other. ([`Gpu::product_layout`] holds the device's choice.)
+    pub fn for_adapter(report: &AdapterReport) -> Layout {
+        if report.is_software() {
+            Layout::RowPerThread
+        } else {
+            Layout::Cooperative
+        }
+    }
+
+    fn source(self) -> String {
+        let body = match self {
+            Layout::Cooperative => COOPERATIVE,
+            Layout::RowPerThread => ROW_PER_THREAD,
+        };
+        format!("{BLOCK}{body}")
+    }
+
+    fn groups(self, rows: u32, tokens: u32) -> [u32; 2] {
+        let rows = match self {
+            Layout::Cooperative => rows.div_ceil(ROWS),
+            Layout::RowPerThread => groups_for(rows),
+        };
+        [rows, tokens.div_ceil(TOKENS)]
+    }
+}
 
 /// Whether qmatmul.wgsl reads this type (the others go through matmul.wgsl).
 pub fn handles(ty: WeightType) -> bool {
@@ -37,23 +82,35 @@ pub struct Bound {
 }
 
 pub struct QMatMul {
+    layout: Layout,
     kernels: ByType,
     no_bias: wgpu::Buffer,
 }
 
 impl QMatMul {
+    /// The products for `types`, in the device's layout.
     pub async fn new(gpu: &Gpu, types: &[WeightType]) -> Result<QMatMul> {
+        QMatMul::with_layout(gpu, types, gpu.product_layout).await
+    }
+
+    /// The products in a chosen layout (the tests check both on one device).
+    pub async fn with_layout(gpu: &Gpu, types: &[WeightType], layout: Layout) -> Result<QMatMul> {
         let kernels = ByType::new(
             gpu,
             "qmatmul",
-            SOURCE,
+            &layout.source(),
             types.iter().copied().filter(|&ty| handles(ty)),
         )
         .await?;
         Ok(QMatMul {
+            layout,
             kernels,
             no_bias: gpu.storage("no bias", 4)?,
         })
+    }
+
+    pub fn layout(&self) -> Layout {
+        self.layout
     }
 
     pub fn bind(&self, gpu: &Gpu, w: &Weights, io: Io<'_>) -> Result<Bound> {
@@ -83,7 +140,7 @@ impl QMatMul {
     ) {
         let n = if b.logit_rows { logit_rows } else { tokens };
         if let Ok(kernel) = self.kernels.get(b.ty) {
-            kernel.dispatch(pass, &b.bind, [groups_for(b.rows), n.div_ceil(TOKENS)]);
+            kernel.dispatch(pass, &b.bind, self.layout.groups(b.rows, n));
         }
     }
 }
@@ -101,9 +158,15 @@ pub struct Standalone {
 }
 
 impl Standalone {
-    pub async fn new(gpu: &Gpu, w: &Weights, x: &[f32], tokens: usize) -> Result<Standalone> {
+    pub async fn new(
+        gpu: &Gpu,
+        w: &Weights,
+        x: &[f32],
+        tokens: usize,
+        layout: Layout,
+    ) -> Result<Standalone> {
         let quantize = Quantize::new(gpu).await?;
-        let product = QMatMul::new(gpu, &[w.ty]).await?;
+        let product = QMatMul::with_layout(gpu, &[w.ty], layout).await?;
         let xb = gpu.storage_with("product input", &f32_bytes(x))?;
         let y = gpu.storage("product output", (tokens * w.rows as usize * 4) as u64)?;
         let q = Quantized::new(gpu, tokens as u64, u64::from(w.cols))?;

@@ -1,15 +1,25 @@
 // y[t][r] (+)= W[r] · x[t] (+ bias[r]) for quantized weights (Q4_0, Q4_1, Q8_0) and
 // activations quantized by quantize.wgsl: the CPU engine's qmatmul.rs, operation for
-// operation. Per block the products are exact integers summed into four lanes (lane l
-// takes positions 8g + 2l and 8g + 2l + 1), each lane times the two scales is added to a
-// running f32 lane in block order, the minimum terms m·d·Σq accumulate apart, and the
-// end sum is ((l0 + l1) + l2) + l3 + min. So the GPU reproduces the CPU's numbers (up
-// to WGSL's rounding of division, see exact.wgsl), which keeps a shared link's run the same on both.
+// operation. Per block the products are exact integers summed into four lanes (qblock.wgsl),
+// each lane times the two scales is added to a running f32 lane in block order, the
+// minimum terms m·d·Σq accumulate apart, and the end sum is ((l0 + l1) + l2) + l3 + min. So the GPU reproduces the CPU's numbers, which
+// keeps a shared link's run the same on both.
 //
-// One thread owns one row for a tile of 4 tokens: it unpacks each weight block once for
-// all of them, so batched decoding reads the weights once per 4 sequences.
+// Only the running sums must go in block order; a block's own terms (its integer lanes
+// times the scales, and its minimum term) are rounded once each whatever computes them.
+// So a workgroup owns ROWS rows and walks their blocks CHUNK at a time in two phases:
+//   1. every thread takes one (row, block) of the chunk, unpacks the block once and
+//      writes its terms for each of the tile's TOKENS tokens to workgroup memory
+//      (neighbouring threads read neighbouring blocks of a row: coalesced reads, and as
+//      many threads as a row has blocks, where one thread per row leaves a real GPU idle);
+//   2. one thread per (row, token) adds the chunk's terms to its running sums in order.
+// Batched decoding reads the weights once per tile of TOKENS sequences. This is the layout
+// for real GPUs; software GPUs run qmatmul_rows.wgsl.
 
 const TOKENS: u32 = 4u;
+const ROWS: u32 = 4u;
+// Blocks of one row per chunk: ROWS * CHUNK is the workgroup's size.
+const CHUNK: u32 = 16u;
 
 const ACCUMULATE: u32 = 1u;
 const BIAS: u32 = 2u;
@@ -31,85 +41,72 @@ struct Shape {
 @group(0) @binding(6) var<uniform> shape: Shape;
 @group(0) @binding(7) var<uniform> counts: Counts;
 
-// Signed byte k (0..3) of a packed word.
-fn signed_byte(word: u32, k: u32) -> i32 {
-    return i32(word << (24u - 8u * k)) >> 24u;
-}
+// A chunk's terms, [thread (row, block)][token]: the four lanes times the scales, and the
+// minimum term.
+var<workgroup> lane_terms: array<vec4<f32>, 256>;
+var<workgroup> min_terms: array<f32, 256>;
 
 @compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let row = gid.x;
-    let t0 = gid.y * TOKENS;
+fn main(
+    @builtin(workgroup_id) group: vec3<u32>,
+    @builtin(local_invocation_index) local: u32,
+) {
+    let row0 = group.x * ROWS;
+    let t0 = group.y * TOKENS;
     var n_tokens = counts.tokens;
     if ((shape.flags & LOGIT_ROWS) != 0u) {
         n_tokens = counts.logit_rows;
     }
-    if (row >= shape.rows || t0 >= n_tokens) {
+    // Uniform across the workgroup, so the barriers below stay in uniform control flow.
+    if (t0 >= n_tokens) {
         return;
     }
     let tiles = min(TOKENS, n_tokens - t0);
     let blocks = shape.cols / 32u;
     let bytes = block_bytes();
 
-    var acc: array<vec4<f32>, 4>;
-    var min_acc: array<f32, 4>;
-    for (var b = 0u; b < blocks; b++) {
-        let base = (row * blocks + b) * bytes;
-        // The block as integers w with value d·w + m.
-        var w: array<i32, 32>;
-        let d = half_at(base);
-        var m = 0.0;
-        if (WEIGHT_TYPE == TYPE_Q8_0) {
-            for (var j = 0u; j < 8u; j++) {
-                let packed = word_at(base + 2u + 4u * j);
-                for (var k = 0u; k < 4u; k++) {
-                    w[4u * j + k] = signed_byte(packed, k);
-                }
-            }
-        } else {
-            var qs = base + 2u;
-            m = -8.0 * d;
-            if (WEIGHT_TYPE == TYPE_Q4_1) {
-                qs = base + 4u;
-                m = half_at(base + 2u);
-            }
-            for (var j = 0u; j < 4u; j++) {
-                let packed = word_at(qs + 4u * j);
-                for (var k = 0u; k < 4u; k++) {
-                    let byte = (packed >> (8u * k)) & 0xffu;
-                    w[4u * j + k] = i32(byte & 0xfu);
-                    w[16u + 4u * j + k] = i32(byte >> 4u);
-                }
+    // Phase 1's (row, block within the chunk).
+    let my_row = row0 + local / CHUNK;
+    let my_block = local % CHUNK;
+    // Phase 2's (row, token).
+    let sum_row = row0 + local / TOKENS;
+    let sum_token = local % TOKENS;
+    let sums = local < ROWS * TOKENS && sum_row < shape.rows && sum_token < tiles;
+
+    var acc = vec4<f32>(0.0);
+    var min_acc = 0.0;
+    for (var c = 0u; c < blocks; c += CHUNK) {
+        let b = c + my_block;
+        if (my_row < shape.rows && b < blocks) {
+            var w: array<i32, 32>;
+            let dm = q_block((my_row * blocks + b) * bytes, &w);
+            for (var t = 0u; t < tiles; t++) {
+                let token = t0 + t;
+                let lanes = q_lanes(&w, (token * shape.cols + b * 32u) >> 2u);
+                let block = token * blocks + b;
+                let scale = dm.x * xd[block];
+                lane_terms[local * TOKENS + t] = kept4(vec4<f32>(lanes) * scale);
+                min_terms[local * TOKENS + t] = kept(dm.y * xs[block]);
             }
         }
-        for (var t = 0u; t < tiles; t++) {
-            let token = t0 + t;
-            let xb = (token * shape.cols + b * 32u) >> 2u;
-            var lanes = vec4<i32>(0);
-            for (var g = 0u; g < 4u; g++) {
-                // Positions 8g .. 8g + 7 are the two words xb + 2g and xb + 2g + 1.
-                let lo = xq[xb + 2u * g];
-                let hi = xq[xb + 2u * g + 1u];
-                let i = 8u * g;
-                lanes.x += w[i] * signed_byte(lo, 0u) + w[i + 1u] * signed_byte(lo, 1u);
-                lanes.y += w[i + 2u] * signed_byte(lo, 2u) + w[i + 3u] * signed_byte(lo, 3u);
-                lanes.z += w[i + 4u] * signed_byte(hi, 0u) + w[i + 5u] * signed_byte(hi, 1u);
-                lanes.w += w[i + 6u] * signed_byte(hi, 2u) + w[i + 7u] * signed_byte(hi, 3u);
+        workgroupBarrier();
+        if (sums) {
+            let n = min(CHUNK, blocks - c);
+            let first = (sum_row - row0) * CHUNK;
+            for (var k = 0u; k < n; k++) {
+                let i = (first + k) * TOKENS + sum_token;
+                acc = kept4(acc + lane_terms[i]);
+                min_acc = kept(min_acc + min_terms[i]);
             }
-            let block = token * blocks + b;
-            let scale = d * xd[block];
-            acc[t] = kept4(acc[t] + kept4(vec4<f32>(lanes) * scale));
-            min_acc[t] = kept(min_acc[t] + kept(m * xs[block]));
         }
+        workgroupBarrier();
     }
-    for (var t = 0u; t < tiles; t++) {
-        let token = t0 + t;
-        let a = acc[t];
-        var s = (((a.x + a.y) + a.z) + a.w) + min_acc[t];
+    if (sums) {
+        var s = (((acc.x + acc.y) + acc.z) + acc.w) + min_acc;
         if ((shape.flags & BIAS) != 0u) {
-            s += bias[row];
+            s += bias[sum_row];
         }
-        let at = token * shape.rows + row;
+        let at = (t0 + sum_token) * shape.rows + sum_row;
         if ((shape.flags & ACCUMULATE) != 0u) {
             y[at] += s;
         } else {

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use ponder_gpu::kernels::qmatmul::Layout;
 use ponder_gpu::Gpu;
 
 pub fn models_dir() -> PathBuf {
@@ -35,9 +36,20 @@ pub fn smollm2() -> Vec<u8> {
 
 /// The first GPU adapter. The tests fail without one rather than pass silently.
 pub fn gpu() -> Arc<Gpu> {
-    Arc::new(Gpu::new_blocking().unwrap_or_else(|e| {
+    Arc::new(device())
+}
+
+/// The first GPU adapter, running the quantized products in `layout`.
+pub fn gpu_with(layout: Layout) -> Arc<Gpu> {
+    let mut gpu = device();
+    gpu.product_layout = layout;
+    Arc::new(gpu)
+}
+
+fn device() -> Gpu {
+    Gpu::new_blocking().unwrap_or_else(|e| {
         panic!("{e}\nThe GPU tests need a Vulkan driver: install mesa-vulkan-drivers (lavapipe) or run `cargo xtask test`.")
-    }))
+    })
 }
 
 /// Largest |a − b| over the largest |b|.
