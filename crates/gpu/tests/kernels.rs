@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::{weights, Numbers};
+
 use ponder_gpu::device::{f32_bytes, f32s, u32_bytes, Gpu};
 use ponder_gpu::kernels::embedding::Embedding;
 use ponder_gpu::kernels::matmul::{self, MatMul, Weights};
@@ -18,67 +20,31 @@ use ponder_gpu::kernels::{uniform, Counts, WeightType};
 use ponder_model::config::{Architecture, ModelConfig, RopeLayout};
 use ponder_model::qmatmul::{dequantize_row, f16_to_f32, BlockType, QMatrix};
 
-/// A small xorshift generator: the same numbers on every run.
-struct Numbers(u64);
-
-impl Numbers {
-    fn next(&mut self) -> u32 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 16) as u32
-    }
-    /// Uniform in [-1, 1).
-    fn value(&mut self) -> f32 {
-        (self.next() % 2_000_000) as f32 / 1_000_000.0 - 1.0
-    }
-    fn byte(&mut self) -> u8 {
-        self.next() as u8
-    }
-}
-
-/// An f16 of magnitude about 2^-6 .. 2^-3 (a typical block scale), as its bits.
-fn scale_bits(n: &mut Numbers) -> [u8; 2] {
-    let exp = 9 + n.next() % 4;
-    let bits = ((n.next() % 2) << 15) as u16 | (exp << 10) as u16 | (n.next() % 1024) as u16;
-    bits.to_le_bytes()
-}
-
-/// Random GGUF bytes of `rows` rows of `cols` values of type `ty`.
-fn weights(ty: WeightType, rows: usize, cols: usize, n: &mut Numbers) -> Vec<u8> {
-    let mut out = Vec::new();
-    for _ in 0..rows * cols / 32 {
-        match ty {
-            WeightType::F32 => (0..32).for_each(|_| out.extend(n.value().to_le_bytes())),
-            WeightType::F16 => (0..32).for_each(|_| out.extend(scale_bits(n))),
-            WeightType::Q8_0 => {
-                out.extend(scale_bits(n));
-                (0..32).for_each(|_| out.push(n.byte()));
-            }
-            WeightType::Q4_0 => {
-                out.extend(scale_bits(n));
-                (0..16).for_each(|_| out.push(n.byte()));
-            }
-            WeightType::Q4_1 => {
-                out.extend(scale_bits(n));
-                out.extend(scale_bits(n));
-                (0..16).for_each(|_| out.push(n.byte()));
-            }
-        }
-    }
-    out
-}
-
+/// The CPU engine's reading of a row (ponder_model checks its readers against ggml's).
 fn dequantized(ty: WeightType, row: &[u8]) -> Vec<f32> {
+    let block = match ty {
+        WeightType::F32 => return f32s(row),
+        WeightType::F16 => {
+            return row
+                .chunks_exact(2)
+                .map(|h| f16_to_f32(u16::from_le_bytes([h[0], h[1]])))
+                .collect()
+        }
+        other => block_type(other),
+    };
+    dequantize_row(Some(block), row).expect("blocks")
+}
+
+fn block_type(ty: WeightType) -> BlockType {
     match ty {
-        WeightType::F32 => f32s(row),
-        WeightType::F16 => row
-            .chunks_exact(2)
-            .map(|h| f16_to_f32(u16::from_le_bytes([h[0], h[1]])))
-            .collect(),
-        WeightType::Q4_0 => dequantize_row(Some(BlockType::Q4_0), row).expect("blocks"),
-        WeightType::Q4_1 => dequantize_row(Some(BlockType::Q4_1), row).expect("blocks"),
-        WeightType::Q8_0 => dequantize_row(Some(BlockType::Q8_0), row).expect("blocks"),
+        WeightType::Q4_0 => BlockType::Q4_0,
+        WeightType::Q4_1 => BlockType::Q4_1,
+        WeightType::Q5_0 => BlockType::Q5_0,
+        WeightType::Q5_1 => BlockType::Q5_1,
+        WeightType::Q8_0 => BlockType::Q8_0,
+        WeightType::Q4K => BlockType::Q4K,
+        WeightType::Q6K => BlockType::Q6K,
+        other => panic!("{other:?} has no blocks"),
     }
 }
 
@@ -113,7 +79,42 @@ const SHAPES: [(usize, usize, usize); 7] = [
     (3, 1600, 6),
     (6, 1024, 1),
 ];
-const QUANTIZED: [WeightType; 3] = [WeightType::Q4_0, WeightType::Q4_1, WeightType::Q8_0];
+/// The same for the K types, whose rows are whole super-blocks of 256.
+const K_SHAPES: [(usize, usize, usize); 5] = [
+    (1, 256, 1),
+    (13, 512, 3),
+    (70, 256, 9),
+    (5, 768, 17),
+    (3, 1536, 6),
+];
+const QUANTIZED: [WeightType; 7] = [
+    WeightType::Q4_0,
+    WeightType::Q4_1,
+    WeightType::Q5_0,
+    WeightType::Q5_1,
+    WeightType::Q8_0,
+    WeightType::Q4K,
+    WeightType::Q6K,
+];
+const ALL: [WeightType; 9] = [
+    WeightType::F32,
+    WeightType::F16,
+    WeightType::Q4_0,
+    WeightType::Q4_1,
+    WeightType::Q5_0,
+    WeightType::Q5_1,
+    WeightType::Q8_0,
+    WeightType::Q4K,
+    WeightType::Q6K,
+];
+
+fn shapes(ty: WeightType) -> &'static [(usize, usize, usize)] {
+    if ty.file_block().0 == 256 {
+        &K_SHAPES
+    } else {
+        &SHAPES
+    }
+}
 
 /// quantize.wgsl then the product, in both layouts, give qmatmul.rs's bits, with the
 /// residual add.
@@ -131,16 +132,11 @@ fn quantized_products_equal_the_cpu_kernels() {
 fn quantized_products_in(gpu: &Gpu, quantize: &Quantize, products: &QMatMul) {
     let mut n = Numbers(7);
     for ty in QUANTIZED {
-        for (rows, cols, tokens) in SHAPES {
+        for &(rows, cols, tokens) in shapes(ty) {
             let bytes = weights(ty, rows, cols, &mut n);
             let x: Vec<f32> = (0..tokens * cols).map(|_| n.value() * 3.0).collect();
             let base: Vec<f32> = (0..tokens * rows).map(|_| n.value()).collect();
-            let block = match ty {
-                WeightType::Q4_0 => BlockType::Q4_0,
-                WeightType::Q4_1 => BlockType::Q4_1,
-                _ => BlockType::Q8_0,
-            };
-            let cpu = QMatrix::new(block, rows, cols, &bytes)
+            let cpu = QMatrix::new(block_type(ty), rows, cols, &bytes)
                 .expect("a matrix")
                 .matmul(&x);
             let expected: Vec<f32> = base.iter().zip(&cpu).map(|(a, b)| a + b).collect();
@@ -192,16 +188,9 @@ fn quantized_products_in(gpu: &Gpu, quantize: &Quantize, products: &QMatMul) {
 fn dense_products_match_an_f64_reference() {
     let gpu = common::gpu();
     let mut n = Numbers(11);
-    let all = [
-        WeightType::F32,
-        WeightType::F16,
-        WeightType::Q4_0,
-        WeightType::Q4_1,
-        WeightType::Q8_0,
-    ];
-    let products = pollster::block_on(MatMul::new(&gpu, &all)).expect("compiles");
-    for ty in all {
-        for (rows, cols, tokens) in SHAPES {
+    let products = pollster::block_on(MatMul::new(&gpu, &ALL)).expect("compiles");
+    for ty in ALL {
+        for &(rows, cols, tokens) in shapes(ty) {
             let bytes = weights(ty, rows, cols, &mut n);
             let row_bytes = bytes.len() / rows;
             let x: Vec<f32> = (0..tokens * cols).map(|_| n.value()).collect();
@@ -267,14 +256,8 @@ fn dense_products_match_an_f64_reference() {
 fn embedding_rows_equal_the_dequantized_rows() {
     let gpu = common::gpu();
     let mut n = Numbers(13);
-    for ty in [
-        WeightType::F32,
-        WeightType::F16,
-        WeightType::Q4_0,
-        WeightType::Q4_1,
-        WeightType::Q8_0,
-    ] {
-        let (vocab, width) = (37, 96);
+    for ty in ALL {
+        let (vocab, width) = (37, shapes(ty)[1].1);
         let bytes = weights(ty, vocab, width, &mut n);
         let table = Weights::upload(&gpu, "table", ty, vocab, width, &bytes).expect("uploads");
         let kernel = pollster::block_on(Embedding::new(&gpu, &table)).expect("compiles");

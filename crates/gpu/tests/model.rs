@@ -8,6 +8,7 @@ mod common;
 
 use common::{argmax, relative_error};
 use ponder_gpu::kernels::qmatmul::Layout;
+use ponder_gpu::kernels::WeightType;
 use ponder_gpu::model::{Capacity, GpuTransformer, Item};
 use ponder_model::gguf::GgufFile;
 use ponder_model::transformer::{BatchItem, ItemOutput, Transformer, Wanted};
@@ -192,4 +193,119 @@ fn smollm2_logits_match_the_cpu() {
     let (expected, got) = prefill_on_both(&cpu, &mut model, &prompt, want);
     assert_eq!(got.logits, expected.logits);
     assert_eq!(got.hidden, expected.hidden);
+}
+
+/// A model whose matrices rotate over every block type the engines read (Q4_0, Q4_1,
+/// Q5_0, Q5_1, Q8_0, Q4_K, Q6_K) and F16, with a Q6_K embedding and a separate Q4_K
+/// output, as common llama.cpp quantizations mix them; random weights. Its logits and
+/// hidden states equal the CPU's at every position, in both product layouts.
+#[test]
+fn every_block_type_gives_the_cpus_logits() {
+    let bytes = mixed_type_model();
+    let file = GgufFile::read(&bytes).expect("gguf");
+    let cpu = Transformer::from_gguf(&file, &bytes).expect("cpu model");
+    for layout in [Layout::Cooperative, Layout::RowPerThread] {
+        let mut model = pollster::block_on(GpuTransformer::from_gguf(
+            common::gpu_with(layout),
+            &file,
+            &bytes,
+            Capacity {
+                slots: 1,
+                positions: 32,
+            },
+        ))
+        .expect("gpu model");
+        let prompt: Vec<u32> = (0..11).map(|i| (i * 37 + 5) % 300).collect();
+        let want = Wanted {
+            logits: (0..prompt.len()).collect(),
+            hidden: (0..prompt.len()).collect(),
+        };
+        let (expected, got) = prefill_on_both(&cpu, &mut model, &prompt, want);
+        assert!(expected.logits.iter().flatten().all(|v| v.is_finite()));
+        assert_eq!(got.logits, expected.logits, "{layout:?}");
+        assert_eq!(got.hidden, expected.hidden, "{layout:?}");
+    }
+}
+
+fn mixed_type_model() -> Vec<u8> {
+    use ponder_model::gguf::{GgufWriter, MetadataValue, TensorType};
+    let (layers, h, ff, heads, kv_heads, vocab) = (2u64, 256u64, 512u64, 4u64, 2u64, 300u64);
+    let kv = h / heads * kv_heads;
+    let mut n = common::Numbers(0x5eed);
+    let mut w = GgufWriter::new();
+    w.metadata(
+        "general.architecture",
+        MetadataValue::String("llama".into()),
+    )
+    .metadata("llama.block_count", MetadataValue::U32(layers as u32))
+    .metadata("llama.context_length", MetadataValue::U32(64))
+    .metadata("llama.embedding_length", MetadataValue::U32(h as u32))
+    .metadata("llama.feed_forward_length", MetadataValue::U32(ff as u32))
+    .metadata(
+        "llama.attention.head_count",
+        MetadataValue::U32(heads as u32),
+    )
+    .metadata(
+        "llama.attention.head_count_kv",
+        MetadataValue::U32(kv_heads as u32),
+    );
+    let mut tensor = |w: &mut GgufWriter, name: &str, dims: [u64; 2], ty: WeightType| {
+        let data = common::weights(ty, dims[1] as usize, dims[0] as usize, &mut n);
+        let tt = match ty {
+            WeightType::F32 => TensorType::F32,
+            WeightType::F16 => TensorType::F16,
+            WeightType::Q4_0 => TensorType::Q4_0,
+            WeightType::Q4_1 => TensorType::Q4_1,
+            WeightType::Q5_0 => TensorType::Q5_0,
+            WeightType::Q5_1 => TensorType::Q5_1,
+            WeightType::Q8_0 => TensorType::Q8_0,
+            WeightType::Q4K => TensorType::Q4K,
+            WeightType::Q6K => TensorType::Q6K,
+        };
+        w.tensor(name, &dims, tt, data);
+    };
+    tensor(&mut w, "token_embd.weight", [h, vocab], WeightType::Q6K);
+    tensor(&mut w, "output.weight", [h, vocab], WeightType::Q4K);
+    let ones: Vec<u8> = (0..h).flat_map(|_| 1f32.to_le_bytes()).collect();
+    w.tensor("output_norm.weight", &[h], TensorType::F32, ones.clone());
+    let types = [
+        WeightType::Q4_0,
+        WeightType::Q4_1,
+        WeightType::Q5_0,
+        WeightType::Q5_1,
+        WeightType::Q8_0,
+        WeightType::Q4K,
+        WeightType::Q6K,
+        WeightType::F16,
+    ];
+    let mut next = 0;
+    for i in 0..layers {
+        let p = format!("blk.{i}");
+        for norm in ["attn_norm", "ffn_norm"] {
+            w.tensor(
+                &format!("{p}.{norm}.weight"),
+                &[h],
+                TensorType::F32,
+                ones.clone(),
+            );
+        }
+        for (name, dims) in [
+            ("attn_q", [h, h]),
+            ("attn_k", [h, kv]),
+            ("attn_v", [h, kv]),
+            ("attn_output", [h, h]),
+            ("ffn_gate", [h, ff]),
+            ("ffn_up", [h, ff]),
+            ("ffn_down", [ff, h]),
+        ] {
+            tensor(
+                &mut w,
+                &format!("{p}.{name}.weight"),
+                dims,
+                types[next % types.len()],
+            );
+            next += 1;
+        }
+    }
+    w.to_bytes().expect("gguf bytes")
 }

@@ -7,6 +7,7 @@
 
 mod attention;
 pub mod bench;
+pub mod blocks;
 pub mod config;
 pub mod engine;
 pub mod error;

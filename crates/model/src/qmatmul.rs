@@ -17,17 +17,23 @@
 //! same order everywhere, so native and wasm builds give bit-identical results, and a row's
 //! result never depends on the other rows in the call.
 
+use crate::blocks::{repack, Ints};
 use crate::gguf::TensorType;
 use crate::q8::{quantize_row, Q8Row};
 
 pub const BLOCK: usize = 32;
 
-/// The block types these kernels handle.
+/// The block types these kernels handle (every quantized type GGUF files of llama-shaped
+/// models commonly hold; see blocks.rs for how each is read).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BlockType {
     Q4_0,
     Q4_1,
+    Q5_0,
+    Q5_1,
     Q8_0,
+    Q4K,
+    Q6K,
 }
 
 impl BlockType {
@@ -35,22 +41,18 @@ impl BlockType {
         match ty {
             TensorType::Q4_0 => Some(BlockType::Q4_0),
             TensorType::Q4_1 => Some(BlockType::Q4_1),
+            TensorType::Q5_0 => Some(BlockType::Q5_0),
+            TensorType::Q5_1 => Some(BlockType::Q5_1),
             TensorType::Q8_0 => Some(BlockType::Q8_0),
+            TensorType::Q4K => Some(BlockType::Q4K),
+            TensorType::Q6K => Some(BlockType::Q6K),
             _ => None,
-        }
-    }
-
-    fn block_bytes(self) -> usize {
-        match self {
-            BlockType::Q4_0 => 18,
-            BlockType::Q4_1 => 20,
-            BlockType::Q8_0 => 34,
         }
     }
 }
 
 /// A weight matrix `[rows][cols]`, repacked at load time for the kernels: per block of 32
-/// weights its integer values (nibbles stay packed), its scale and its minimum as f32.
+/// weights its integer values, its scale and its minimum as f32 (blocks.rs).
 ///
 /// Every type is written as `w = d·q + m` with an integer `q`: Q4_1 stores `m`; Q4_0's
 /// nibbles are `q + 8`, so `m = −8·d`; Q8_0 has `m = 0`.
@@ -58,8 +60,11 @@ pub struct QMatrix {
     ty: BlockType,
     rows: usize,
     cols: usize,
-    /// Packed integers: 16 bytes per block for the 4-bit types, 32 for Q8_0.
+    ints: Ints,
+    /// Packed integers: 16 bytes per block as nibbles, 32 as bytes.
     qs: Vec<u8>,
+    /// 32 integers per block, for [`Ints::Wide`].
+    wide: Vec<i16>,
     d: Vec<f32>,
     m: Vec<f32>,
 }
@@ -87,15 +92,21 @@ pub fn f16_to_f32(h: u16) -> f32 {
     f32::from_bits(bits)
 }
 
-/// The values of a row of blocks, or `None` for a type without blocks here.
+/// The values of a row of blocks, or `None` for a type without blocks here. The legacy
+/// types are read straight from the bytes; the others as the kernels read them.
 pub fn dequantize_row(ty: Option<BlockType>, raw: &[u8]) -> Option<Vec<f32>> {
     let ty = ty?;
-    let mut out = Vec::with_capacity(raw.len() / ty.block_bytes() * BLOCK);
-    for block in raw.chunks_exact(ty.block_bytes()) {
+    let (per, bytes) = ty.file_block();
+    if !matches!(ty, BlockType::Q4_0 | BlockType::Q4_1 | BlockType::Q8_0) {
+        let cols = raw.len() / bytes * per;
+        return QMatrix::new(ty, 1, cols, raw).map(|m| m.row_values(0));
+    }
+    let mut out = Vec::with_capacity(raw.len() / bytes * BLOCK);
+    for block in raw.chunks_exact(bytes) {
         let d = f16_at(block, 0);
         match ty {
             BlockType::Q8_0 => out.extend(block[2..34].iter().map(|&q| d * f32::from(q as i8))),
-            BlockType::Q4_0 | BlockType::Q4_1 => {
+            _ => {
                 let (offset, packed) = if ty == BlockType::Q4_0 {
                     (-8.0 * d, &block[2..18])
                 } else {
@@ -164,31 +175,21 @@ impl QMatrix {
     /// A matrix from GGML block bytes (`rows × cols / 32` blocks). `None` if the sizes
     /// disagree.
     pub fn new(ty: BlockType, rows: usize, cols: usize, data: &[u8]) -> Option<QMatrix> {
-        if !cols.is_multiple_of(BLOCK) || data.len() != rows * cols / BLOCK * ty.block_bytes() {
+        let (per, bytes) = ty.file_block();
+        if !cols.is_multiple_of(per) || Some(data.len()) != (rows * cols / per).checked_mul(bytes) {
             return None;
         }
-        let blocks = rows * cols / BLOCK;
-        let q_bytes = if ty == BlockType::Q8_0 { 32 } else { 16 };
-        let mut m = QMatrix {
+        let r = repack(ty, data);
+        Some(QMatrix {
             ty,
             rows,
             cols,
-            qs: Vec::with_capacity(blocks * q_bytes),
-            d: Vec::with_capacity(blocks),
-            m: Vec::with_capacity(blocks),
-        };
-        for block in data.chunks_exact(ty.block_bytes()) {
-            let d = f16_at(block, 0);
-            let (min, qs) = match ty {
-                BlockType::Q4_0 => (-8.0 * d, &block[2..18]),
-                BlockType::Q4_1 => (f16_at(block, 2), &block[4..20]),
-                BlockType::Q8_0 => (0.0, &block[2..34]),
-            };
-            m.d.push(d);
-            m.m.push(min);
-            m.qs.extend_from_slice(qs);
-        }
-        Some(m)
+            ints: r.ints,
+            qs: r.qs,
+            wide: r.wide,
+            d: r.d,
+            m: r.m,
+        })
     }
 
     pub fn rows(&self) -> usize {
@@ -318,13 +319,14 @@ impl QMatrix {
     /// The 32 integers of a block, widened to 16 bits.
     fn unpack(&self, block: usize) -> [i16; 32] {
         let mut w = [0i16; 32];
-        match self.ty {
-            BlockType::Q8_0 => {
+        match self.ints {
+            Ints::Bytes => {
                 for (o, &q) in w.iter_mut().zip(&self.qs[block * 32..block * 32 + 32]) {
                     *o = i16::from(q as i8);
                 }
             }
-            BlockType::Q4_0 | BlockType::Q4_1 => {
+            Ints::Wide => w.copy_from_slice(&self.wide[block * 32..block * 32 + 32]),
+            Ints::Nibbles => {
                 let packed = &self.qs[block * 16..block * 16 + 16];
                 for i in 0..16 {
                     w[i] = i16::from(packed[i] & 0x0f);
@@ -348,7 +350,7 @@ mod simd_wasm {
     //! has the structure of the x86 kernel, operation for operation.
     use core::arch::wasm32::*;
 
-    use super::{finish, BlockType, Q8Row, QMatrix, TileScales, BLOCK, TILE};
+    use super::{finish, Ints, Q8Row, QMatrix, TileScales, BLOCK, TILE};
 
     /// A block's 32 integers widened to 16 bits, in four vectors.
     ///
@@ -356,8 +358,17 @@ mod simd_wasm {
     /// `block` is a block of `m`.
     #[inline(always)]
     unsafe fn unpack(m: &QMatrix, block: usize) -> [v128; 4] {
-        match m.ty {
-            BlockType::Q8_0 => {
+        match m.ints {
+            Ints::Wide => {
+                let p = m.wide.as_ptr().add(block * 32) as *const v128;
+                [
+                    v128_load(p),
+                    v128_load(p.add(1)),
+                    v128_load(p.add(2)),
+                    v128_load(p.add(3)),
+                ]
+            }
+            Ints::Bytes => {
                 let p = m.qs.as_ptr().add(block * 32) as *const v128;
                 let (a, b) = (v128_load(p), v128_load(p.add(1)));
                 [
@@ -367,7 +378,7 @@ mod simd_wasm {
                     i16x8_extend_high_i8x16(b),
                 ]
             }
-            BlockType::Q4_0 | BlockType::Q4_1 => {
+            Ints::Nibbles => {
                 let bytes = v128_load(m.qs.as_ptr().add(block * 16) as *const v128);
                 let lo = v128_and(bytes, u8x16_splat(0x0f));
                 let hi = u8x16_shr(bytes, 4);
@@ -495,7 +506,7 @@ mod simd_x86 {
     //! `i32x4.dot_i16x8_s`.
     use core::arch::x86_64::*;
 
-    use super::{finish, BlockType, Q8Row, QMatrix, TileScales, BLOCK, TILE};
+    use super::{finish, Ints, Q8Row, QMatrix, TileScales, BLOCK, TILE};
 
     /// Inputs per AVX2 group: two tiles, two inputs to a 256-bit vector.
     const GROUP: usize = 2 * TILE;
@@ -560,8 +571,12 @@ mod simd_x86 {
         for b in 0..blocks {
             let block = first + b;
             // The block's integers in both halves.
-            let w = match m.ty {
-                BlockType::Q8_0 => {
+            let w = match m.ints {
+                Ints::Wide => {
+                    let p = m.wide.as_ptr().add(block * 32) as *const __m128i;
+                    [0, 1, 2, 3].map(|k| _mm256_broadcastsi128_si256(_mm_loadu_si128(p.add(k))))
+                }
+                Ints::Bytes => {
                     let p = m.qs.as_ptr().add(block * 32) as *const __m128i;
                     let a = _mm256_broadcastsi128_si256(_mm_loadu_si128(p));
                     let c = _mm256_broadcastsi128_si256(_mm_loadu_si128(p.add(1)));
@@ -572,7 +587,7 @@ mod simd_x86 {
                         _mm256_srai_epi16(_mm256_unpackhi_epi8(c, c), 8),
                     ]
                 }
-                BlockType::Q4_0 | BlockType::Q4_1 => {
+                Ints::Nibbles => {
                     let bytes = _mm256_broadcastsi128_si256(_mm_loadu_si128(
                         m.qs.as_ptr().add(block * 16) as *const __m128i,
                     ));
@@ -625,8 +640,17 @@ mod simd_x86 {
     /// `block` is a block of `m`.
     #[inline(always)]
     unsafe fn unpack(m: &QMatrix, block: usize) -> [__m128i; 4] {
-        match m.ty {
-            BlockType::Q8_0 => {
+        match m.ints {
+            Ints::Wide => {
+                let p = m.wide.as_ptr().add(block * 32) as *const __m128i;
+                [
+                    _mm_loadu_si128(p),
+                    _mm_loadu_si128(p.add(1)),
+                    _mm_loadu_si128(p.add(2)),
+                    _mm_loadu_si128(p.add(3)),
+                ]
+            }
+            Ints::Bytes => {
                 let p = m.qs.as_ptr().add(block * 32) as *const __m128i;
                 let (a, c) = (_mm_loadu_si128(p), _mm_loadu_si128(p.add(1)));
                 // Sign-extend bytes to 16 bits: duplicate, then shift right.
@@ -637,7 +661,7 @@ mod simd_x86 {
                     _mm_srai_epi16(_mm_unpackhi_epi8(c, c), 8),
                 ]
             }
-            BlockType::Q4_0 | BlockType::Q4_1 => {
+            Ints::Nibbles => {
                 let low_nibbles = _mm_set1_epi8(0x0f);
                 let zero = _mm_setzero_si128();
                 let bytes = _mm_loadu_si128(m.qs.as_ptr().add(block * 16) as *const __m128i);
@@ -848,6 +872,9 @@ mod tests {
                 out.extend((0..16).map(|i| n[i] | (n[i + 16] << 4)));
                 (out, n.iter().map(|&q| d * f32::from(q) + m).collect())
             }
+            // The other types are checked on random blocks against ggml's reading of
+            // them (blocks.rs).
+            other => panic!("no test block builder for {other:?}"),
         }
     }
 
@@ -900,9 +927,17 @@ mod tests {
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn the_simd_kernel_equals_the_portable_one_bit_for_bit() {
         let (rows, cols) = (40, 256);
-        for ty in [BlockType::Q4_0, BlockType::Q4_1, BlockType::Q8_0] {
-            let w = values(rows * cols, 21);
-            let data: Vec<u8> = w.chunks(BLOCK).flat_map(|xs| block(ty, xs).0).collect();
+        for ty in [
+            BlockType::Q4_0,
+            BlockType::Q4_1,
+            BlockType::Q5_0,
+            BlockType::Q5_1,
+            BlockType::Q8_0,
+            BlockType::Q4K,
+            BlockType::Q6K,
+        ] {
+            let (per, _) = ty.file_block();
+            let data = crate::blocks::random_blocks(ty, rows * cols / per, 21);
             let m = QMatrix::new(ty, rows, cols, &data).expect("shape");
             // Two groups of eight (AVX2 where present), a whole tile of four and a
             // partial tile of three.

@@ -22,7 +22,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (t >= counts.tokens || b >= blocks) {
         return;
     }
-    let values = block_values((tokens[t] * blocks + b) * block_bytes());
+    let values = block_values(tokens[t] * blocks + b);
     for (var i = 0u; i < 32u; i++) {
         x[t * shape.width + b * 32u + i] = values[i];
     }

@@ -28,10 +28,11 @@ impl Weights {
         cols: usize,
         bytes: &[u8],
     ) -> Result<Weights> {
-        let expected = (rows as u64) * (cols as u64 / 32) * ty.block_bytes();
-        if !cols.is_multiple_of(32) || bytes.len() as u64 != expected {
+        let (per, block) = ty.file_block();
+        let expected = (rows as u64) * (cols as u64 / per) * block;
+        if !(cols as u64).is_multiple_of(per) || bytes.len() as u64 != expected {
             return Err(GpuError::Validation(format!(
-                "tensor `{name}`: {} bytes for {rows}×{cols} {ty:?} values (rows must be whole blocks of 32)",
+                "tensor `{name}`: {} bytes for {rows}×{cols} {ty:?} values (rows must be whole blocks of {per})",
                 bytes.len()
             )));
         }

@@ -46,12 +46,11 @@ fn main(
     let row = wg.x * ROWS + row_in;
     let t0 = wg.y * TOKENS;
     let blocks = shape.cols / 32u;
-    let row_bytes = blocks * block_bytes();
 
     var acc: array<f32, 8>;
     if (row < shape.rows) {
         for (var b = lane; b < blocks; b += LANES) {
-            let w = block_values(row * row_bytes + b * block_bytes());
+            let w = block_values(row * blocks + b);
             for (var t = 0u; t < TOKENS; t++) {
                 let token = t0 + t;
                 if (token < n_tokens) {

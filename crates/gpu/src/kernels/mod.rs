@@ -39,7 +39,11 @@ pub enum WeightType {
     F16,
     Q4_0,
     Q4_1,
+    Q5_0,
+    Q5_1,
     Q8_0,
+    Q4K,
+    Q6K,
 }
 
 impl WeightType {
@@ -49,7 +53,11 @@ impl WeightType {
             TensorType::F16 => WeightType::F16,
             TensorType::Q4_0 => WeightType::Q4_0,
             TensorType::Q4_1 => WeightType::Q4_1,
+            TensorType::Q5_0 => WeightType::Q5_0,
+            TensorType::Q5_1 => WeightType::Q5_1,
             TensorType::Q8_0 => WeightType::Q8_0,
+            TensorType::Q4K => WeightType::Q4K,
+            TensorType::Q6K => WeightType::Q6K,
             other => {
                 return Err(GpuError::UnsupportedType {
                     name: name.to_string(),
@@ -66,18 +74,26 @@ impl WeightType {
             WeightType::F16 => 1,
             WeightType::Q4_0 => 2,
             WeightType::Q4_1 => 3,
+            WeightType::Q5_0 => 6,
+            WeightType::Q5_1 => 7,
             WeightType::Q8_0 => 8,
+            WeightType::Q4K => 12,
+            WeightType::Q6K => 14,
         }
     }
 
-    /// Bytes of one block of 32 weights.
-    pub fn block_bytes(self) -> u64 {
+    /// Weights per block as the file stores them, and the block's bytes.
+    pub fn file_block(self) -> (u64, u64) {
         match self {
-            WeightType::F32 => 128,
-            WeightType::F16 => 64,
-            WeightType::Q4_0 => 18,
-            WeightType::Q4_1 => 20,
-            WeightType::Q8_0 => 34,
+            WeightType::F32 => (32, 128),
+            WeightType::F16 => (32, 64),
+            WeightType::Q4_0 => (32, 18),
+            WeightType::Q4_1 => (32, 20),
+            WeightType::Q5_0 => (32, 22),
+            WeightType::Q5_1 => (32, 24),
+            WeightType::Q8_0 => (32, 34),
+            WeightType::Q4K => (256, 144),
+            WeightType::Q6K => (256, 210),
         }
     }
 }

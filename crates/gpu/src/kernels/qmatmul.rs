@@ -56,9 +56,9 @@ impl Layout {
     }
 }
 
-/// Whether qmatmul.wgsl reads this type (the others go through matmul.wgsl).
+/// Whether the quantized products read this type (F32 and F16 go through matmul.wgsl).
 pub fn handles(ty: WeightType) -> bool {
-    matches!(ty, WeightType::Q4_0 | WeightType::Q4_1 | WeightType::Q8_0)
+    !matches!(ty, WeightType::F32 | WeightType::F16)
 }
 
 /// Where a product reads and writes, and how.

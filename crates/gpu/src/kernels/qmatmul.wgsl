@@ -63,7 +63,6 @@ fn main(
     }
     let tiles = min(TOKENS, n_tokens - t0);
     let blocks = shape.cols / 32u;
-    let bytes = block_bytes();
 
     // Phase 1's (row, block within the chunk).
     let my_row = row0 + local / CHUNK;
@@ -79,7 +78,7 @@ fn main(
         let b = c + my_block;
         if (my_row < shape.rows && b < blocks) {
             var w: array<i32, 32>;
-            let dm = q_block((my_row * blocks + b) * bytes, &w);
+            let dm = q_block(my_row * blocks + b, &w);
             for (var t = 0u; t < tiles; t++) {
                 let token = t0 + t;
                 let lanes = q_lanes(&w, (token * shape.cols + b * 32u) >> 2u);

@@ -40,13 +40,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let tiles = min(TOKENS, n_tokens - t0);
     let blocks = shape.cols / 32u;
-    let bytes = block_bytes();
 
     var acc: array<vec4<f32>, 4>;
     var min_acc: array<f32, 4>;
     for (var b = 0u; b < blocks; b++) {
         var w: array<i32, 32>;
-        let dm = q_block((row * blocks + b) * bytes, &w);
+        let dm = q_block(row * blocks + b, &w);
         for (var t = 0u; t < tiles; t++) {
             let token = t0 + t;
             let lanes = q_lanes(&w, (token * shape.cols + b * 32u) >> 2u);

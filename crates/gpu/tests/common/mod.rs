@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use ponder_gpu::kernels::qmatmul::Layout;
+use ponder_gpu::kernels::WeightType;
 use ponder_gpu::Gpu;
 
 pub fn models_dir() -> PathBuf {
@@ -70,4 +71,58 @@ pub fn argmax(v: &[f32]) -> usize {
             }
         })
         .0
+}
+
+/// A small xorshift generator: the same numbers on every run.
+pub struct Numbers(pub u64);
+
+impl Numbers {
+    pub fn next(&mut self) -> u32 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 16) as u32
+    }
+    /// Uniform in [-1, 1).
+    pub fn value(&mut self) -> f32 {
+        (self.next() % 2_000_000) as f32 / 1_000_000.0 - 1.0
+    }
+    pub fn byte(&mut self) -> u8 {
+        self.next() as u8
+    }
+}
+
+/// An f16 of magnitude about 2^-6 .. 2^-3 (a typical block scale), as its bits.
+pub fn scale_bits(n: &mut Numbers) -> [u8; 2] {
+    let exp = 9 + n.next() % 4;
+    let bits = ((n.next() % 2) << 15) as u16 | (exp << 10) as u16 | (n.next() % 1024) as u16;
+    bits.to_le_bytes()
+}
+
+/// Random GGUF bytes of `rows` rows of `cols` values of type `ty`: random bytes, with
+/// every f16 field a typical block scale.
+pub fn weights(ty: WeightType, rows: usize, cols: usize, n: &mut Numbers) -> Vec<u8> {
+    let (per, bytes) = ty.file_block();
+    let scales: &[usize] = match ty {
+        WeightType::F32 => {
+            return (0..rows * cols)
+                .flat_map(|_| n.value().to_le_bytes())
+                .collect()
+        }
+        WeightType::F16 => {
+            return (0..rows * cols).flat_map(|_| scale_bits(n)).collect();
+        }
+        WeightType::Q4_0 | WeightType::Q5_0 | WeightType::Q8_0 => &[0],
+        WeightType::Q4_1 | WeightType::Q5_1 | WeightType::Q4K => &[0, 2],
+        WeightType::Q6K => &[208],
+    };
+    let mut out = Vec::new();
+    for _ in 0..rows * cols / per as usize {
+        let mut block: Vec<u8> = (0..bytes).map(|_| n.byte()).collect();
+        for &at in scales {
+            block[at..at + 2].copy_from_slice(&scale_bits(n));
+        }
+        out.extend(block);
+    }
+    out
 }
