@@ -289,6 +289,16 @@ fn number(json: &str, key: &str) -> Option<f64> {
     rest[..end].trim().parse().ok()
 }
 
+/// Reads `"key":[n, n, …]` from a flat JSON object text.
+fn list(json: &str, key: &str) -> Option<Vec<f64>> {
+    let at = json.find(&format!("\"{key}\":["))? + key.len() + 4;
+    let end = json[at..].find(']')?;
+    json[at..at + end]
+        .split(',')
+        .map(|v| v.trim().parse().ok())
+        .collect()
+}
+
 /// The object for `name` inside `{"ponder": {...}, "wllama": {...}}`.
 fn section<'a>(json: &'a str, name: &str) -> Option<&'a str> {
     let at = json.find(&format!("\"{name}\":{{"))? + name.len() + 3;
@@ -342,6 +352,13 @@ fn print_table(native: &str, browser: &str) -> Result<()> {
     ) {
         println!("\nbrowser decode, ours / wllama: {:.2}x", a / b);
     }
+    // The browser's figures are medians over interleaved rounds (run.mjs); each round's.
+    for (name, json) in [("ours", Some(ours)), ("wllama", theirs)] {
+        if let Some(runs) = json.and_then(|j| list(j, "decode_tokens_per_second_runs")) {
+            let shown: Vec<String> = runs.iter().map(|v| format!("{v:.1}")).collect();
+            println!("browser decode per round, {name}: {}", shown.join(", "));
+        }
+    }
     if let (Some(a), Some(b)) = (
         number(ours, "batch_decode_tokens_per_second"),
         number(ours, "decode_tokens_per_second"),
@@ -368,5 +385,7 @@ mod tests {
             Some(11.0)
         );
         assert_eq!(number(ours, "missing"), None);
+        assert_eq!(list(ours, "decoded"), Some(vec![1.0, 2.0]));
+        assert_eq!(list(ours, "missing"), None);
     }
 }
