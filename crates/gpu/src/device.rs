@@ -205,9 +205,20 @@ impl Gpu {
         }
     }
 
+    /// The largest storage binding, in bytes, that this device allows.
+    pub fn binding_limit(&self) -> u64 {
+        self.report.max_storage_binding.min(self.report.max_buffer)
+    }
+
+    /// Holds every later buffer to at most `bytes` (never raising the device's own limit):
+    /// a device with little room, on any machine, for the tests of what does not fit.
+    pub fn limit_bindings(&mut self, bytes: u64) {
+        self.report.max_storage_binding = self.report.max_storage_binding.min(bytes);
+    }
+
     /// Fails when one buffer of `bytes` would pass the device's limits.
     pub fn check_binding(&self, what: &str, bytes: u64) -> Result<()> {
-        let limit = self.report.max_storage_binding.min(self.report.max_buffer);
+        let limit = self.binding_limit();
         if bytes > limit {
             return Err(GpuError::TooLarge {
                 what: what.to_string(),

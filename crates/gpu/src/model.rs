@@ -82,11 +82,13 @@ struct Scratch {
     normed_out: wgpu::Buffer,
     logits: wgpu::Buffer,
     readback: wgpu::Buffer,
-    embed: wgpu::BindGroup,
+    /// One per run of the embedding's rows.
+    embed: Vec<wgpu::BindGroup>,
     layers: Vec<LayerBinds>,
     final_norm: rms_norm::Bound,
     quantize_out: quantize::Bound,
-    output: Product,
+    /// One per run of the output projection's rows.
+    output: Vec<Product>,
 }
 
 /// A bound projection: quantized weights take quantized activations, as on the CPU.
@@ -132,9 +134,11 @@ pub struct GpuTransformer {
     /// Parameters (tied embeddings counted once), for FLOP accounting.
     pub parameters: u64,
     kernels: Kernels,
-    embedding: Weights,
-    /// `None` when the output projection is the embedding (tied weights).
-    output: Option<Weights>,
+    /// The token embedding, in runs of rows that each fit one binding (one run where the
+    /// whole fits).
+    embedding: Vec<Weights>,
+    /// `None` when the output projection is the embedding (tied weights); in runs too.
+    output: Option<Vec<Weights>>,
     output_norm: wgpu::Buffer,
     layers: Vec<Layer>,
     rope_table: wgpu::Buffer,
@@ -198,6 +202,35 @@ fn matrix(
     )
 }
 
+/// A matrix of `outputs` rows in runs of rows that each fit one binding (the embedding and
+/// the output projection, whose vocabulary rows can pass the limit).
+fn matrix_rows(
+    gpu: &Gpu,
+    file: &GgufFile,
+    bytes: &[u8],
+    name: &str,
+    inputs: usize,
+    outputs: usize,
+) -> Result<Vec<Weights>> {
+    let (info, raw) = file.tensor_bytes(bytes, name)?;
+    if info.dims != [inputs as u64, outputs as u64] {
+        return Err(ModelError::BadShape {
+            name: name.to_string(),
+            expected: vec![inputs as u64, outputs as u64],
+            found: info.dims.clone(),
+        }
+        .into());
+    }
+    Weights::upload_rows(
+        gpu,
+        name,
+        WeightType::of(name, info.ty)?,
+        outputs,
+        inputs,
+        raw,
+    )
+}
+
 impl GpuTransformer {
     /// Uploads a model's weights and makes caches of `capacity`.
     pub async fn from_gguf(
@@ -216,9 +249,16 @@ impl GpuTransformer {
             ponder_model::gguf::GgufError::MissingTensor("token_embd.weight".into())
         })?;
         let vocab_size = embd.dims.get(1).copied().unwrap_or(0) as usize;
-        let embedding = matrix(&gpu, file, bytes, "token_embd.weight", h, vocab_size)?;
+        let embedding = matrix_rows(&gpu, file, bytes, "token_embd.weight", h, vocab_size)?;
         let output = match file.tensor("output.weight") {
-            Some(_) => Some(matrix(&gpu, file, bytes, "output.weight", h, vocab_size)?),
+            Some(_) => Some(matrix_rows(
+                &gpu,
+                file,
+                bytes,
+                "output.weight",
+                h,
+                vocab_size,
+            )?),
             None => None,
         };
         let output_norm = gpu.storage_with(
@@ -268,8 +308,8 @@ impl GpuTransformer {
                 v_cache: gpu.storage("value cache", cache_bytes)?,
             });
         }
-        let mut types = vec![embedding.ty];
-        types.extend(output.as_ref().map(|w| w.ty));
+        let mut types = vec![embedding[0].ty];
+        types.extend(output.as_ref().map(|w| w[0].ty));
         for l in &layers {
             types.extend([
                 l.wq.ty, l.wk.ty, l.wv.ty, l.wo.ty, l.gate.ty, l.up.ty, l.down.ty,
@@ -284,7 +324,7 @@ impl GpuTransformer {
             kv_store: KvStore::new(&gpu, kvw as u32).await?,
             attention: Attention::new(&gpu, &config).await?,
             swiglu: SwiGlu::new(&gpu, ff as u32).await?,
-            embedding: Embedding::new(&gpu, &embedding).await?,
+            embedding: Embedding::new(&gpu, &embedding[0]).await?,
         };
         let rope_table = Rope::table(&gpu, &config, capacity.positions as usize)?;
         let counts = gpu.device.create_buffer(&wgpu::BufferDescriptor {
@@ -312,6 +352,11 @@ impl GpuTransformer {
             fork_staging: None,
             gpu,
         })
+    }
+
+    /// Runs of rows the embedding was uploaded in (1 unless it passes the binding limit).
+    pub fn embedding_runs(&self) -> usize {
+        self.embedding.len()
     }
 
     /// A free slot for a new sequence; when every slot is held, the caches double first.
@@ -486,7 +531,9 @@ impl GpuTransformer {
         {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
             let (t, lr, nr) = (counts.tokens, counts.logit_rows, counts.norm_rows);
-            k.embedding.encode(&mut pass, &s.embed, t);
+            for embed in &s.embed {
+                k.embedding.encode(&mut pass, embed, t);
+            }
             for b in &s.layers {
                 k.rms_norm.encode(&mut pass, &b.attn_norm, t, nr);
                 k.quantize.encode(&mut pass, &b.quantize_normed, t, lr);
@@ -508,7 +555,9 @@ impl GpuTransformer {
             }
             k.rms_norm.encode(&mut pass, &s.final_norm, t, nr);
             k.quantize.encode(&mut pass, &s.quantize_out, t, lr);
-            k.project(&mut pass, &s.output, t, lr);
+            for output in &s.output {
+                k.project(&mut pass, output, t, lr);
+            }
         }
         let h = self.config.hidden as u64;
         let logit_bytes = u64::from(counts.logit_rows) * self.vocab_size as u64 * 4;
@@ -730,17 +779,18 @@ impl GpuTransformer {
             },
         );
         let quantize_out = quantize(&normed_out, h, true);
-        let output = product(
-            self.output.as_ref().unwrap_or(&self.embedding),
-            &normed_out,
-            &logits,
-            None,
-            false,
-            true,
-        )?;
-        let embed = k
+        let output = self
+            .output
+            .as_ref()
+            .unwrap_or(&self.embedding)
+            .iter()
+            .map(|w| product(w, &normed_out, &logits, None, false, true))
+            .collect::<Result<Vec<_>>>()?;
+        let embed = self
             .embedding
-            .bind(gpu, &self.embedding, [&token_ids, &x, counts]);
+            .iter()
+            .map(|w| k.embedding.bind(gpu, w, [&token_ids, &x, counts]))
+            .collect();
         Ok(Scratch {
             tokens,
             rows,

@@ -10,6 +10,7 @@ use common::{argmax, relative_error};
 use ponder_gpu::kernels::qmatmul::Layout;
 use ponder_gpu::kernels::WeightType;
 use ponder_gpu::model::{Capacity, GpuTransformer, Item};
+use ponder_gpu::Gpu;
 use ponder_model::gguf::GgufFile;
 use ponder_model::transformer::{BatchItem, ItemOutput, Transformer, Wanted};
 
@@ -191,6 +192,54 @@ fn smollm2_logits_match_the_cpu() {
         hidden: vec![prompt.len() - 1],
     };
     let (expected, got) = prefill_on_both(&cpu, &mut model, &prompt, want);
+    assert_eq!(got.logits, expected.logits);
+    assert_eq!(got.hidden, expected.hidden);
+}
+
+/// On a device whose largest binding (4 MB here) is smaller than SmolLM2's 30 MB
+/// embedding, which is also its output projection, the embedding is uploaded in runs of
+/// rows: the lookups and the logits are the CPU's, bit for bit.
+#[test]
+fn an_embedding_past_the_binding_limit_is_split_by_rows() {
+    let bytes = common::smollm2();
+    let file = GgufFile::read(&bytes).expect("gguf");
+    let cpu = Transformer::from_gguf(&file, &bytes).expect("cpu model");
+    for layout in [Layout::Cooperative, Layout::RowPerThread] {
+        let mut device = Gpu::new_blocking().expect("a GPU adapter");
+        device.limit_bindings(4 << 20);
+        device.product_layout = layout;
+        split_embedding_gives_the_cpus_logits(std::sync::Arc::new(device), &file, &bytes, &cpu);
+    }
+}
+
+fn split_embedding_gives_the_cpus_logits(
+    gpu: std::sync::Arc<Gpu>,
+    file: &GgufFile,
+    bytes: &[u8],
+    cpu: &Transformer,
+) {
+    let mut model = pollster::block_on(GpuTransformer::from_gguf(
+        gpu,
+        file,
+        bytes,
+        Capacity {
+            slots: 1,
+            positions: 16,
+        },
+    ))
+    .expect("gpu model");
+    assert_eq!(
+        model.embedding_runs(),
+        8,
+        "49152 rows of 612 bytes in 4 MiB runs"
+    );
+    // Token ids from every run of rows, the last included.
+    let prompt: Vec<u32> = vec![1, 9690, 12000, 20000, 27000, 33000, 40000, 45000, 49151];
+    let want = Wanted {
+        logits: (0..prompt.len()).collect(),
+        hidden: vec![prompt.len() - 1],
+    };
+    let (expected, got) = prefill_on_both(cpu, &mut model, &prompt, want);
     assert_eq!(got.logits, expected.logits);
     assert_eq!(got.hidden, expected.hidden);
 }

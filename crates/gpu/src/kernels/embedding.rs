@@ -21,9 +21,14 @@ impl Embedding {
         })
     }
 
-    /// Binds the table, the pass's token ids, the output rows and the counts.
+    /// Binds the table (or one run of its rows), the pass's token ids, the output rows
+    /// and the counts.
     pub fn bind(&self, gpu: &Gpu, table: &Weights, buffers: [&wgpu::Buffer; 3]) -> wgpu::BindGroup {
-        let shape = uniform(gpu, "embedding shape", &[table.cols, 0, 0, 0]);
+        let shape = uniform(
+            gpu,
+            "embedding shape",
+            &[table.cols, table.first_row, table.rows, 0],
+        );
         let [tokens, x, counts] = buffers;
         self.kernel
             .bind(gpu, &[&table.buffer, tokens, x, &shape, counts])

@@ -1,11 +1,12 @@
 // x[t] = row `tokens[t]` of the token embedding, unpacked from its GGUF blocks. One
-// thread per (token, block of 32 values).
+// thread per (token, block of 32 values). A table split by rows (past the binding limit)
+// is one dispatch per run of rows, each writing the tokens whose rows it holds.
 
 struct Shape {
     width: u32,
-    unused0: u32,
-    unused1: u32,
-    unused2: u32,
+    first_row: u32,
+    rows: u32,
+    unused: u32,
 }
 
 @group(0) @binding(0) var<storage, read> weights: array<u32>;
@@ -22,7 +23,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (t >= counts.tokens || b >= blocks) {
         return;
     }
-    let values = block_values(tokens[t] * blocks + b);
+    let id = tokens[t];
+    if (id < shape.first_row || id - shape.first_row >= shape.rows) {
+        return;
+    }
+    let values = block_values((id - shape.first_row) * blocks + b);
     for (var i = 0u; i < 32u; i++) {
         x[t * shape.width + b * 32u + i] = values[i];
     }

@@ -10,12 +10,17 @@ const SOURCE: &str = include_str!("matmul.wgsl");
 const ROWS: u32 = 8;
 const TOKENS: u32 = 8;
 
-/// A weight matrix `[rows][cols]` on the GPU, as the file stores it.
+/// A weight matrix `[rows][cols]` on the GPU, as the file stores it; or a range of its
+/// rows, when the whole would pass the device's largest binding.
 pub struct Weights {
     pub buffer: wgpu::Buffer,
     pub ty: WeightType,
     pub rows: u32,
     pub cols: u32,
+    /// The first of these rows in the whole matrix (0 when whole).
+    pub first_row: u32,
+    /// The whole matrix's rows: the width of a product's outputs.
+    pub total_rows: u32,
 }
 
 impl Weights {
@@ -41,7 +46,56 @@ impl Weights {
             ty,
             rows: rows as u32,
             cols: cols as u32,
+            first_row: 0,
+            total_rows: rows as u32,
         })
+    }
+
+    /// Uploads a matrix as runs of whole rows, each within the device's largest binding
+    /// (one run when the whole fits): large vocabularies' embeddings and output
+    /// projections pass WebGPU's default 128 MiB, and some devices offer no more.
+    pub fn upload_rows(
+        gpu: &Gpu,
+        name: &str,
+        ty: WeightType,
+        rows: usize,
+        cols: usize,
+        bytes: &[u8],
+    ) -> Result<Vec<Weights>> {
+        let (per, block) = ty.file_block();
+        let row_bytes = (cols as u64 / per * block) as usize;
+        if !(cols as u64).is_multiple_of(per) || bytes.len() != rows * row_bytes {
+            // upload names what is wrong with the sizes.
+            return Weights::upload(gpu, name, ty, rows, cols, bytes).map(|w| vec![w]);
+        }
+        // Storage bindings are whole 32-bit words: a run's bytes are padded to four.
+        let limit = gpu.binding_limit();
+        let per_run = (limit.saturating_sub(3) / row_bytes.max(1) as u64) as usize;
+        if per_run == 0 {
+            return Err(GpuError::TooLarge {
+                what: format!("one row of {name}"),
+                needed: row_bytes as u64,
+                limit,
+            });
+        }
+        let mut runs = Vec::new();
+        let mut first = 0;
+        while first < rows {
+            let n = per_run.min(rows - first);
+            let mut w = Weights::upload(
+                gpu,
+                name,
+                ty,
+                n,
+                cols,
+                &bytes[first * row_bytes..(first + n) * row_bytes],
+            )?;
+            w.first_row = first as u32;
+            w.total_rows = rows as u32;
+            runs.push(w);
+            first += n;
+        }
+        Ok(runs)
     }
 }
 
@@ -83,7 +137,11 @@ impl MatMul {
     pub fn bind(&self, gpu: &Gpu, w: &Weights, io: Io<'_>) -> Result<Bound> {
         let kernel = self.kernels.get(w.ty)?;
         let flags = product_flags(io.accumulate, io.bias.is_some(), io.logit_rows);
-        let shape = uniform(gpu, "matmul shape", &[w.rows, w.cols, flags, 0]);
+        let shape = uniform(
+            gpu,
+            "matmul shape",
+            &[w.rows, w.cols, flags, w.total_rows, w.first_row],
+        );
         let bias = io.bias.unwrap_or(&self.no_bias);
         Ok(Bound {
             ty: w.ty,

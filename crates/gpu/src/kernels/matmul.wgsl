@@ -16,11 +16,17 @@ const ACCUMULATE: u32 = 1u;
 const BIAS: u32 = 2u;
 const LOGIT_ROWS: u32 = 4u;
 
+// A matrix split by rows (an output projection past the binding limit) computes its
+// rows `row_offset ..` of outputs `out_stride` wide; a whole matrix has 0 and `rows`.
 struct Shape {
     rows: u32,
     cols: u32,
     flags: u32,
-    unused: u32,
+    out_stride: u32,
+    row_offset: u32,
+    unused0: u32,
+    unused1: u32,
+    unused2: u32,
 }
 
 @group(0) @binding(0) var<storage, read> weights: array<u32>;
@@ -82,7 +88,7 @@ fn main(
         if ((shape.flags & BIAS) != 0u) {
             s += bias[out_row];
         }
-        let at = token * shape.rows + out_row;
+        let at = token * shape.out_stride + shape.row_offset + out_row;
         if ((shape.flags & ACCUMULATE) != 0u) {
             y[at] += s;
         } else {

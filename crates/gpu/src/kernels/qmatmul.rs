@@ -116,7 +116,11 @@ impl QMatMul {
     pub fn bind(&self, gpu: &Gpu, w: &Weights, io: Io<'_>) -> Result<Bound> {
         let kernel = self.kernels.get(w.ty)?;
         let flags = product_flags(io.accumulate, io.bias.is_some(), io.logit_rows);
-        let shape = uniform(gpu, "qmatmul shape", &[w.rows, w.cols, flags, 0]);
+        let shape = uniform(
+            gpu,
+            "qmatmul shape",
+            &[w.rows, w.cols, flags, w.total_rows, w.first_row],
+        );
         let bias = io.bias.unwrap_or(&self.no_bias);
         Ok(Bound {
             ty: w.ty,

@@ -11,11 +11,17 @@ const ACCUMULATE: u32 = 1u;
 const BIAS: u32 = 2u;
 const LOGIT_ROWS: u32 = 4u;
 
+// A matrix split by rows (an output projection past the binding limit) computes its
+// rows `row_offset ..` of outputs `out_stride` wide; a whole matrix has 0 and `rows`.
 struct Shape {
     rows: u32,
     cols: u32,
     flags: u32,
-    unused: u32,
+    out_stride: u32,
+    row_offset: u32,
+    unused0: u32,
+    unused1: u32,
+    unused2: u32,
 }
 
 @group(0) @binding(0) var<storage, read> weights: array<u32>;
@@ -62,7 +68,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         if ((shape.flags & BIAS) != 0u) {
             s += bias[row];
         }
-        let at = token * shape.rows + row;
+        let at = token * shape.out_stride + shape.row_offset + row;
         if ((shape.flags & ACCUMULATE) != 0u) {
             y[at] += s;
         } else {
