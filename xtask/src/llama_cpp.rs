@@ -1,5 +1,6 @@
 //! llama-cpp-python, for the native test that runs llama.cpp itself on the built-in
-//! models (`crates/train/tests/llama_cpp.rs`). PyPI ships it as source only, so it is
+//! models and SmolLM2 (`crates/train/tests/llama_cpp.rs`), with the `gguf` package that
+//! the test's float64 reference reads weights with. PyPI ships it as source only, so it is
 //! compiled once into a virtual environment in `~/.cache/ponder/llama-venv` and reused
 //! until the pinned version changes.
 //!
@@ -18,6 +19,10 @@ use crate::shell::{capture, run};
 
 /// The version installed; the test checks it was this one that answered.
 pub const VERSION: &str = "0.3.36";
+
+/// llama.cpp's own Python GGUF reader, which the float64 reference forward
+/// (`scripts/float64_reference.py`) dequantizes weights with.
+const GGUF_VERSION: &str = "0.19.0";
 
 /// llama.cpp's CMake options: everything the Python package does not load is off.
 const CMAKE_ARGS: &str = "-DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_TOOLS=OFF \
@@ -42,11 +47,30 @@ fn installed() -> Option<String> {
         .map(|v| v.trim().to_string())
 }
 
-/// Builds llama-cpp-python into the environment unless it is there at [`VERSION`].
+/// Builds llama-cpp-python into the environment unless it is there at [`VERSION`], and
+/// adds the `gguf` package.
 pub fn ensure() -> Result<()> {
-    if installed().as_deref() == Some(VERSION) {
-        return Ok(());
+    if installed().as_deref() != Some(VERSION) {
+        build()?;
     }
+    let gguf = capture(Command::new(python()).args([
+        "-c",
+        "import importlib.metadata as m; print(m.version('gguf'))",
+    ]));
+    if gguf.ok().map(|v| v.trim().to_string()).as_deref() != Some(GGUF_VERSION) {
+        step(&format!(
+            "installing gguf {GGUF_VERSION} into {}",
+            venv().display()
+        ));
+        run(Command::new(python())
+            .args(["-m", "pip", "install", "--quiet", "--no-cache-dir"])
+            .arg(format!("gguf=={GGUF_VERSION}")))
+        .context("pip could not install the gguf package; check that PyPI is reachable")?;
+    }
+    Ok(())
+}
+
+fn build() -> Result<()> {
     if capture(Command::new("c++").arg("--version")).is_err() {
         apt_install(
             &["g++"],

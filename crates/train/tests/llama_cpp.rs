@@ -1,6 +1,8 @@
-//! The built-in models in llama.cpp itself: each shipped file loads there (the PRM as the
-//! language model it also is) and greedy-decodes the same steps as Ponder's engine on a
-//! few test problems, and llama.cpp reads the `general.*` keys that apps show.
+//! Ponder beside llama.cpp itself: each built-in file loads there (the PRM as the language
+//! model it also is) and greedy-decodes the same steps as Ponder's engine on a few test
+//! problems, and llama.cpp reads the `general.*` keys that apps show; SmolLM2 in llama.cpp's
+//! Q4_K_M decodes alike in both; and both engines' logits are measured against a float64
+//! forward (`scripts/float64_reference.py`).
 //!
 //! llama.cpp runs through llama-cpp-python, which `cargo xtask test` builds once from
 //! PyPI's sources into `~/.cache/ponder/llama-venv` (CPU only, a fixed instruction set,
@@ -97,16 +99,10 @@ fn test_problems() -> Vec<(u8, Problem)> {
         .collect()
 }
 
-/// llama.cpp's greedy completions of `prompts` for each file, and the metadata it read.
-fn llama_cpp(jobs: &[(PathBuf, Vec<String>)], max_tokens: usize) -> Value {
-    let request = json!({
-        "max_tokens": max_tokens,
-        "models": jobs.iter().map(|(path, prompts)| json!({
-            "path": path.to_string_lossy(),
-            "prompts": prompts,
-        })).collect::<Vec<_>>(),
-    });
-    let script = root().join("scripts/llama_cpp_greedy.py");
+/// Runs `scripts/NAME` in the llama.cpp environment with `request` on its stdin, and
+/// returns the JSON it prints.
+fn python_json(name: &str, request: &Value) -> Value {
+    let script = root().join("scripts").join(name);
     let mut child = Command::new(python())
         .arg(&script)
         .stdin(Stdio::piped())
@@ -128,7 +124,19 @@ fn llama_cpp(jobs: &[(PathBuf, Vec<String>)], max_tokens: usize) -> Value {
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
-    let answer: Value = serde_json::from_slice(&out.stdout).expect("JSON from the script");
+    serde_json::from_slice(&out.stdout).expect("JSON from the script")
+}
+
+/// llama.cpp's greedy completions of `prompts` for each file, and the metadata it read.
+fn llama_cpp(jobs: &[(PathBuf, Vec<String>)], max_tokens: usize) -> Value {
+    let request = json!({
+        "max_tokens": max_tokens,
+        "models": jobs.iter().map(|(path, prompts)| json!({
+            "path": path.to_string_lossy(),
+            "prompts": prompts,
+        })).collect::<Vec<_>>(),
+    });
+    let answer = python_json("llama_cpp_greedy.py", &request);
     assert_eq!(
         answer["llama_cpp_python"], LLAMA_CPP_PYTHON,
         "the llama-cpp-python set-up installs; rerun `cargo xtask test` to rebuild it"
@@ -375,6 +383,125 @@ fn smollm2_in_q4_k_m_decodes_as_llama_cpp_does() {
             "{prompt:?}: equal over {} characters, nearest tie {:.3}",
             a.len(),
             b.margin
+        );
+    }
+}
+
+/// How far an engine's logits are from a float64 forward: the largest difference and the
+/// root mean square over the positions' logits.
+fn distance(engine: &[Vec<f64>], reference: &[Vec<f64>]) -> (f64, f64) {
+    let (mut worst, mut squares, mut n) = (0f64, 0f64, 0usize);
+    for (e, r) in engine.iter().zip(reference) {
+        for (a, b) in e.iter().zip(r) {
+            worst = worst.max((a - b).abs());
+            squares += (a - b) * (a - b);
+            n += 1;
+        }
+    }
+    (worst, (squares / n.max(1) as f64).sqrt())
+}
+
+fn rows(value: &Value) -> Vec<Vec<f64>> {
+    value
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|row| {
+            row.as_array()
+                .expect("a row")
+                .iter()
+                .map(|v| v.as_f64().expect("a number"))
+                .collect()
+        })
+        .collect()
+}
+
+/// Ponder's logits and llama.cpp's against a float64 forward of the same file
+/// (`scripts/float64_reference.py`: weights dequantized by llama.cpp's Python reader,
+/// activations never rounded), on SmolLM2 and on the built-in S. Both engines round the
+/// activations to 8 bits per block of 32 before a quantized product, so both stay a
+/// fraction of a logit away; the test prints how far each is, holds Ponder to within
+/// 1.5 times llama.cpp's root mean square error (a Ponder that rounded worse would show
+/// here), and checks every engine picks the reference's likeliest token. The GPU engine
+/// gives the CPU engine's logits bit for bit (ponder-gpu's tests), so these are its errors too.
+#[test]
+fn logits_stay_near_a_float64_forward_as_llama_cpps_do() {
+    let cases = [
+        (
+            smollm2(),
+            vec![
+                1, 9690, 198, 2683, 359, 253, 5356, 5646, 11173, 3365, 3511, 28, 4405,
+            ],
+        ),
+        (
+            models().join("ponder-s.gguf"),
+            "Problem: 23+28-33\n23+28=51\n"
+                .bytes()
+                .map(u32::from)
+                .collect(),
+        ),
+    ];
+    for (path, tokens) in cases {
+        let positions: Vec<usize> = vec![0, tokens.len() / 2, tokens.len() - 1];
+        let answer = python_json(
+            "float64_reference.py",
+            &json!({
+                "model": path.to_string_lossy(),
+                "tokens": tokens,
+                "positions": positions,
+                "llama_cpp": true,
+            }),
+        );
+        let reference = rows(&answer["reference"]);
+        let theirs = rows(&answer["llama_cpp"]);
+        let bytes = std::fs::read(&path).expect("model file");
+        let model = LanguageModel::from_gguf_bytes(&bytes).expect("loads");
+        let mut cache = model.transformer.new_cache();
+        let ours: Vec<Vec<f64>> = model
+            .transformer
+            .forward(&mut [BatchItem {
+                cache: &mut cache,
+                tokens: &tokens,
+                wanted: Wanted {
+                    logits: positions.clone(),
+                    hidden: Vec::new(),
+                },
+            }])
+            .expect("forward")
+            .swap_remove(0)
+            .logits
+            .into_iter()
+            .map(|row| row.into_iter().map(f64::from).collect())
+            .collect();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let (our_worst, our_rms) = distance(&ours, &reference);
+        let (their_worst, their_rms) = distance(&theirs, &reference);
+        println!(
+            "{name}, positions {positions:?}: Ponder max {our_worst:.4}, rms {our_rms:.4}; \
+             llama.cpp max {their_worst:.4}, rms {their_rms:.4} (logits)"
+        );
+        let argmax = |row: &Vec<f64>| {
+            (0..row.len())
+                .max_by(|&a, &b| row[a].total_cmp(&row[b]))
+                .unwrap_or(0)
+        };
+        for (i, r) in reference.iter().enumerate() {
+            assert_eq!(
+                argmax(&ours[i]),
+                argmax(r),
+                "{name}: Ponder at position {}",
+                positions[i]
+            );
+            assert_eq!(
+                argmax(&theirs[i]),
+                argmax(r),
+                "{name}: llama.cpp at position {}",
+                positions[i]
+            );
+        }
+        assert!(
+            our_rms <= 1.5 * their_rms,
+            "{name}: Ponder's logits are {our_rms} (rms) from float64, llama.cpp's {their_rms}"
         );
     }
 }
