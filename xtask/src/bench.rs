@@ -42,34 +42,7 @@ pub fn run_all(root: &Path) -> Result<()> {
     gpu_only(root)?;
     crate::lighthouse::measure(root, &out)?;
 
-    eprintln!("bench: building the wasm harness");
-    run(Command::new("cargo")
-        .args([
-            "build",
-            "--quiet",
-            "--release",
-            "--target",
-            "wasm32-unknown-unknown",
-        ])
-        .args(["--package", "ponder-model", "--example", "bench_web"])
-        .current_dir(root))?;
-    let site = target.join("bench-web");
-    let _ = std::fs::remove_dir_all(&site);
-    std::fs::create_dir_all(site.join("models"))?;
-    run(Command::new("wasm-bindgen")
-        .args(["--target", "web", "--out-dir"])
-        .arg(site.join("pkg"))
-        .arg(target.join("wasm32-unknown-unknown/release/examples/bench_web.wasm")))?;
-    for file in ["index.html", "page.mjs"] {
-        std::fs::copy(root.join("tests/e2e/bench").join(file), site.join(file))?;
-    }
-    copy_dir(
-        &root.join("tests/e2e/node_modules/@wllama/wllama/esm"),
-        &site.join("wllama"),
-    )
-    .context("copying wllama's browser files (npm package @wllama/wllama)")?;
-    std::os::unix::fs::symlink(&model, site.join("models").join(setup::SMOLLM2_FILE))?;
-
+    let site = bench_site(root, &target)?;
     let server = static_server::start(&site, 0, "/")?;
     eprintln!("bench: browser, at {}", server.url());
     let browser = capture(
@@ -93,9 +66,57 @@ pub fn run_all(root: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The browser benchmark's site under the target folder: both wasm harnesses (the CPU
+/// runtime's, `ponder-model`'s `bench_web`, and the GPU engine's, `ponder-gpu`'s
+/// `gpu_bench_web`), the page, wllama's files, and the models.
+fn bench_site(root: &Path, target: &Path) -> Result<PathBuf> {
+    eprintln!("bench: building the wasm harnesses");
+    let site = target.join("bench-web");
+    let _ = std::fs::remove_dir_all(&site);
+    std::fs::create_dir_all(site.join("models"))?;
+    for (package, example, pkg) in [
+        ("ponder-model", "bench_web", "pkg"),
+        ("ponder-gpu", "gpu_bench_web", "pkg-gpu"),
+    ] {
+        run(Command::new("cargo")
+            .args([
+                "build",
+                "--quiet",
+                "--release",
+                "--target",
+                "wasm32-unknown-unknown",
+            ])
+            .args(["--package", package, "--example", example])
+            .current_dir(root))?;
+        run(Command::new("wasm-bindgen")
+            .args(["--target", "web", "--out-dir"])
+            .arg(site.join(pkg))
+            .arg(target.join(format!(
+                "wasm32-unknown-unknown/release/examples/{example}.wasm"
+            ))))?;
+    }
+    for file in ["index.html", "page.mjs"] {
+        std::fs::copy(root.join("tests/e2e/bench").join(file), site.join(file))?;
+    }
+    copy_dir(
+        &root.join("tests/e2e/node_modules/@wllama/wllama/esm"),
+        &site.join("wllama"),
+    )
+    .context("copying wllama's browser files (npm package @wllama/wllama)")?;
+    let smollm2 = setup::model_cache().join(setup::SMOLLM2_FILE);
+    std::os::unix::fs::symlink(&smollm2, site.join("models").join(setup::SMOLLM2_FILE))?;
+    std::os::unix::fs::symlink(
+        root.join("public/models/ponder-s.gguf"),
+        site.join("models/ponder-s.gguf"),
+    )?;
+    Ok(site)
+}
+
 /// `cargo xtask bench gpu`: decode tokens/s of the GPU engine beside the CPU engine at 1,
-/// 16 and 64 sequences, on the built-in S and on SmolLM2 (natively; lavapipe unless
-/// `VK_DRIVER_FILES` names another Vulkan driver). Writes `target/bench/gpu-*.json`.
+/// 16 and 64 sequences, on the built-in S and on SmolLM2 natively (lavapipe unless
+/// `VK_DRIVER_FILES` names another Vulkan driver), and on S in headless Chromium's WebGPU
+/// (SwiftShader here: SmolLM2's 64 prefills alone take it past ten minutes). Writes
+/// `target/bench/gpu-*.json`.
 pub fn gpu_only(root: &Path) -> Result<()> {
     setup::test_tools(root)?;
     let target = target_dir(root);
@@ -132,6 +153,42 @@ pub fn gpu_only(root: &Path) -> Result<()> {
         }
         run(&mut cmd)?;
     }
+
+    let site = bench_site(root, &target)?;
+    let server = static_server::start(&site, 0, "/")?;
+    eprintln!("bench: GPU engine in the browser, at {}", server.url());
+    let report = capture(
+        Command::new("node")
+            .arg(root.join("tests/e2e/bench/gpu.mjs"))
+            .arg(server.url())
+            .arg("models/ponder-s.gguf")
+            .arg("16")
+            .env("PONDER_CHROMIUM", setup::chromium_path()),
+    )?;
+    let parsed: serde_json::Value =
+        serde_json::from_str(report.trim()).context("reading gpu.mjs's report")?;
+    println!(
+        "\nbrowser, {} ({}), built-in S, decode tokens/s",
+        parsed["adapter"].as_str().unwrap_or("?"),
+        if parsed["software_gpu"].as_bool() == Some(true) {
+            "a software GPU: its speed says nothing about a real one"
+        } else {
+            "a hardware GPU"
+        }
+    );
+    println!(
+        "{:>10} {:>14} {:>14} {:>8}",
+        "sequences", "CPU tokens/s", "GPU tokens/s", "GPU/CPU"
+    );
+    for row in parsed["rows"].as_array().into_iter().flatten() {
+        let (n, cpu, gpu) = (
+            row["sequences"].as_u64().unwrap_or(0),
+            row["cpu_tokens_per_s"].as_f64().unwrap_or(f64::NAN),
+            row["gpu_tokens_per_s"].as_f64().unwrap_or(f64::NAN),
+        );
+        println!("{n:>10} {cpu:>14.1} {gpu:>14.1} {:>8.2}", gpu / cpu);
+    }
+    std::fs::write(out.join("gpu-browser-s.json"), report.trim())?;
     Ok(())
 }
 

@@ -35,10 +35,8 @@ mod native {
     use ponder_gpu::kernels::matmul::Weights;
     use ponder_gpu::kernels::qmatmul::{Layout, Standalone};
     use ponder_gpu::kernels::WeightType;
-    use ponder_gpu::model::{Capacity, GpuTransformer, Item};
     use ponder_gpu::Gpu;
     use ponder_model::gguf::GgufFile;
-    use ponder_model::transformer::{BatchItem, Transformer, Wanted};
 
     pub fn run() -> Result<(), Box<dyn std::error::Error>> {
         let args: Vec<String> = std::env::args().skip(1).collect();
@@ -61,10 +59,9 @@ mod native {
             None => std::fs::read(path)?,
         };
         let file = GgufFile::read(&bytes)?;
-        let cpu = Transformer::from_gguf(&file, &bytes)?;
         let gpu = Arc::new(Gpu::new_blocking()?);
         let r = &gpu.report;
-        let software = r.device_type == "Cpu";
+        let software = r.is_software();
         println!(
             "adapter: {} ({}, {}){}",
             r.name,
@@ -76,91 +73,35 @@ mod native {
                 ""
             }
         );
-        let prompt: Vec<u32> = (0..16u32)
-            .map(|i| (i * 7 + 3) % cpu.vocab_size as u32)
-            .collect();
-        let positions = (prompt.len() + steps + 1) as u32;
-        let mut model = pollster::block_on(GpuTransformer::from_gguf(
-            gpu.clone(),
-            &file,
-            &bytes,
-            Capacity {
-                slots: 64,
-                positions,
-            },
-        ))?;
-        let mut rows = Vec::new();
         let sequences: &[usize] = if args.iter().any(|a| a == "--product-only") {
             &[]
         } else {
             &[1, 16, 64]
         };
+        let started = Instant::now();
+        let now = move || started.elapsed().as_secs_f64();
+        let rates = pollster::block_on(ponder_gpu::bench::decode_rates(
+            gpu.clone(),
+            &file,
+            &bytes,
+            steps,
+            sequences,
+            &now,
+        ))?;
         println!(
             "{:>10} {:>14} {:>14} {:>8}",
             "sequences", "CPU tokens/s", "GPU tokens/s", "GPU/CPU"
         );
-        for &n in sequences {
-            // CPU: prefill each sequence, then decode `steps` tokens for all together.
-            let mut caches: Vec<_> = (0..n).map(|_| cpu.new_cache()).collect();
-            for cache in caches.iter_mut() {
-                cpu.forward(&mut [BatchItem {
-                    cache,
-                    tokens: &prompt,
-                    wanted: Wanted::last_logits(prompt.len()),
-                }])?;
-            }
-            let next = vec![[1u32]; n];
-            let started = Instant::now();
-            for _ in 0..steps {
-                let mut items: Vec<BatchItem<'_>> = caches
-                    .iter_mut()
-                    .zip(&next)
-                    .map(|(cache, t)| BatchItem {
-                        cache,
-                        tokens: t,
-                        wanted: Wanted::last_logits(1),
-                    })
-                    .collect();
-                cpu.forward(&mut items)?;
-            }
-            let cpu_rate = (n * steps) as f64 / started.elapsed().as_secs_f64();
-
-            let slots: Vec<u32> = (0..n)
-                .map(|_| model.take_slot())
-                .collect::<Result<_, _>>()?;
-            for &slot in &slots {
-                pollster::block_on(model.forward(&[Item {
-                    slot,
-                    start: 0,
-                    tokens: &prompt,
-                    wanted: Wanted::last_logits(prompt.len()),
-                }]))?;
-            }
-            let started = Instant::now();
-            for step in 0..steps {
-                let items: Vec<Item<'_>> = slots
-                    .iter()
-                    .zip(&next)
-                    .map(|(&slot, t)| Item {
-                        slot,
-                        start: prompt.len() + step,
-                        tokens: t,
-                        wanted: Wanted::last_logits(1),
-                    })
-                    .collect();
-                pollster::block_on(model.forward(&items))?;
-            }
-            let gpu_rate = (n * steps) as f64 / started.elapsed().as_secs_f64();
-            for slot in slots {
-                model.release_slot(slot);
-            }
+        let mut rows = Vec::new();
+        for rate in &rates {
             println!(
-                "{n:>10} {cpu_rate:>14.1} {gpu_rate:>14.1} {:>8.2}",
-                gpu_rate / cpu_rate
+                "{:>10} {:>14.1} {:>14.1} {:>8.2}",
+                rate.sequences,
+                rate.cpu_tokens_per_s,
+                rate.gpu_tokens_per_s,
+                rate.gpu_tokens_per_s / rate.cpu_tokens_per_s
             );
-            rows.push(format!(
-                "{{\"sequences\": {n}, \"cpu_tokens_per_s\": {cpu_rate:.2}, \"gpu_tokens_per_s\": {gpu_rate:.2}}}"
-            ));
+            rows.push(rate.to_json());
         }
         let kernels = kernel_rates(&gpu, &file, &bytes)?;
         if let Some(out) = json_out {

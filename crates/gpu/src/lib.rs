@@ -4,6 +4,7 @@
 //! It reads the same GGUF bytes as the CPU engine, and the CPU engine is its reference:
 //! every kernel and the whole model are tested against it.
 
+pub mod bench;
 pub mod cache;
 pub mod device;
 pub mod error;

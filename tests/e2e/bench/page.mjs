@@ -1,6 +1,7 @@
 // One benchmark run in the browser: Ponder's wasm runtime (`?run=ponder`) or wllama, which
 // is llama.cpp compiled to wasm (`?run=wllama`), on the same GGUF file, one thread each, CPU
-// only. The page stores its result (or an error) in window.benchResult.
+// only; or Ponder's GPU engine on the page's WebGPU adapter beside its CPU engine
+// (`?run=gpu&steps=N`). The page stores its result (or an error) in window.benchResult.
 
 import init, { bench, bench_prompt } from './pkg/bench_web.js';
 import { Wllama } from './wllama/index.js';
@@ -49,6 +50,13 @@ async function wllama() {
   };
 }
 
-(run === 'ponder' ? ponder() : run === 'wllama' ? wllama() : Promise.reject(new Error(`unknown run ${run}`)))
+async function gpu() {
+  const { default: initGpu, bench_gpu: benchGpu } = await import('./pkg-gpu/gpu_bench_web.js');
+  await initGpu();
+  return JSON.parse(await benchGpu(await modelBytes(), Number(params.get('steps') || 4)));
+}
+
+const runs = { ponder, wllama, gpu };
+(runs[run] ? runs[run]() : Promise.reject(new Error(`unknown run ${run}`)))
   .then((r) => { window.benchResult = r; document.getElementById('out').textContent = JSON.stringify(r, null, 1); })
   .catch((e) => { window.benchResult = { error: String((e && e.stack) || e) }; document.getElementById('out').textContent = window.benchResult.error; });
