@@ -10,9 +10,11 @@ use leptos::prelude::*;
 use ponder_core::chart::{bar_chart, line_chart, line_chart_on, Bars, Point, Series, XScale};
 use ponder_core::progress;
 use ponder_core::spec::StrategyKind;
+use ponder_core::stats::Interval;
 use ponder_core::sweep::{
     by_difficulty, by_revision_step, compute_optimal, exchange, mix_ratio, parse_settings,
-    rows_csv, summarise, Exchange, SummaryRow, SweepSpec, UnitResult, BINS, PAGE_MAX_BUDGET,
+    rows_csv, summarise, versus, Exchange, SummaryRow, SweepSpec, UnitResult, BINS,
+    PAGE_MAX_BUDGET,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -95,7 +97,8 @@ fn set_link(router: &Router, spec: &SweepSpec) {
     router.replace(state);
 }
 
-/// Accuracy against budget over all levels, one line per strategy with the seeds' range.
+/// Accuracy against budget over all levels, one line per strategy over its 95% interval
+/// (bootstrap over problems, seeds drawn together).
 fn chart_svg(spec: &SweepSpec, summary: &[SummaryRow]) -> String {
     let series: Vec<Series> = spec
         .labels()
@@ -104,7 +107,16 @@ fn chart_svg(spec: &SweepSpec, summary: &[SummaryRow]) -> String {
             points: summary
                 .iter()
                 .filter(|s| s.level == "all" && s.strategy == name)
-                .map(|s| Point::percent(f64::from(s.budget), s.accuracy()))
+                .map(|s| {
+                    Point::interval(
+                        f64::from(s.budget),
+                        s.mean_accuracy,
+                        Interval {
+                            low: s.ci_low,
+                            high: s.ci_high,
+                        },
+                    )
+                })
                 .collect(),
             name,
         })
@@ -410,6 +422,15 @@ pub fn ExperimentView() -> impl IntoView {
     let summary = Memo::new(move |_| {
         runner.units.track();
         summarise(&runner.rows())
+    });
+    // Against best-of-N (majority where the sweep has no best-of-N), paired.
+    let comparisons = Memo::new(move |_| {
+        runner.units.track();
+        let rows = runner.rows();
+        ["best-of-n", "majority"]
+            .into_iter()
+            .find(|b| rows.iter().any(|r| r.strategy == *b))
+            .map_or_else(Vec::new, |b| versus(&rows, b))
     });
     let svg = Memo::new(move |_| {
         let spec = runner.spec.get()?;
@@ -917,10 +938,11 @@ pub fn ExperimentView() -> impl IntoView {
                 let rows: Vec<SummaryRow> = summary.get().into_iter().filter(|s| s.level == "all").collect();
                 (!rows.is_empty()).then(|| view! {
                     <table class="sweep-table" data-testid="sweep-table">
-                        <caption>"Accuracy over all chosen levels: mean over seeds, and the lowest and highest seed"</caption>
+                        <caption>"Accuracy over all chosen levels: mean over seeds, its 95% interval over problems (a problem's seeds drawn together), and the lowest and highest seed"</caption>
                         <thead><tr>
                             <th scope="col">"strategy"</th><th scope="col">"budget"</th>
-                            <th scope="col">"accuracy"</th><th scope="col">"range over seeds"</th>
+                            <th scope="col">"accuracy"</th><th scope="col">"95% interval"</th>
+                            <th scope="col">"range over seeds"</th>
                             <th scope="col">"seeds"</th><th scope="col">"problems per seed"</th>
                         </tr></thead>
                         <tbody>
@@ -929,9 +951,41 @@ pub fn ExperimentView() -> impl IntoView {
                                     <td>{s.strategy.clone()}</td>
                                     <td>{s.budget}</td>
                                     <td>{format!("{:.1}%", 100.0 * s.mean_accuracy)}</td>
+                                    <td>{format!("{:.1}–{:.1}%", 100.0 * s.ci_low, 100.0 * s.ci_high)}</td>
                                     <td>{format!("{:.1}–{:.1}%", 100.0 * s.min_accuracy, 100.0 * s.max_accuracy)}</td>
                                     <td>{s.seeds}</td>
                                     <td>{s.problems_per_seed}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                })
+            }}
+
+            {move || {
+                let comparisons = comparisons.get();
+                let baseline = comparisons.first().map(|c| c.baseline.clone())?;
+                Some(view! {
+                    <table class="sweep-table" data-testid="comparison-table">
+                        <caption>{format!(
+                            "Each strategy against {baseline} at the same budget, paired on the same problems and seeds: \
+                             the difference in accuracy, its 95% interval, and what it says of \"beats {baseline}\" \
+                             (agrees or disagrees only when the whole interval is on one side)"
+                        )}</caption>
+                        <thead><tr>
+                            <th scope="col">"strategy"</th><th scope="col">"budget"</th>
+                            <th scope="col">"difference"</th><th scope="col">"95% interval"</th>
+                            <th scope="col">"problems"</th><th scope="col">"verdict"</th>
+                        </tr></thead>
+                        <tbody>
+                            {comparisons.into_iter().map(|c| view! {
+                                <tr>
+                                    <td>{c.strategy.clone()}</td>
+                                    <td>{c.budget}</td>
+                                    <td>{format!("{:+.1} points", 100.0 * c.difference)}</td>
+                                    <td>{format!("{:+.1} to {:+.1}", 100.0 * c.ci_low, 100.0 * c.ci_high)}</td>
+                                    <td>{c.problems}</td>
+                                    <td>{c.verdict.label()}</td>
                                 </tr>
                             }).collect_view()}
                         </tbody>

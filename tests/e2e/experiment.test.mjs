@@ -16,8 +16,8 @@ if (!CLI) {
   throw new Error('PONDER_CLI is not set: run these tests through `cargo xtask test`');
 }
 
-/** `ponder sweep` on the same spec: its rows.csv. */
-function ponderSweep({ levels, perLevel, budgets, strategies, seeds, ratios, large, settings }) {
+/** `ponder sweep` on the same spec: its rows.csv (or the file `name` it writes). */
+function ponderSweep({ levels, perLevel, budgets, strategies, seeds, ratios, large, settings }, name = 'rows.csv') {
   const out = mkdtempSync(join(tmpdir(), 'ponder-sweep-'));
   try {
     execFileSync(CLI, [
@@ -27,7 +27,7 @@ function ponderSweep({ levels, perLevel, budgets, strategies, seeds, ratios, lar
       ...(large ? ['--large'] : []),
       ...(settings ? ['--settings', settings] : []),
     ], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'ignore'] });
-    return readFileSync(join(out, 'rows.csv'), 'utf8');
+    return readFileSync(join(out, name), 'utf8');
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
@@ -82,7 +82,21 @@ test("a sweep's rows in the page equal ponder sweep's for the same spec", async 
   assert.equal(await page.locator('[data-testid="sweep-chart"] svg polyline').count(), 3);
   const svg = (await exported(page, 'export-svg')).toString('utf8');
   assert.match(svg, /^<svg[^>]*role="img"/);
-  assert.match(svg, /<title>best-of-n: [\d.]+% at 16/);
+  assert.match(svg, /<title>best-of-n: [\d.]+% at 16 \(95% interval [\d.]+–[\d.]+\)/);
+  // Each strategy against best-of-N, paired: the page's table is ponder sweep's
+  // comparisons.csv (difference, interval and verdict).
+  const comparisons = ponderSweep(spec, 'comparisons.csv').trim().split('\n').slice(1)
+    .map((line) => line.split(','))
+    .map(([strategy, , budget, problems, difference, low, high, verdict]) => [
+      strategy, budget, `${(100 * difference) >= 0 ? '+' : ''}${(100 * difference).toFixed(1)} points`,
+      `${(100 * low) >= 0 ? '+' : ''}${(100 * low).toFixed(1)} to ${(100 * high) >= 0 ? '+' : ''}${(100 * high).toFixed(1)}`,
+      problems, verdict,
+    ]);
+  assert.equal(comparisons.length, 6, '2 strategies × 3 budgets against best-of-n');
+  const table = await page.locator('[data-testid="comparison-table"] tbody tr').evaluateAll(
+    (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)),
+  );
+  assert.deepEqual(table, comparisons);
   if (process.env.PONDER_ARTIFACTS) {
     await page.screenshot({ path: join(process.env.PONDER_ARTIFACTS, 'experiment-finished.png'), fullPage: true });
   }

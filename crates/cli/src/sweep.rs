@@ -1,7 +1,9 @@
 //! `ponder sweep`: problem set × budgets × strategies × seeds, the raw rows as CSV, a
-//! summary (mean and spread over seeds, per level and overall) as CSV and JSON, an
-//! accuracy-versus-budget chart as SVG, and the Experiment view's other figures as CSV
-//! (accuracy by difficulty bin, at each revision step, compute-optimal).
+//! summary (mean, spread over seeds and 95% interval over problems, per level and overall)
+//! as CSV and JSON, every strategy against best-of-N paired on the same problems with a
+//! verdict (`comparisons.csv`), an accuracy-versus-budget chart as SVG with the intervals,
+//! and the Experiment view's other figures as CSV (accuracy by difficulty bin, at each
+//! revision step, compute-optimal).
 //!
 //! The sweep itself is `ponder_core::sweep`, which the page's Experiment view runs too:
 //! both give the same rows for the same spec.
@@ -19,6 +21,7 @@ use serde_json::json;
 
 use crate::run::{builtin_engines, chosen_problems};
 use ponder_core::chart::{line_chart, Point, Series};
+use ponder_core::stats::Interval;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -226,7 +229,14 @@ fn write_outputs(
         series
             .entry(s.strategy.clone())
             .or_default()
-            .push(Point::percent(f64::from(s.budget), s.accuracy()));
+            .push(Point::interval(
+                f64::from(s.budget),
+                s.mean_accuracy,
+                Interval {
+                    low: s.ci_low,
+                    high: s.ci_high,
+                },
+            ));
     }
     let path = args.out.join("summary.csv");
     std::fs::write(&path, summary_csv(&summary))
@@ -262,16 +272,42 @@ fn write_outputs(
     );
     let path = args.out.join("accuracy.svg");
     std::fs::write(&path, svg).with_context(|| format!("writing {}", path.display()))?;
-    println!("strategy      budget   accuracy (mean, min–max over seeds)");
+    println!(
+        "strategy      budget   accuracy (mean; 95% interval over problems; min–max over seeds)"
+    );
     for s in summary.iter().filter(|s| s.level == "all") {
         println!(
-            "{:<12} {:>7}   {:>5.1}%  ({:.1}–{:.1})",
+            "{:<12} {:>7}   {:>5.1}%  [{:.1}, {:.1}]  ({:.1}–{:.1})",
             s.strategy,
             s.budget,
             100.0 * s.mean_accuracy,
+            100.0 * s.ci_low,
+            100.0 * s.ci_high,
             100.0 * s.min_accuracy,
             100.0 * s.max_accuracy
         );
+    }
+    // Every strategy against best-of-N (majority without it) at the same budget, paired.
+    let baseline = ["best-of-n", "majority"]
+        .into_iter()
+        .find(|b| strategies.iter().any(|k| k.name() == *b));
+    let comparisons = baseline.map_or_else(Vec::new, |b| sweep::versus(rows, b));
+    let path = args.out.join("comparisons.csv");
+    std::fs::write(&path, sweep::comparisons_csv(&comparisons))
+        .with_context(|| format!("writing {}", path.display()))?;
+    if let Some(b) = baseline {
+        println!("\nagainst {b} at the same budget, paired on the same problems (difference, 95% interval: verdict on \"beats {b}\")");
+        for c in &comparisons {
+            println!(
+                "{:<12} {:>7}   {:>+6.1} points [{:+.1}, {:+.1}]: {}",
+                c.strategy,
+                c.budget,
+                100.0 * c.difference,
+                100.0 * c.ci_low,
+                100.0 * c.ci_high,
+                c.verdict.label()
+            );
+        }
     }
     let failed = rows.iter().filter(|r| r.result.error.is_some()).count();
     if failed > 0 {
@@ -282,7 +318,7 @@ fn write_outputs(
         println!("{skipped} runs skipped: their spec does not fit the budget (see rows.csv)");
     }
     println!(
-        "wrote rows.csv, summary.csv, summary.json, accuracy.svg, difficulty.csv, \
+        "wrote rows.csv, summary.csv, comparisons.csv, summary.json, accuracy.svg, difficulty.csv, \
          revision_steps.csv and compute_optimal.csv (and exchange.csv with --large) to {} \
          ({seconds:.0} s)",
         args.out.display()

@@ -1,30 +1,44 @@
 //! Line charts as standalone SVG, drawn the same by `ponder sweep`, `ponder figures` and
-//! the page's Experiment view: one line per series over a shaded band from the lowest to
-//! the highest value behind each point (the seeds' range), x on a log2 axis (budgets
+//! the page's Experiment view: one line per series over a shaded band behind each point
+//! (the seeds' range, or a 95% interval; each point says which), x on a log2 axis (budgets
 //! double), y as accuracy in %. Each point carries its numbers as a tooltip (`<title>`),
 //! and the chart as a whole is labelled for screen readers.
 
 use std::fmt::Write as _;
 
+use crate::stats::Interval;
 use crate::sweep::Spread;
 
-/// One point: x, the mean, and the lowest and highest value behind it.
+/// One point: x, the mean, and the band behind it (`band` says what it is).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Point {
     pub x: f64,
     pub mean: f64,
     pub low: f64,
     pub high: f64,
+    pub band: &'static str,
 }
 
 impl Point {
-    /// A share over seeds drawn in percent at `x`.
+    /// A share over seeds drawn in percent at `x`, over the range of the seeds.
     pub fn percent(x: f64, share: Spread) -> Point {
         Point {
             x,
             mean: 100.0 * share.mean,
             low: 100.0 * share.min,
             high: 100.0 * share.max,
+            band: "range over seeds",
+        }
+    }
+
+    /// A share drawn in percent at `x` over its 95% interval.
+    pub fn interval(x: f64, share: f64, interval: Interval) -> Point {
+        Point {
+            x,
+            mean: 100.0 * share,
+            low: 100.0 * interval.low,
+            high: 100.0 * interval.high,
+            band: "95% interval",
         }
     }
 }
@@ -230,10 +244,11 @@ pub fn line_chart_on(
             let (x, low, high, mean) = (px(p.x), y_at(p.low), y_at(p.high), y_at(p.mean));
             let _ = writeln!(
                 svg,
-                r#"<g><title>{}: {:.1}% at {} (range over seeds {:.1}–{:.1})</title><line x1="{x:.1}" x2="{x:.1}" y1="{low:.1}" y2="{high:.1}" stroke="{colour}"/><circle cx="{x:.1}" cy="{mean:.1}" r="4" fill="{colour}"/></g>"#,
+                r#"<g><title>{}: {:.1}% at {} ({} {:.1}–{:.1})</title><line x1="{x:.1}" x2="{x:.1}" y1="{low:.1}" y2="{high:.1}" stroke="{colour}"/><circle cx="{x:.1}" cy="{mean:.1}" r="4" fill="{colour}"/></g>"#,
                 escape(&s.name),
                 p.mean,
                 p.x,
+                p.band,
                 p.low,
                 p.high,
             );
@@ -323,12 +338,14 @@ mod tests {
                         mean: 0.0,
                         low: 0.0,
                         high: 0.0,
+                        band: "range over seeds",
                     },
                     Point {
                         x: 4.0,
                         mean: 100.0,
                         low: 90.0,
                         high: 100.0,
+                        band: "range over seeds",
                     },
                 ],
             }],
@@ -363,6 +380,7 @@ mod tests {
                         mean: 50.0,
                         low: 40.0,
                         high: 60.0,
+                        band: "range over seeds",
                     }),
                     None,
                 ],

@@ -19,6 +19,7 @@ pub mod prefixed;
 pub mod progress;
 pub mod ready;
 pub mod spec;
+pub mod stats;
 pub mod strategy;
 pub mod sweep;
 pub mod task;

@@ -31,12 +31,7 @@ fn opt(s: &Option<Spread>) -> String {
 }
 
 fn point(x: f64, s: &Spread) -> Point {
-    Point {
-        x,
-        mean: 100.0 * s.mean,
-        low: 100.0 * s.min,
-        high: 100.0 * s.max,
-    }
+    Point::percent(x, *s)
 }
 
 fn label(config: &str) -> String {

@@ -21,7 +21,10 @@ mod unit;
 pub use bins::{by_difficulty, BinAccuracy, BINS};
 pub use exchange::{exchange, Exchange, ExchangeBin, LARGE_GREEDY};
 pub use optimal::{compute_optimal, OptimalPoint};
-pub use row::{rows_csv, summarise, summary_csv, Measured, SummaryRow, SweepRow};
+pub use row::{
+    comparisons_csv, rows_csv, summarise, summary_csv, versus, Comparison, Measured, SummaryRow,
+    SweepRow,
+};
 pub use spread::Spread;
 pub use steps::{by_revision_step, StepAccuracy};
 pub use unit::{large_greedy_spec, run_unit, spec_at_budget, spec_for_budget, UnitResult};

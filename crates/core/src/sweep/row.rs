@@ -1,5 +1,6 @@
 //! A sweep's rows and their summary: accuracy per (strategy, budget, level) for each seed,
-//! then the mean and the range over seeds. The CSV columns are `ponder sweep`'s files'.
+//! then the mean, the range over seeds and a 95% interval over problems (seeds paired,
+//! `crate::stats`). The CSV columns are `ponder sweep`'s files'.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -8,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Spread;
 use crate::spec::StrategyKind;
+use crate::stats::{self, Verdict};
 use crate::Compute;
 
 /// One strategy's result at one budget on one problem.
@@ -128,6 +130,10 @@ pub struct SummaryRow {
     /// Problems counted per seed (the first seed's count: a finished sweep has the same
     /// count for every seed, a sweep under way may not yet).
     pub problems_per_seed: usize,
+    /// The 95% bootstrap interval of the accuracy over problems, each problem's seeds
+    /// drawn together.
+    pub ci_low: f64,
+    pub ci_high: f64,
 }
 
 impl SummaryRow {
@@ -149,22 +155,33 @@ pub fn summarise(rows: &[SweepRow]) -> Vec<SummaryRow> {
     // (strategy, budget, level) -> seed -> (right, counted)
     type Tally = BTreeMap<u64, (usize, usize)>;
     let mut per_seed: BTreeMap<(String, u32, String), Tally> = BTreeMap::new();
+    let mut per_problem: BTreeMap<(String, u32, String), ProblemValues> = BTreeMap::new();
     for r in rows.iter().filter(|r| r.result.skipped.is_none()) {
         for level in [r.level.to_string(), "all".to_string()] {
+            let key = (r.strategy.clone(), r.budget, level);
             let e = per_seed
-                .entry((r.strategy.clone(), r.budget, level))
+                .entry(key.clone())
                 .or_default()
                 .entry(r.seed)
                 .or_insert((0, 0));
             e.0 += usize::from(r.result.correct);
             e.1 += 1;
+            per_problem
+                .entry(key)
+                .or_default()
+                .entry(r.problem)
+                .or_default()
+                .push(f64::from(u8::from(r.result.correct)));
         }
     }
     per_seed
         .into_iter()
-        .filter_map(|((strategy, budget, level), seeds)| {
+        .filter_map(|(key, seeds)| {
             let accs: Vec<f64> = seeds.values().map(|(c, t)| *c as f64 / *t as f64).collect();
             let s = Spread::of(&accs)?;
+            let problems: Vec<Vec<f64>> = per_problem.remove(&key)?.into_values().collect();
+            let (_, ci) = stats::mean_interval(&problems)?;
+            let (strategy, budget, level) = key;
             Some(SummaryRow {
                 strategy,
                 budget,
@@ -174,20 +191,112 @@ pub fn summarise(rows: &[SweepRow]) -> Vec<SummaryRow> {
                 max_accuracy: s.max,
                 seeds: s.seeds,
                 problems_per_seed: seeds.values().next().map_or(0, |v| v.1),
+                ci_low: ci.low,
+                ci_high: ci.high,
             })
         })
         .collect()
 }
 
+/// Per problem, one value per seed (1.0 right, 0.0 wrong).
+type ProblemValues = BTreeMap<u64, Vec<f64>>;
+
+/// One strategy against a baseline at the same budget, paired on the (seed, problem) pairs
+/// both ran: the paper's claims are such comparisons ("beam search beats best-of-N at small
+/// budgets").
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    pub strategy: String,
+    pub baseline: String,
+    pub budget: u32,
+    /// Problems both ran (on at least one seed).
+    pub problems: usize,
+    /// Mean accuracy of the strategy minus the baseline's.
+    pub difference: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    /// Whether the strategy beats the baseline, decided by the interval.
+    pub verdict: Verdict,
+}
+
+/// Every other strategy against `baseline` at each budget, over all levels. Empty when the
+/// sweep does not run the baseline.
+pub fn versus(rows: &[SweepRow], baseline: &str) -> Vec<Comparison> {
+    let mut right: BTreeMap<(String, u32), BTreeMap<(u64, u64), bool>> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.result.skipped.is_none()) {
+        right
+            .entry((r.strategy.clone(), r.budget))
+            .or_default()
+            .insert((r.problem, r.seed), r.result.correct);
+    }
+    let mut out = Vec::new();
+    for ((strategy, budget), runs) in &right {
+        let Some(base) = right.get(&(baseline.to_string(), *budget)) else {
+            continue;
+        };
+        if strategy == baseline {
+            continue;
+        }
+        // Per problem, the seeds both ran, in the same order for both.
+        let mut a: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
+        let mut b: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
+        for (&(problem, seed), &ok) in runs {
+            if let Some(&base_ok) = base.get(&(problem, seed)) {
+                a.entry(problem).or_default().push(f64::from(u8::from(ok)));
+                b.entry(problem)
+                    .or_default()
+                    .push(f64::from(u8::from(base_ok)));
+            }
+        }
+        let problems = a.len();
+        let a: Vec<Vec<f64>> = a.into_values().collect();
+        let b: Vec<Vec<f64>> = b.into_values().collect();
+        if let Some((verdict, difference, ci)) = stats::beats(&a, &b) {
+            out.push(Comparison {
+                strategy: strategy.clone(),
+                baseline: baseline.to_string(),
+                budget: *budget,
+                problems,
+                difference,
+                ci_low: ci.low,
+                ci_high: ci.high,
+                verdict,
+            });
+        }
+    }
+    out
+}
+
+/// The comparisons as CSV (`comparisons.csv`).
+pub fn comparisons_csv(comparisons: &[Comparison]) -> String {
+    let mut csv =
+        String::from("strategy,baseline,budget,problems,difference,ci_low,ci_high,verdict\n");
+    for c in comparisons {
+        let _ = writeln!(
+            csv,
+            "{},{},{},{},{:.4},{:.4},{:.4},{}",
+            c.strategy,
+            c.baseline,
+            c.budget,
+            c.problems,
+            c.difference,
+            c.ci_low,
+            c.ci_high,
+            c.verdict.label()
+        );
+    }
+    csv
+}
+
 /// The summary as CSV (`summary.csv`).
 pub fn summary_csv(summary: &[SummaryRow]) -> String {
     let mut csv = String::from(
-        "strategy,budget,level,mean_accuracy,min_accuracy,max_accuracy,seeds,problems_per_seed\n",
+        "strategy,budget,level,mean_accuracy,min_accuracy,max_accuracy,seeds,problems_per_seed,ci_low,ci_high\n",
     );
     for s in summary {
         let _ = writeln!(
             csv,
-            "{},{},{},{:.4},{:.4},{:.4},{},{}",
+            "{},{},{},{:.4},{:.4},{:.4},{},{},{:.4},{:.4}",
             s.strategy,
             s.budget,
             s.level,
@@ -195,7 +304,9 @@ pub fn summary_csv(summary: &[SummaryRow]) -> String {
             s.min_accuracy,
             s.max_accuracy,
             s.seeds,
-            s.problems_per_seed
+            s.problems_per_seed,
+            s.ci_low,
+            s.ci_high
         );
     }
     csv
@@ -242,8 +353,67 @@ mod tests {
         let level2 = summary.iter().find(|s| s.level == "2").expect("level 2");
         assert_eq!(level2.mean_accuracy, 0.5);
         let csv = summary_csv(&summary);
+        // Per problem over seeds: problem 0 right twice, problem 1 once: 0.75, and every
+        // resample of the two problems lies between 0.5 and 1.0.
         assert!(
-            csv.contains("best-of-n,4,all,0.7500,0.5000,1.0000,2,2"),
+            csv.contains("best-of-n,4,all,0.7500,0.5000,1.0000,2,2,0.5000,1.0000"),
+            "{csv}"
+        );
+    }
+
+    #[test]
+    fn strategies_are_compared_on_the_problems_both_ran() {
+        // 30 problems, 2 seeds: beam is right on all, best-of-N on the first 10, majority
+        // on the first 29; a skipped beam run leaves its (seed, problem) out of the pairing.
+        let mut rows = Vec::new();
+        for seed in [1, 2] {
+            for p in 0..30u64 {
+                rows.push(SweepRow::new(
+                    seed,
+                    StrategyKind::Beam,
+                    4,
+                    p,
+                    1,
+                    Measured {
+                        correct: true,
+                        ..Measured::default()
+                    },
+                ));
+                rows.push(row(seed, 4, p, 1, p < 10));
+                rows.push(SweepRow::new(
+                    seed,
+                    StrategyKind::Majority,
+                    4,
+                    p,
+                    1,
+                    Measured {
+                        correct: p < 29,
+                        ..Measured::default()
+                    },
+                ));
+            }
+        }
+        rows.push(SweepRow {
+            result: Measured::skipped("does not fit".into()),
+            ..row(3, 4, 0, 1, true)
+        });
+        let all = versus(&rows, "best-of-n");
+        let beam = all.iter().find(|c| c.strategy == "beam").expect("beam");
+        assert_eq!((beam.problems, beam.budget), (30, 4));
+        assert!((beam.difference - 20.0 / 30.0).abs() < 1e-12);
+        assert_eq!(beam.verdict, Verdict::Agrees);
+        assert!(beam.ci_low > 0.4 && beam.ci_high < 0.9, "{beam:?}");
+        let majority = versus(&rows, "beam")
+            .into_iter()
+            .find(|c| c.strategy == "majority")
+            .expect("majority");
+        // One loss in 30 against beam: the interval reaches 0.
+        assert_eq!(majority.verdict, Verdict::Inconclusive);
+        assert!(versus(&rows, "dvts").is_empty());
+        let csv = comparisons_csv(&all);
+        assert!(
+            csv.lines()
+                .any(|l| l.starts_with("beam,best-of-n,4,30,0.6667,") && l.ends_with(",agrees")),
             "{csv}"
         );
     }
