@@ -817,8 +817,9 @@ pub fn ExperimentView() -> impl IntoView {
                     <div inner_html=svg></div>
                     <figcaption>
                         "The problems sorted by difficulty, as the paper does: each seed's problems go into five "
-                        "bins by how often the policy's own samples got them right (the best-of-N run at the "
-                        "largest budget), bin 1 the easiest fifth and bin 5 the hardest. Each bar is a strategy's "
+                        "bins by how often the policy's samples got them right (as many samples as the largest "
+                        "budget, drawn apart from the ones any strategy chooses among, so that the bins do not favour "
+                        "best-of-N and majority), bin 1 the easiest fifth and bin 5 the hardest. Each bar is a strategy's "
                         "share solved in that bin at the budget shown; the whisker spans the seeds. The paper "
                         "found search (beam) ahead of best-of-N on harder problems at small budgets, and behind on "
                         "easy problems at large ones, where it over-fits the verifier."
@@ -827,7 +828,7 @@ pub fn ExperimentView() -> impl IntoView {
             })}
             {move || runner.units.with(|u| !u.is_empty() && u.values().all(|r| r.pass_at_1.is_none())).then(|| view! {
                 <p class="status-note">
-                    "The chart by difficulty needs majority or best-of-N in the sweep: their samples measure how hard each problem is."
+                    "The chart by difficulty needs majority or best-of-N in the sweep: beside them the sweep draws the samples that measure how hard each problem is."
                 </p>
             })}
 
@@ -899,7 +900,7 @@ pub fn ExperimentView() -> impl IntoView {
             {move || runner.spec.with(|s| s.as_ref().is_some_and(|s| s.large)).then(|| view! {
                 <Show when=move || exchanged.with(Option::is_none) && runner.units.with(|u| !u.is_empty())>
                     <p class="status-note">
-                        "The exchange with L needs majority or best-of-N in the sweep (their samples sort the problems by difficulty)."
+                        "The exchange with L needs majority or best-of-N in the sweep (beside them the sweep draws the samples that sort the problems by difficulty)."
                     </p>
                 </Show>
             })}

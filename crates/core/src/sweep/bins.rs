@@ -1,6 +1,9 @@
 //! Accuracy by difficulty: the paper's Figure 3 (right), from a sweep's own samples.
-//! A problem's difficulty is the fraction of the parallel run's samples that were right
-//! (its oracle pass@1); each seed's problems are put in five quantile bins of it as
+//! A problem's difficulty is the fraction of its difficulty samples that were right (its
+//! oracle pass@1), samples drawn apart from every evaluated strategy's
+//! ([`super::difficulty_seed`]): bins made from the very samples best-of-N and majority
+//! choose among would favour them in the hard bins. Each seed's problems are put in five
+//! quantile bins of it as
 //! `ponder figures` does (bin 1 the easiest), and every strategy's accuracy is taken per
 //! bin, budget and seed, then summarised over seeds.
 

@@ -27,7 +27,9 @@ pub use row::{
 };
 pub use spread::Spread;
 pub use steps::{by_revision_step, StepAccuracy};
-pub use unit::{large_greedy_spec, run_unit, spec_at_budget, spec_for_budget, UnitResult};
+pub use unit::{
+    difficulty_seed, large_greedy_spec, run_unit, spec_at_budget, spec_for_budget, UnitResult,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -249,10 +251,11 @@ impl SweepSpec {
     pub fn work_per_unit(&self) -> u64 {
         let max_budget = self.max_budget();
         let dvts_width = ExperimentSpec::default().width;
+        // The parallel run, and the difficulty samples beside it (`difficulty_seed`).
         let parallel = if self.parallel().is_empty() {
             0
         } else {
-            u64::from(max_budget)
+            2 * u64::from(max_budget)
         };
         // L's one greedy answer counts as one generation.
         parallel
@@ -528,8 +531,9 @@ mod tests {
         assert_eq!(spec.labels(), ["best-of-n", "mix@0.25", "mix@4"]);
         assert_eq!(mix_ratio("mix@0.25"), Some(0.25));
         assert_eq!(mix_ratio("mix"), None);
-        // Best-of-N's one run at 16, and the mix at both budgets for each ratio.
-        assert_eq!(spec.work_per_unit(), 16 + 2 * (4 + 16));
+        // Best-of-N's one run at 16 and its 16 difficulty samples, and the mix at both
+        // budgets for each ratio.
+        assert_eq!(spec.work_per_unit(), 2 * 16 + 2 * (4 + 16));
         assert!(SweepSpec::from_query("ratios=0").is_err());
         let no_ratios = SweepSpec {
             ratios: Vec::new(),
@@ -546,7 +550,7 @@ mod tests {
             SweepSpec::from_query(&with_l.to_query()),
             Ok(with_l.clone())
         );
-        assert_eq!(with_l.work_per_unit(), 16 + 1 + (4 + 16));
+        assert_eq!(with_l.work_per_unit(), 2 * 16 + 1 + (4 + 16));
     }
 
     #[test]
@@ -606,12 +610,12 @@ mod tests {
             strategies: vec![StrategyKind::Majority, StrategyKind::BestOfN],
             ..SweepSpec::default()
         };
-        // One run at 16 serves both strategies at every budget.
-        assert_eq!(spec.work_per_unit(), 16);
+        // One run at 16 serves both strategies at every budget; 16 difficulty samples.
+        assert_eq!(spec.work_per_unit(), 2 * 16);
         let spec = SweepSpec {
             strategies: vec![StrategyKind::Beam, StrategyKind::BestOfN],
             ..spec
         };
-        assert_eq!(spec.work_per_unit(), 16 + 1 + 4 + 16);
+        assert_eq!(spec.work_per_unit(), 2 * 16 + 1 + 4 + 16);
     }
 }

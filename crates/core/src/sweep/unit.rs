@@ -101,9 +101,18 @@ async fn run_spec<P: Policy, R: Policy, V: Verifier>(
     }
 }
 
-/// What one unit measured: its rows, and the fraction of the parallel run's samples
-/// that were right (the problem's oracle difficulty, as `ponder figures` takes it), when
-/// the sweep has a parallel strategy and that run finished.
+/// The seed of a unit's difficulty samples: a stream of draws no evaluated strategy uses
+/// (the strategies draw under the unit's own seed), so that binning problems by these
+/// samples does not favour the strategies that choose among the same samples. Fixed, as
+/// links replay on it.
+pub fn difficulty_seed(seed: u64) -> u64 {
+    seed ^ 0xd1ff_1c01_7ea5_0000
+}
+
+/// What one unit measured: its rows, and the fraction of right answers among samples of
+/// its own (the problem's oracle difficulty: `max_budget` samples drawn under
+/// [`difficulty_seed`], apart from every strategy's), when the sweep has a parallel
+/// strategy and that run finished.
 /// It is also what the page's worker sends for a unit and what the browser stores.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UnitResult {
@@ -171,15 +180,22 @@ pub async fn run_unit<P: Policy, R: Policy, V: Verifier, L: Policy>(
             ..base
         };
         let outcome = run_spec(&spec, problem, policy, reviser, verifier).await;
-        if let Ok(outcome) = &outcome {
-            let samples = outcome.candidates.len().max(1) as f64;
-            let right = outcome
+        // The difficulty samples: majority voting scores nothing, so this is the policy's
+        // samples alone.
+        let difficulty = ExperimentSpec {
+            seed: difficulty_seed(seed),
+            strategy: StrategyKind::Majority,
+            ..spec
+        };
+        if let Ok(samples) = run_spec(&difficulty, problem, policy, reviser, verifier).await {
+            let right = samples
                 .candidates
                 .iter()
                 .filter(|c| c.answer.as_deref() == Some(truth.as_str()))
                 .count();
-            pass_at_1 = Some(right as f64 / samples);
+            pass_at_1 = Some(right as f64 / samples.candidates.len().max(1) as f64);
         }
+        progress(u64::from(max_budget));
         for &kind in &parallel {
             for &budget in &sweep.budgets {
                 let selection = if kind == StrategyKind::Majority {
@@ -314,6 +330,53 @@ pub async fn run_unit<P: Policy, R: Policy, V: Verifier, L: Policy>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::arithmetic::shipped_sets;
+    use crate::arithmetic::task::answer_line;
+    use crate::testing::{tag_verifier, ScriptInput, ScriptedPolicy};
+
+    #[test]
+    fn difficulty_comes_from_samples_no_strategy_chooses_among() {
+        // A policy right only on draws under the difficulty seed: the unit's pass@1 is 1,
+        // while best-of-N, choosing among its own samples, is never right.
+        let set = shipped_sets()
+            .expect("sets")
+            .into_iter()
+            .find(|s| s.name == "test")
+            .expect("the test set");
+        let problem = set.problems().expect("problems").swap_remove(0);
+        let truth = problem.answer();
+        let script = move |input: &ScriptInput<'_>| {
+            answer_line(if input.draw.seed == difficulty_seed(1) {
+                truth
+            } else {
+                truth + 1
+            })
+        };
+        let mut policy = ScriptedPolicy::new(1, script);
+        let mut reviser = ScriptedPolicy::new(1, script);
+        let mut verifier = tag_verifier(1);
+        let sweep = SweepSpec {
+            budgets: vec![4],
+            strategies: vec![StrategyKind::BestOfN],
+            ..SweepSpec::default()
+        };
+        let result = crate::ready::now(run_unit(
+            &sweep,
+            Unit {
+                seed: 1,
+                problem: 0,
+            },
+            &problem,
+            1,
+            (&mut policy, &mut reviser, &mut verifier),
+            None::<&mut ScriptedPolicy<fn(&ScriptInput<'_>) -> String>>,
+            &mut |_| {},
+        ))
+        .expect("never waits");
+        assert_eq!(result.pass_at_1, Some(1.0));
+        assert_eq!(result.rows.len(), 1);
+        assert!(!result.rows[0].result.correct, "{:?}", result.rows[0]);
+    }
 
     #[test]
     fn every_kept_spec_spends_exactly_its_budget() {
