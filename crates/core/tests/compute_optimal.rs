@@ -256,3 +256,38 @@ fn malformed_tables_are_explained() {
     );
     assert!(err.to_string().contains("fewer bins"));
 }
+
+/// A bin of 5 problems splits into folds of 3 and 2: its accuracy counts each problem
+/// once (the folds weighted by their problems), so it equals the share of the bin's
+/// problems right under the choice made on their other fold.
+#[test]
+fn a_bins_accuracy_weighs_its_folds_by_their_problems() {
+    // One bin (bins = 1) of five problems; best-of-N is right on problems 0, 1 and 2 only,
+    // beam on none: every fold chooses best-of-N.
+    let table = ResultsTable {
+        configs: vec!["beam".into(), "best-of-n".into()],
+        budgets: vec![Budget(4)],
+        problems: (0..5)
+            .map(|i| ProblemResults {
+                problem_id: i as u64,
+                pass_at_1: 0.1 * i as f64,
+                mean_score: 0.0,
+                accuracy: vec![vec![0.0], vec![f64::from(u8::from(i < 3))]],
+            })
+            .collect(),
+    };
+    let report = ComputeOptimal {
+        bins: 1,
+        source: DifficultySource::Oracle,
+        seed: 3,
+    }
+    .analyse(&table)
+    .expect("analysed");
+    let choice = &report.choices[0];
+    let sizes: Vec<usize> = choice.folds.iter().map(|f| f.test.len()).collect();
+    assert_eq!(sizes.iter().sum::<usize>(), 5);
+    assert!(choice.folds.iter().all(|f| f.chosen == BON));
+    // 3 of the 5 problems are right, whichever fold each fell in.
+    assert!((choice.accuracy - 0.6).abs() < 1e-12, "{choice:?}");
+    assert!((report.accuracy[0] - 0.6).abs() < 1e-12);
+}

@@ -6,7 +6,7 @@
 //! same quantiles over the verifier's mean final score on those samples, which needs no
 //! ground truth. Bin 1 is the easiest, bin 5 the hardest. The choice is made with two-fold
 //! cross-validation inside each bin: choose on one fold, measure on the other, and average
-//! the two test folds. As in the paper, estimating difficulty is not charged to any budget.
+//! the two test folds weighted by their problems. As in the paper, estimating difficulty is not charged to any budget.
 //!
 //! Everything here is a pure function of a [`ResultsTable`]: per-problem accuracies of
 //! each configuration at each budget, computed beforehand by running the strategies.
@@ -149,7 +149,8 @@ pub struct BinChoice {
     pub budget: Budget,
     /// Fold 0 chooses on one half and tests on the other; fold 1 the reverse.
     pub folds: [FoldResult; 2],
-    /// The mean of the two test accuracies.
+    /// The two test accuracies weighted by their folds' problems: the bin's accuracy with
+    /// each problem scored by the choice made on the other fold.
     pub accuracy: f64,
 }
 
@@ -253,7 +254,13 @@ impl ComputeOptimal {
                 for f in &folds {
                     correct[budget_index] += f.test_accuracy * f.test.len() as f64;
                 }
-                let accuracy = (folds[0].test_accuracy + folds[1].test_accuracy) / 2.0;
+                // Each problem of the bin counts once: a fold of 3 weighs more than one of 2.
+                let tested = (folds[0].test.len() + folds[1].test.len()) as f64;
+                let accuracy = folds
+                    .iter()
+                    .map(|f| f.test_accuracy * f.test.len() as f64)
+                    .sum::<f64>()
+                    / tested;
                 choices.push(BinChoice {
                     bin,
                     budget,
