@@ -86,7 +86,6 @@ struct Scratch {
     embed: Vec<wgpu::BindGroup>,
     layers: Vec<LayerBinds>,
     final_norm: rms_norm::Bound,
-    quantize_out: quantize::Bound,
     /// One per run of the output projection's rows.
     output: Vec<Product>,
 }
@@ -108,7 +107,6 @@ impl Kernels {
 
 struct LayerBinds {
     attn_norm: rms_norm::Bound,
-    quantize_normed: quantize::Bound,
     wq: Product,
     wk: Product,
     wv: Product,
@@ -118,11 +116,9 @@ struct LayerBinds {
     quantize_attention: quantize::Bound,
     wo: Product,
     ffn_norm: rms_norm::Bound,
-    quantize_ffn: quantize::Bound,
     gate: Product,
     up: Product,
     swiglu: wgpu::BindGroup,
-    quantize_gate: quantize::Bound,
     down: Product,
 }
 
@@ -536,7 +532,6 @@ impl GpuTransformer {
             }
             for b in &s.layers {
                 k.rms_norm.encode(&mut pass, &b.attn_norm, t, nr);
-                k.quantize.encode(&mut pass, &b.quantize_normed, t, lr);
                 k.project(&mut pass, &b.wq, t, lr);
                 k.project(&mut pass, &b.wk, t, lr);
                 k.project(&mut pass, &b.wv, t, lr);
@@ -546,15 +541,12 @@ impl GpuTransformer {
                 k.quantize.encode(&mut pass, &b.quantize_attention, t, lr);
                 k.project(&mut pass, &b.wo, t, lr);
                 k.rms_norm.encode(&mut pass, &b.ffn_norm, t, nr);
-                k.quantize.encode(&mut pass, &b.quantize_ffn, t, lr);
                 k.project(&mut pass, &b.gate, t, lr);
                 k.project(&mut pass, &b.up, t, lr);
                 k.swiglu.encode(&mut pass, &b.swiglu, t);
-                k.quantize.encode(&mut pass, &b.quantize_gate, t, lr);
                 k.project(&mut pass, &b.down, t, lr);
             }
             k.rms_norm.encode(&mut pass, &s.final_norm, t, nr);
-            k.quantize.encode(&mut pass, &s.quantize_out, t, lr);
             for output in &s.output {
                 k.project(&mut pass, output, t, lr);
             }
@@ -648,6 +640,9 @@ impl GpuTransformer {
         });
 
         let quantized = Quantized::new(gpu, t.max(u64::from(rows)), h.max(ff))?;
+        // The norms quantize the rows they write for the quantized products after them
+        // (one dispatch instead of two), as the swiglu does for the down projection.
+        let whole_blocks = h % 32 == 0;
         let k = &self.kernels;
         let counts = &self.counts;
         let eps = cfg.rms_eps;
@@ -711,6 +706,7 @@ impl GpuTransformer {
                         out: &normed,
                         selected: None,
                         counts,
+                        quantized: whole_blocks.then_some(&quantized),
                     },
                 )
             };
@@ -720,7 +716,6 @@ impl GpuTransformer {
             };
             layers.push(LayerBinds {
                 attn_norm: norm(&l.attn_norm),
-                quantize_normed: quantize(&normed, h, false),
                 wq: project(&l.wq, &normed, &q, bq, false)?,
                 wk: project(&l.wk, &normed, &kb, bk, false)?,
                 wv: project(&l.wv, &normed, &vb, bv, false)?,
@@ -758,11 +753,9 @@ impl GpuTransformer {
                 quantize_attention: quantize(&att, h, false),
                 wo: project(&l.wo, &att, &x, None, true)?,
                 ffn_norm: norm(&l.ffn_norm),
-                quantize_ffn: quantize(&normed, h, false),
                 gate: project(&l.gate, &normed, &gate, None, false)?,
                 up: project(&l.up, &normed, &up, None, false)?,
-                swiglu: k.swiglu.bind(gpu, [&gate, &up, counts]),
-                quantize_gate: quantize(&gate, ff, false),
+                swiglu: k.swiglu.bind(gpu, [&gate, &up, counts], Some(&quantized)),
                 down: project(&l.down, &gate, &x, None, true)?,
             });
         }
@@ -776,9 +769,9 @@ impl GpuTransformer {
                 out: &normed_out,
                 selected: Some(&selected),
                 counts,
+                quantized: whole_blocks.then_some(&quantized),
             },
         );
-        let quantize_out = quantize(&normed_out, h, true);
         let output = self
             .output
             .as_ref()
@@ -804,7 +797,6 @@ impl GpuTransformer {
             embed,
             layers,
             final_norm,
-            quantize_out,
             output,
         })
     }

@@ -289,7 +289,8 @@ fn embedding_rows_equal_the_dequantized_rows() {
     }
 }
 
-/// rms_norm.wgsl, over all tokens and over selected rows, gives the CPU's bits.
+/// rms_norm.wgsl, over all tokens and over selected rows, gives the CPU's bits; quantizing
+/// as it writes gives quantize.wgsl's bytes.
 #[test]
 fn rms_norm_equals_the_cpu() {
     let gpu = common::gpu();
@@ -321,6 +322,7 @@ fn rms_norm_equals_the_cpu() {
                 out: &out,
                 selected: select.then_some(&sb),
                 counts: &c,
+                quantized: None,
             };
             let b = kernel.bind(&gpu, width as u32, 1e-5, io);
             submit(&gpu, |pass| {
@@ -336,6 +338,36 @@ fn rms_norm_equals_the_cpu() {
                 expected.clone()
             };
             assert_eq!(got, want, "{rows}x{width}, selected {select}");
+        }
+        if width % 32 == 0 {
+            // Quantizing as it writes gives quantize.wgsl's bytes for the rows written.
+            let fused = Quantized::new(&gpu, rows as u64, width as u64).expect("room");
+            let apart = Quantized::new(&gpu, rows as u64, width as u64).expect("room");
+            let io = rms_norm::Io {
+                x: &xb,
+                weight: &wb,
+                out: &out,
+                selected: None,
+                counts: &c,
+                quantized: Some(&fused),
+            };
+            let b = kernel.bind(&gpu, width as u32, 1e-5, io);
+            let quantize = pollster::block_on(Quantize::new(&gpu)).expect("compiles");
+            let qb = quantize.bind(&gpu, width as u32, false, &out, &apart, &c);
+            submit(&gpu, |pass| {
+                kernel.encode(pass, &b, rows as u32, rows as u32);
+                quantize.encode(pass, &qb, rows as u32, 0);
+            });
+            assert_eq!(read(&gpu, &out, rows * width), expected, "{rows}x{width}");
+            for (a, b, n) in [
+                (&fused.xq, &apart.xq, rows * width / 4),
+                (&fused.xd, &apart.xd, rows * width / 32),
+                (&fused.xs, &apart.xs, rows * width / 32),
+            ] {
+                let (a, b) = (read(&gpu, a, n), read(&gpu, b, n));
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&a), bits(&b), "{rows}x{width}, quantized");
+            }
         }
     }
 }

@@ -25,6 +25,8 @@ use crate::error::{GpuError, Result};
 const COUNTS: &str = include_str!("counts.wgsl");
 const BLOCKS: &str = include_str!("blocks.wgsl");
 const EXACT: &str = include_str!("exact.wgsl");
+/// Activation quantization (q8.wgsl), for the kernels that quantize what they compute.
+pub(crate) const Q8: &str = include_str!("q8.wgsl");
 
 /// Threads per workgroup in every kernel (WebGPU guarantees 256; 64 suits every GPU).
 pub const WORKGROUP: u32 = 64;

@@ -1,6 +1,6 @@
 //! Driver of quantize.wgsl: a pass's activation rows as 8-bit blocks.
 
-use super::{groups_for, uniform, Kernel};
+use super::{groups_for, uniform, Kernel, Q8};
 use crate::device::Gpu;
 use crate::error::Result;
 
@@ -14,6 +14,11 @@ pub struct Quantized {
 }
 
 impl Quantized {
+    /// Buffers of one word each, for a kernel that may quantize bound where it does not.
+    pub fn none(gpu: &Gpu) -> Result<Quantized> {
+        Quantized::new(gpu, 1, 4)
+    }
+
     /// Room for `rows` rows of up to `width` values.
     pub fn new(gpu: &Gpu, rows: u64, width: u64) -> Result<Quantized> {
         Ok(Quantized {
@@ -38,7 +43,7 @@ pub struct Bound {
 impl Quantize {
     pub async fn new(gpu: &Gpu) -> Result<Quantize> {
         Ok(Quantize {
-            kernel: Kernel::new(gpu, "quantize", SOURCE, None).await?,
+            kernel: Kernel::new(gpu, "quantize", &format!("{Q8}{SOURCE}"), None).await?,
         })
     }
 

@@ -1,14 +1,18 @@
 //! Driver of rms_norm.wgsl.
 
-use super::{uniform, Kernel};
+use super::quantize::Quantized;
+use super::{uniform, Kernel, Q8};
 use crate::device::Gpu;
 use crate::error::Result;
 
 const SOURCE: &str = include_str!("rms_norm.wgsl");
 const SELECT: u32 = 1;
+const QUANTIZE: u32 = 2;
+const QUANTIZE_LOGIT_ROWS: u32 = 4;
 
 pub struct RmsNorm {
     kernel: Kernel,
+    none: Quantized,
 }
 
 /// One norm bound to its buffers.
@@ -25,25 +29,41 @@ pub struct Io<'a> {
     /// Row indices to read (the final norm's wanted rows); `None` for every token.
     pub selected: Option<&'a wgpu::Buffer>,
     pub counts: &'a wgpu::Buffer,
+    /// Also quantize the rows written (rows of whole blocks of 32), for the quantized
+    /// products that read them; with `selected`, only the pass's logit rows.
+    pub quantized: Option<&'a Quantized>,
 }
 
 impl RmsNorm {
     pub async fn new(gpu: &Gpu) -> Result<RmsNorm> {
         Ok(RmsNorm {
-            kernel: Kernel::new(gpu, "rms_norm", SOURCE, None).await?,
+            kernel: Kernel::new(gpu, "rms_norm", &format!("{Q8}{SOURCE}"), None).await?,
+            none: Quantized::none(gpu)?,
         })
     }
 
     pub fn bind(&self, gpu: &Gpu, width: u32, eps: f32, io: Io<'_>) -> Bound {
-        let flags = if io.selected.is_some() { SELECT } else { 0 };
+        let mut flags = if io.selected.is_some() { SELECT } else { 0 };
+        if io.quantized.is_some() {
+            flags |= if io.selected.is_some() {
+                QUANTIZE_LOGIT_ROWS
+            } else {
+                QUANTIZE
+            };
+        }
         let shape = uniform(gpu, "rms_norm shape", &[width, flags, eps.to_bits(), 0]);
-        // Without a selection the binding still needs a buffer; the kernel never reads it.
+        // Without a selection or quantization the bindings still need buffers; the kernel
+        // never reads them.
         let selected = io.selected.unwrap_or(io.weight);
+        let q = io.quantized.unwrap_or(&self.none);
         Bound {
             selected: io.selected.is_some(),
-            bind: self
-                .kernel
-                .bind(gpu, &[io.x, io.weight, io.out, selected, &shape, io.counts]),
+            bind: self.kernel.bind(
+                gpu,
+                &[
+                    io.x, io.weight, io.out, selected, &shape, io.counts, &q.xq, &q.xd, &q.xs,
+                ],
+            ),
         }
     }
 
