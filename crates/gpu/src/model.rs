@@ -170,15 +170,14 @@ fn vector(file: &GgufFile, bytes: &[u8], name: &str, len: usize) -> Result<Vec<f
     }
 }
 
-/// A weight matrix of `outputs` rows of `inputs` values.
-fn matrix(
-    gpu: &Gpu,
+/// A weight tensor's type and bytes, checked to be `outputs` rows of `inputs` values.
+fn checked<'a>(
     file: &GgufFile,
-    bytes: &[u8],
+    bytes: &'a [u8],
     name: &str,
     inputs: usize,
     outputs: usize,
-) -> Result<Weights> {
+) -> Result<(WeightType, &'a [u8])> {
     let (info, raw) = file.tensor_bytes(bytes, name)?;
     if info.dims != [inputs as u64, outputs as u64] {
         return Err(ModelError::BadShape {
@@ -188,14 +187,20 @@ fn matrix(
         }
         .into());
     }
-    Weights::upload(
-        gpu,
-        name,
-        WeightType::of(name, info.ty)?,
-        outputs,
-        inputs,
-        raw,
-    )
+    Ok((WeightType::of(name, info.ty)?, raw))
+}
+
+/// A weight matrix of `outputs` rows of `inputs` values.
+fn matrix(
+    gpu: &Gpu,
+    file: &GgufFile,
+    bytes: &[u8],
+    name: &str,
+    inputs: usize,
+    outputs: usize,
+) -> Result<Weights> {
+    let (ty, raw) = checked(file, bytes, name, inputs, outputs)?;
+    Weights::upload(gpu, name, ty, outputs, inputs, raw)
 }
 
 /// A matrix of `outputs` rows in runs of rows that each fit one binding (the embedding and
@@ -208,23 +213,8 @@ fn matrix_rows(
     inputs: usize,
     outputs: usize,
 ) -> Result<Vec<Weights>> {
-    let (info, raw) = file.tensor_bytes(bytes, name)?;
-    if info.dims != [inputs as u64, outputs as u64] {
-        return Err(ModelError::BadShape {
-            name: name.to_string(),
-            expected: vec![inputs as u64, outputs as u64],
-            found: info.dims.clone(),
-        }
-        .into());
-    }
-    Weights::upload_rows(
-        gpu,
-        name,
-        WeightType::of(name, info.ty)?,
-        outputs,
-        inputs,
-        raw,
-    )
+    let (ty, raw) = checked(file, bytes, name, inputs, outputs)?;
+    Weights::upload_rows(gpu, name, ty, outputs, inputs, raw)
 }
 
 impl GpuTransformer {

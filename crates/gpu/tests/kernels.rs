@@ -36,16 +36,7 @@ fn dequantized(ty: WeightType, row: &[u8]) -> Vec<f32> {
 }
 
 fn block_type(ty: WeightType) -> BlockType {
-    match ty {
-        WeightType::Q4_0 => BlockType::Q4_0,
-        WeightType::Q4_1 => BlockType::Q4_1,
-        WeightType::Q5_0 => BlockType::Q5_0,
-        WeightType::Q5_1 => BlockType::Q5_1,
-        WeightType::Q8_0 => BlockType::Q8_0,
-        WeightType::Q4K => BlockType::Q4K,
-        WeightType::Q6K => BlockType::Q6K,
-        other => panic!("{other:?} has no blocks"),
-    }
+    BlockType::from_tensor_type(ty.tensor_type()).unwrap_or_else(|| panic!("{ty:?} has no blocks"))
 }
 
 fn counts(gpu: &Gpu, c: Counts) -> wgpu::Buffer {

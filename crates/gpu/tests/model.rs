@@ -300,18 +300,7 @@ fn mixed_type_model() -> Vec<u8> {
     );
     let mut tensor = |w: &mut GgufWriter, name: &str, dims: [u64; 2], ty: WeightType| {
         let data = common::weights(ty, dims[1] as usize, dims[0] as usize, &mut n);
-        let tt = match ty {
-            WeightType::F32 => TensorType::F32,
-            WeightType::F16 => TensorType::F16,
-            WeightType::Q4_0 => TensorType::Q4_0,
-            WeightType::Q4_1 => TensorType::Q4_1,
-            WeightType::Q5_0 => TensorType::Q5_0,
-            WeightType::Q5_1 => TensorType::Q5_1,
-            WeightType::Q8_0 => TensorType::Q8_0,
-            WeightType::Q4K => TensorType::Q4K,
-            WeightType::Q6K => TensorType::Q6K,
-        };
-        w.tensor(name, &dims, tt, data);
+        w.tensor(name, &dims, ty.tensor_type(), data);
     };
     tensor(&mut w, "token_embd.weight", [h, vocab], WeightType::Q6K);
     tensor(&mut w, "output.weight", [h, vocab], WeightType::Q4K);

@@ -69,6 +69,21 @@ impl WeightType {
         })
     }
 
+    /// The GGUF tensor type this is.
+    pub fn tensor_type(self) -> TensorType {
+        match self {
+            WeightType::F32 => TensorType::F32,
+            WeightType::F16 => TensorType::F16,
+            WeightType::Q4_0 => TensorType::Q4_0,
+            WeightType::Q4_1 => TensorType::Q4_1,
+            WeightType::Q5_0 => TensorType::Q5_0,
+            WeightType::Q5_1 => TensorType::Q5_1,
+            WeightType::Q8_0 => TensorType::Q8_0,
+            WeightType::Q4K => TensorType::Q4K,
+            WeightType::Q6K => TensorType::Q6K,
+        }
+    }
+
     /// The value blocks.wgsl's `TYPE_*` constants give this type (ggml's type ids).
     fn id(self) -> u32 {
         match self {

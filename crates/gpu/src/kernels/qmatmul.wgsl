@@ -21,32 +21,6 @@ const ROWS: u32 = 4u;
 // Blocks of one row per chunk: ROWS * CHUNK is the workgroup's size.
 const CHUNK: u32 = 16u;
 
-const ACCUMULATE: u32 = 1u;
-const BIAS: u32 = 2u;
-const LOGIT_ROWS: u32 = 4u;
-
-// A matrix split by rows (an output projection past the binding limit) computes its
-// rows `row_offset ..` of outputs `out_stride` wide; a whole matrix has 0 and `rows`.
-struct Shape {
-    rows: u32,
-    cols: u32,
-    flags: u32,
-    out_stride: u32,
-    row_offset: u32,
-    unused0: u32,
-    unused1: u32,
-    unused2: u32,
-}
-
-@group(0) @binding(0) var<storage, read> weights: array<u32>;
-@group(0) @binding(1) var<storage, read> xq: array<u32>;
-@group(0) @binding(2) var<storage, read> xd: array<f32>;
-@group(0) @binding(3) var<storage, read> xs: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
-@group(0) @binding(5) var<storage, read> bias: array<f32>;
-@group(0) @binding(6) var<uniform> shape: Shape;
-@group(0) @binding(7) var<uniform> counts: Counts;
-
 // A chunk's terms, [thread (row, block)][token]: the four lanes times the scales, and the
 // minimum term.
 var<workgroup> lane_terms: array<vec4<f32>, 256>;

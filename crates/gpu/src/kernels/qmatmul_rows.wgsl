@@ -7,32 +7,6 @@
 
 const TOKENS: u32 = 4u;
 
-const ACCUMULATE: u32 = 1u;
-const BIAS: u32 = 2u;
-const LOGIT_ROWS: u32 = 4u;
-
-// A matrix split by rows (an output projection past the binding limit) computes its
-// rows `row_offset ..` of outputs `out_stride` wide; a whole matrix has 0 and `rows`.
-struct Shape {
-    rows: u32,
-    cols: u32,
-    flags: u32,
-    out_stride: u32,
-    row_offset: u32,
-    unused0: u32,
-    unused1: u32,
-    unused2: u32,
-}
-
-@group(0) @binding(0) var<storage, read> weights: array<u32>;
-@group(0) @binding(1) var<storage, read> xq: array<u32>;
-@group(0) @binding(2) var<storage, read> xd: array<f32>;
-@group(0) @binding(3) var<storage, read> xs: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
-@group(0) @binding(5) var<storage, read> bias: array<f32>;
-@group(0) @binding(6) var<uniform> shape: Shape;
-@group(0) @binding(7) var<uniform> counts: Counts;
-
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let row = gid.x;
