@@ -16,6 +16,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use candle_core::Device;
 use candle_nn::VarMap;
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use ponder_core::progress;
 use ponder_train::data::Corpus;
 use ponder_train::export::{to_gguf, About, Precision};
@@ -23,7 +24,7 @@ use ponder_train::model::{Config, Model};
 use ponder_train::trainer::{claim_folder, digest, train, Settings};
 
 fn main() -> ExitCode {
-    match run(std::env::args().skip(1).collect()) {
+    match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -32,84 +33,345 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: ponder-train eval MODEL.gguf [test|validation]\n       ponder-train corpus --rows N [--first N] [--seq N] [--seed N] --out ROWS.bin\n       ponder-train import small|large OUT.gguf WEIGHTS.safetensors... [--name NAME]\n       ponder-train reference MODEL.gguf OUT.safetensors\n       ponder-train chains MODEL.gguf [test|validation] [--chains N] [--context N]\n       ponder-train report [--models DIR] [--out FILE.md] [--samples N]\n       ponder-train metadata MODEL.gguf...\n       ponder-train revision|prm --from S.gguf --out FILE.gguf [--backbone S_OR_L.gguf (prm)] [--extra-layers N | --likelihood (prm)] [--problems N] [--samples N] [--rollouts N] [--temperature T] [--keep PERCENT | --earlier wrong|sampled (revision)] [--steps N] [--batch N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR]\n       ponder-train export small|large|revision CHECKPOINT_DIR OUT.gguf\n       ponder-train base --size small|large [--grow-from S.gguf] [--steps N] [--batch N] [--seq N] [--lr X] [--seed N] [--stop-at STEP] [--checkpoints DIR] --out FILE.gguf";
+/// Trains Ponder's built-in models on the CPU, evaluates them, and exports them as GGUF.
+#[derive(Parser)]
+#[command(name = "ponder-train", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-fn run(args: Vec<String>) -> anyhow::Result<()> {
-    if args.first().map(String::as_str) == Some("eval") {
-        return eval(&args[1..]);
+#[derive(Subcommand)]
+enum Command {
+    /// Trains S or L from scratch on the arithmetic corpus (resumes from its checkpoints).
+    Base(BaseArgs),
+    /// Greedy pass@1 per level of a model on a shipped problem set.
+    Eval(SetArgs),
+    /// A checkpoint's weights (a run still in progress, say) as a Q8_0 GGUF.
+    Export(ExportArgs),
+    /// The revision model R, fine-tuned from S on its own revision chains.
+    Revision(RevisionArgs),
+    /// The process reward model, fine-tuned from S on Monte-Carlo rollouts.
+    Prm(PrmArgs),
+    /// The evaluation report of the four built-in models (docs/models.md).
+    Report(ReportArgs),
+    /// Right attempts per level at each step of a revision model's chains.
+    Chains(ChainsArgs),
+    /// Training rows for a trainer outside this crate (ponder_train::rows's format).
+    Corpus(CorpusArgs),
+    /// Rewrites built-in files' metadata in place as the exporter writes it today, weights
+    /// kept byte for byte.
+    Metadata(MetadataArgs),
+    /// F32 weights trained elsewhere (safetensors), exported as a Q8_0 GGUF.
+    Import(ImportArgs),
+    /// A model's weights, two training rows and this crate's logits for them, for an
+    /// outside trainer to check its forward against.
+    Reference(ReferenceArgs),
+}
+
+/// The two sizes of the base models.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Size {
+    Small,
+    Large,
+}
+
+impl Size {
+    fn name(self) -> &'static str {
+        match self {
+            Size::Small => "small",
+            Size::Large => "large",
+        }
     }
-    if args.first().map(String::as_str) == Some("export") {
-        return export(&args[1..]);
+
+    fn config(self) -> Config {
+        match self {
+            Size::Small => Config::small(),
+            Size::Large => Config::large(),
+        }
     }
-    if args.first().map(String::as_str) == Some("corpus") {
-        return corpus(&args[1..]);
+}
+
+#[derive(Args)]
+struct BaseArgs {
+    /// S or L.
+    #[arg(long, value_enum)]
+    size: Size,
+    /// Where the GGUF file goes.
+    #[arg(long)]
+    out: PathBuf,
+    /// Checkpoint folder [default: target/train/SIZE].
+    #[arg(long)]
+    checkpoints: Option<PathBuf>,
+    /// Starts L from S's weights, grown to L's shape.
+    #[arg(long)]
+    grow_from: Option<PathBuf>,
+    /// Training steps.
+    #[arg(long, default_value_t = 20_000)]
+    steps: u64,
+    /// Rows per training step.
+    #[arg(long, default_value_t = 32)]
+    batch: usize,
+    /// Tokens per training row.
+    #[arg(long = "seq", default_value_t = 128)]
+    seq_len: usize,
+    /// Peak learning rate.
+    #[arg(long, default_value_t = 3e-3)]
+    lr: f64,
+    /// Seed of the corpus and the initialisation.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Pauses after this step (run again without it to continue).
+    #[arg(long)]
+    stop_at: Option<u64>,
+}
+
+/// The shipped problem sets a model is measured on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum SetName {
+    Test,
+    Validation,
+}
+
+impl SetName {
+    fn name(self) -> &'static str {
+        match self {
+            SetName::Test => "test",
+            SetName::Validation => "validation",
+        }
     }
-    if args.first().map(String::as_str) == Some("import") {
-        return import(&args[1..]);
+}
+
+#[derive(Args)]
+struct SetArgs {
+    /// The model file.
+    model: PathBuf,
+    /// The shipped problem set.
+    #[arg(value_enum, default_value_t = SetName::Validation)]
+    set: SetName,
+}
+
+/// What a checkpoint holds: S's or L's shape, or R's (S's with a longer context).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ExportSize {
+    Small,
+    Large,
+    Revision,
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    /// The checkpoint's model.
+    #[arg(value_enum)]
+    size: ExportSize,
+    /// The checkpoint folder.
+    checkpoint: PathBuf,
+    /// Where the GGUF file goes.
+    out: PathBuf,
+}
+
+/// What the revision model and the PRM are both made with.
+#[derive(Args)]
+struct FineTuneArgs {
+    /// S, the model fine-tuned and whose samples make the data.
+    #[arg(long)]
+    from: PathBuf,
+    /// Where the GGUF file goes.
+    #[arg(long)]
+    out: PathBuf,
+    /// Checkpoint folder [default: target/train/revision or target/train/prm].
+    #[arg(long)]
+    checkpoints: Option<PathBuf>,
+    /// Training problems per level [default: 400 for revision, 200 for prm].
+    #[arg(long)]
+    problems: Option<u64>,
+    /// Attempts sampled from S per problem [default: 8 for revision, 4 for prm].
+    #[arg(long)]
+    samples: Option<usize>,
+    /// Rollouts per step for the PRM's labels.
+    #[arg(long, default_value_t = 4)]
+    rollouts: usize,
+    /// Sampling temperature of S's attempts.
+    #[arg(long, default_value_t = 1.0)]
+    temperature: f32,
+    /// The reviser's share of examples (percent) that end on a right attempt and keep it;
+    /// 0 is the paper's recipe.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=100))]
+    keep: u64,
+    /// Training steps.
+    #[arg(long, default_value_t = 600)]
+    steps: u64,
+    /// Examples per training step.
+    #[arg(long, default_value_t = 16)]
+    batch: usize,
+    /// Learning rate.
+    #[arg(long, default_value_t = 5e-4)]
+    lr: f64,
+    /// Seed of the data and the initialisation.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Pauses after this step (run again without it to continue).
+    #[arg(long)]
+    stop_at: Option<u64>,
+}
+
+/// Which earlier attempts a revision chain's training examples show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum EarlierArg {
+    /// Wrong attempts only, the paper's recipe.
+    Wrong,
+    /// S's other samples, right or wrong.
+    Sampled,
+}
+
+#[derive(Args)]
+struct RevisionArgs {
+    #[command(flatten)]
+    common: FineTuneArgs,
+    #[arg(long, value_enum, default_value_t = EarlierArg::Wrong)]
+    earlier: EarlierArg,
+}
+
+#[derive(Args)]
+struct PrmArgs {
+    #[command(flatten)]
+    common: FineTuneArgs,
+    /// The model the PRM is built on [default: S].
+    #[arg(long)]
+    backbone: Option<PathBuf>,
+    /// Layers added on top of the backbone.
+    #[arg(long, default_value_t = 0)]
+    extra_layers: usize,
+    /// Adds the attempt's likelihood under the backbone to the value head.
+    #[arg(long)]
+    likelihood: bool,
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// The folder of the four model files.
+    #[arg(long, default_value = "public/models")]
+    models: PathBuf,
+    /// The report.
+    #[arg(long, default_value = "docs/models.md")]
+    out: PathBuf,
+    /// Samples per problem for the coverage measures (at least 1) [default: the report's].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    samples: Option<u64>,
+}
+
+#[derive(Args)]
+struct ChainsArgs {
+    #[command(flatten)]
+    set: SetArgs,
+    /// Chains per problem (at least 1) [default: the report's].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    chains: Option<u64>,
+    /// Earlier attempts each revision sees [default: the report's].
+    #[arg(long)]
+    context: Option<usize>,
+}
+
+#[derive(Args)]
+struct CorpusArgs {
+    /// Rows to write.
+    #[arg(long)]
+    rows: u64,
+    /// The first row's number.
+    #[arg(long, default_value_t = 0)]
+    first: u64,
+    /// Tokens per row.
+    #[arg(long, default_value_t = 256)]
+    seq: usize,
+    /// Seed of the corpus.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// The rows file.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+struct MetadataArgs {
+    /// The model files, rewritten in place.
+    #[arg(required = true)]
+    files: Vec<String>,
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// The weights' model shape.
+    #[arg(value_enum)]
+    size: Size,
+    /// Where the GGUF file goes.
+    out: String,
+    /// The weight files, in order.
+    #[arg(required = true)]
+    files: Vec<String>,
+    /// The model's name in its metadata.
+    #[arg(long)]
+    name: Option<String>,
+}
+
+#[derive(Args)]
+struct ReferenceArgs {
+    /// The model file.
+    model: String,
+    /// The safetensors file written.
+    out: String,
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Base(args) => base(args),
+        Command::Eval(args) => eval(args),
+        Command::Export(args) => export(args),
+        Command::Revision(args) => fine_tune(
+            "revision",
+            args.common,
+            Tuned::Revision {
+                earlier: args.earlier,
+            },
+        ),
+        Command::Prm(args) => fine_tune(
+            "prm",
+            args.common,
+            Tuned::Prm {
+                backbone: args.backbone,
+                extra_layers: args.extra_layers,
+                likelihood: args.likelihood,
+            },
+        ),
+        Command::Report(args) => report(args),
+        Command::Chains(args) => chains(args),
+        Command::Corpus(args) => corpus(args),
+        Command::Metadata(args) => metadata(&args.files),
+        Command::Import(args) => import(args),
+        Command::Reference(args) => reference(&args.model, &args.out),
     }
-    if args.first().map(String::as_str) == Some("reference") {
-        return reference(&args[1..]);
-    }
-    if args.first().map(String::as_str) == Some("chains") {
-        return chains(&args[1..]);
-    }
-    if args.first().map(String::as_str) == Some("report") {
-        return report(&args[1..]);
-    }
-    if args.first().map(String::as_str) == Some("metadata") {
-        return metadata(&args[1..]);
-    }
-    if matches!(args.first().map(String::as_str), Some("revision" | "prm")) {
-        return fine_tune(&args[0], &args[1..]);
-    }
-    let mut it = args.iter();
-    anyhow::ensure!(it.next().map(String::as_str) == Some("base"), "{USAGE}");
-    let mut size = None;
-    let mut out = None;
-    let mut checkpoints = None;
-    let mut grow_from: Option<PathBuf> = None;
-    let mut s = Settings {
-        batch: 32,
-        seq_len: 128,
-        steps: 20_000,
-        lr: 3e-3,
+}
+
+/// `ponder-train base`: S or L from scratch.
+fn base(args: BaseArgs) -> anyhow::Result<()> {
+    let size = args.size.name().to_string();
+    let config = args.size.config();
+    let s = Settings {
+        batch: args.batch,
+        seq_len: args.seq_len,
+        steps: args.steps,
+        lr: args.lr,
         warmup: 200,
         weight_decay: 0.1,
         clip: 1.0,
         checkpoint_every: 200,
-        seed: 1,
-        stop_at: None,
+        seed: args.seed,
+        stop_at: args.stop_at,
     };
-    while let Some(arg) = it.next() {
-        let mut value = || {
-            it.next()
-                .cloned()
-                .with_context(|| format!("{arg} needs a value\n{USAGE}"))
-        };
-        match arg.as_str() {
-            "--size" => size = Some(value()?),
-            "--out" => out = Some(PathBuf::from(value()?)),
-            "--checkpoints" => checkpoints = Some(PathBuf::from(value()?)),
-            "--grow-from" => grow_from = Some(PathBuf::from(value()?)),
-            "--steps" => s.steps = value()?.parse().context("--steps takes a whole number")?,
-            "--batch" => s.batch = value()?.parse().context("--batch takes a whole number")?,
-            "--seq" => s.seq_len = value()?.parse().context("--seq takes a whole number")?,
-            "--lr" => s.lr = value()?.parse().context("--lr takes a number")?,
-            "--seed" => s.seed = value()?.parse().context("--seed takes a whole number")?,
-            "--stop-at" => {
-                s.stop_at = Some(value()?.parse().context("--stop-at takes a step number")?)
-            }
-            other => anyhow::bail!("unknown option {other}\n{USAGE}"),
-        }
-    }
-    let size = size.with_context(|| format!("--size is required\n{USAGE}"))?;
-    let config = match size.as_str() {
-        "small" => Config::small(),
-        "large" => Config::large(),
-        other => anyhow::bail!("--size is small or large, not {other}"),
-    };
-    let out = out.with_context(|| format!("--out is required\n{USAGE}"))?;
-    let dir = checkpoints.unwrap_or_else(|| PathBuf::from("target/train").join(&size));
+    let grow_from = args.grow_from;
+    let out = args.out;
+    let dir = args
+        .checkpoints
+        .unwrap_or_else(|| PathBuf::from("target/train").join(&size));
 
     let grown_from = grow_from
         .as_ref()
@@ -176,8 +438,8 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
 }
 
 /// `ponder-train eval MODEL [test|validation]`: greedy pass@1 per level on a shipped set.
-fn eval(args: &[String]) -> anyhow::Result<()> {
-    let (mut engine, set, which) = model_and_set(args)?;
+fn eval(args: SetArgs) -> anyhow::Result<()> {
+    let (mut engine, set, which) = model_and_set(&args)?;
     let problems = set.problems().map_err(|e| anyhow::anyhow!("{e}"))?;
     let levelled: Vec<_> = set.problems.iter().map(|p| p.level).zip(problems).collect();
     let started = std::time::Instant::now();
@@ -201,140 +463,92 @@ fn eval(args: &[String]) -> anyhow::Result<()> {
 
 /// `ponder-train export SIZE DIR OUT`: the weights of a checkpoint (for example of a run
 /// still in progress) as a Q8_0 GGUF. `revision` is S's size with R's longer context.
-fn export(args: &[String]) -> anyhow::Result<()> {
-    let [size, dir, out] = args else {
-        anyhow::bail!("{USAGE}");
-    };
-    let config = match size.as_str() {
-        "small" => Config::small(),
-        "large" => Config::large(),
-        "revision" => ponder_train::recipe::revision_config(),
-        other => anyhow::bail!("the size is small, large or revision, not {other}"),
+fn export(args: ExportArgs) -> anyhow::Result<()> {
+    let (size, dir, out) = (args.size, args.checkpoint, args.out);
+    let config = match size {
+        ExportSize::Small => Config::small(),
+        ExportSize::Large => Config::large(),
+        ExportSize::Revision => ponder_train::recipe::revision_config(),
     };
     let mut vars = VarMap::new();
     let model = Model::new(config, &vars, &Device::Cpu)?;
-    let weights = PathBuf::from(dir).join("model.safetensors");
+    let weights = dir.join("model.safetensors");
     vars.load(&weights)
         .with_context(|| format!("cannot load the checkpoint {}", weights.display()))?;
-    let step = std::fs::read_to_string(PathBuf::from(dir).join("step")).unwrap_or_default();
-    let mut about = match size.as_str() {
-        "revision" => About::revision(),
-        _ => About::policy(size),
+    let step = std::fs::read_to_string(dir.join("step")).unwrap_or_default();
+    let mut about = match size {
+        ExportSize::Revision => About::revision(),
+        ExportSize::Small => About::policy("small"),
+        ExportSize::Large => About::policy("large"),
     };
     about.name = format!("{} (step {})", about.name, step.trim());
     let bytes = to_gguf(&model, &about, Precision::Q8_0, None)?;
-    std::fs::write(out, &bytes).with_context(|| format!("writing {out}"))?;
+    std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
     eprintln!(
-        "wrote {out} ({:.1} MB) from step {}",
+        "wrote {} ({:.1} MB) from step {}",
+        out.display(),
         bytes.len() as f64 / 1e6,
         step.trim()
     );
     Ok(())
 }
 
+/// What only one of the two fine-tunings takes.
+enum Tuned {
+    Revision {
+        earlier: EarlierArg,
+    },
+    Prm {
+        backbone: Option<PathBuf>,
+        extra_layers: usize,
+        likelihood: bool,
+    },
+}
+
 /// `ponder-train revision|prm --from S.gguf --out FILE.gguf [options]`: the revision model
 /// or the PRM, made from S by `ponder_train::recipe`.
-fn fine_tune(which: &str, args: &[String]) -> anyhow::Result<()> {
+fn fine_tune(which: &str, a: FineTuneArgs, tuned: Tuned) -> anyhow::Result<()> {
     use ponder_train::recipe::{process_reward_model, revision_model, Recipe};
     use ponder_train::revision::Earlier;
-    let mut from = None;
-    let mut backbone = None;
-    let mut out = None;
-    let mut checkpoints = None;
+    let prm = matches!(tuned, Tuned::Prm { .. });
+    let (earlier, backbone, extra_layers, likelihood) = match tuned {
+        Tuned::Revision { earlier } => (earlier, None, 0, false),
+        Tuned::Prm {
+            backbone,
+            extra_layers,
+            likelihood,
+        } => (EarlierArg::Wrong, backbone, extra_layers, likelihood),
+    };
     let mut r = Recipe {
-        problems_per_level: if which == "prm" { 200 } else { 400 },
-        samples: if which == "prm" { 4 } else { 8 },
-        rollouts: 4,
-        temperature: 1.0,
-        keep_percent: 0,
-        earlier: Earlier::Wrong,
-        extra_layers: 0,
-        likelihood: false,
-        batch: 16,
+        problems_per_level: a.problems.unwrap_or(if prm { 200 } else { 400 }),
+        samples: a.samples.unwrap_or(if prm { 4 } else { 8 }),
+        rollouts: a.rollouts,
+        temperature: a.temperature,
+        keep_percent: a.keep,
+        earlier: match earlier {
+            EarlierArg::Wrong => Earlier::Wrong,
+            EarlierArg::Sampled => Earlier::AsSampled,
+        },
+        extra_layers,
+        likelihood,
+        batch: a.batch,
         settings: Settings {
             batch: 16,
             seq_len: 0,
-            steps: 600,
-            lr: 5e-4,
+            steps: a.steps,
+            lr: a.lr,
             warmup: 50,
             weight_decay: 0.1,
             clip: 1.0,
             checkpoint_every: 100,
-            seed: 1,
-            stop_at: None,
+            seed: a.seed,
+            stop_at: a.stop_at,
         },
     };
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        let mut value = || {
-            it.next()
-                .cloned()
-                .with_context(|| format!("{arg} needs a value\n{USAGE}"))
-        };
-        match arg.as_str() {
-            "--from" => from = Some(PathBuf::from(value()?)),
-            "--backbone" if which == "prm" => backbone = Some(PathBuf::from(value()?)),
-            "--likelihood" if which == "prm" => {
-                r.likelihood = true;
-                continue;
-            }
-            "--extra-layers" if which == "prm" => {
-                r.extra_layers = value()?
-                    .parse()
-                    .context("--extra-layers takes a whole number")?
-            }
-            "--out" => out = Some(PathBuf::from(value()?)),
-            "--checkpoints" => checkpoints = Some(PathBuf::from(value()?)),
-            "--problems" => {
-                r.problems_per_level = value()?
-                    .parse()
-                    .context("--problems takes a whole number (per level)")?
-            }
-            "--samples" => {
-                r.samples = value()?.parse().context("--samples takes a whole number")?
-            }
-            "--rollouts" => {
-                r.rollouts = value()?
-                    .parse()
-                    .context("--rollouts takes a whole number")?
-            }
-            "--temperature" => {
-                r.temperature = value()?.parse().context("--temperature takes a number")?
-            }
-            "--steps" => {
-                r.settings.steps = value()?.parse().context("--steps takes a whole number")?
-            }
-            "--keep" => {
-                r.keep_percent = value()?
-                    .parse()
-                    .ok()
-                    .filter(|p: &u64| *p <= 100)
-                    .context("--keep takes a percentage, 0 to 100")?
-            }
-            "--earlier" if which == "revision" => {
-                r.earlier = match value()?.as_str() {
-                    "wrong" => Earlier::Wrong,
-                    "sampled" => Earlier::AsSampled,
-                    other => anyhow::bail!(
-                        "--earlier takes wrong (the paper's recipe) or sampled (S's other samples, right or wrong), not {other:?}"
-                    ),
-                }
-            }
-            "--batch" => r.batch = value()?.parse().context("--batch takes a whole number")?,
-            "--lr" => r.settings.lr = value()?.parse().context("--lr takes a number")?,
-            "--seed" => {
-                r.settings.seed = value()?.parse().context("--seed takes a whole number")?
-            }
-            "--stop-at" => {
-                r.settings.stop_at =
-                    Some(value()?.parse().context("--stop-at takes a step number")?)
-            }
-            other => anyhow::bail!("unknown option {other}\n{USAGE}"),
-        }
-    }
-    let from = from.with_context(|| format!("--from S.gguf is required\n{USAGE}"))?;
-    let out = out.with_context(|| format!("--out is required\n{USAGE}"))?;
-    let dir = checkpoints.unwrap_or_else(|| PathBuf::from("target/train").join(which));
+    let (from, out) = (a.from, a.out);
+    let dir = a
+        .checkpoints
+        .unwrap_or_else(|| PathBuf::from("target/train").join(which));
     let s_model =
         std::fs::read(&from).with_context(|| format!("cannot read S from {}", from.display()))?;
     r.settings.batch = r.batch;
@@ -355,7 +569,7 @@ fn fine_tune(which: &str, args: &[String]) -> anyhow::Result<()> {
             backbone.as_deref().map_or("S".to_string(), digest)
         ),
     )?;
-    let bytes = if which == "prm" {
+    let bytes = if prm {
         let backbone = backbone.unwrap_or_else(|| s_model.clone());
         process_reward_model(&s_model, &backbone, &r, &dir)?
     } else {
@@ -379,27 +593,11 @@ fn fine_tune(which: &str, args: &[String]) -> anyhow::Result<()> {
 
 /// `ponder-train report [--models DIR] [--out FILE]`: the evaluation report of the four
 /// built-in models (default `public/models/` into `docs/models.md`).
-fn report(args: &[String]) -> anyhow::Result<()> {
-    let mut models = PathBuf::from("public/models");
-    let mut out = PathBuf::from("docs/models.md");
+fn report(args: ReportArgs) -> anyhow::Result<()> {
+    let (models, out) = (args.models, args.out);
     let mut settings = ponder_train::report::ReportSettings::default();
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        let value = it
-            .next()
-            .with_context(|| format!("{arg} needs a value\n{USAGE}"))?;
-        match arg.as_str() {
-            "--models" => models = PathBuf::from(value),
-            "--out" => out = PathBuf::from(value),
-            "--samples" => {
-                settings.coverage_samples = value
-                    .parse()
-                    .ok()
-                    .filter(|&n| n > 0)
-                    .context("--samples takes a whole number of at least 1")?
-            }
-            other => anyhow::bail!("unknown option {other}\n{USAGE}"),
-        }
+    if let Some(n) = args.samples {
+        settings.coverage_samples = usize::try_from(n).context("--samples is too large")?;
     }
     let started = std::time::Instant::now();
     let md = ponder_train::report::report(&models, &settings, &mut |stage| {
@@ -416,27 +614,16 @@ fn report(args: &[String]) -> anyhow::Result<()> {
 /// `ponder-train chains MODEL [test|validation] [--chains N] [--context N]`: right attempts
 /// per level at each step of the revision chains, measured as the report measures R (by
 /// default as many chains per problem, each revision seeing as many earlier attempts).
-fn chains(args: &[String]) -> anyhow::Result<()> {
+fn chains(args: ChainsArgs) -> anyhow::Result<()> {
     use ponder_train::report::{chain_rows, revision_chains, right_at, turned, ReportSettings};
     let mut settings = ReportSettings::default();
-    let mut positional = Vec::new();
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        let mut value = |name: &str| -> anyhow::Result<usize> {
-            it.next()
-                .with_context(|| format!("{name} needs a value\n{USAGE}"))?
-                .parse()
-                .with_context(|| format!("{name} takes a whole number"))
-        };
-        match arg.as_str() {
-            "--chains" => settings.revision_chains = value("--chains")?,
-            "--context" => settings.revision_context = value("--context")?,
-            flag if flag.starts_with("--") => anyhow::bail!("unknown option {flag}\n{USAGE}"),
-            _ => positional.push(arg.clone()),
-        }
+    if let Some(n) = args.chains {
+        settings.revision_chains = usize::try_from(n).context("--chains is too large")?;
     }
-    anyhow::ensure!(settings.revision_chains > 0, "--chains must be at least 1");
-    let (mut engine, set, which) = model_and_set(&positional)?;
+    if let Some(n) = args.context {
+        settings.revision_context = n;
+    }
+    let (mut engine, set, which) = model_and_set(&args.set)?;
     let problems = set.problems().map_err(|e| anyhow::anyhow!("{e}"))?;
     let per = settings.revision_chains;
     let right = revision_chains(&mut engine, &problems, settings.revisions + 1, &settings)?;
@@ -465,47 +652,30 @@ fn chains(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `MODEL [test|validation]`: the model's engine, the shipped set, and its name.
+/// The model's engine, the shipped set, and its name.
 fn model_and_set(
-    args: &[String],
+    args: &SetArgs,
 ) -> anyhow::Result<(
     ponder_model::Engine,
     ponder_core::arithmetic::ProblemSet,
-    &str,
+    &'static str,
 )> {
-    let model = args.first().with_context(|| USAGE.to_string())?;
-    let which = args.get(1).map_or("validation", String::as_str);
-    let bytes = std::fs::read(model).with_context(|| format!("cannot read {model}"))?;
+    let which = args.set.name();
+    let bytes = std::fs::read(&args.model)
+        .with_context(|| format!("cannot read {}", args.model.display()))?;
     let engine = ponder_model::Engine::new(ponder_model::LanguageModel::from_gguf_bytes(&bytes)?);
     let set = ponder_core::arithmetic::shipped_sets()
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .into_iter()
         .find(|s| s.name == which)
-        .with_context(|| format!("no shipped set named {which} (test or validation)"))?;
+        .with_context(|| format!("no shipped set named {which}"))?;
     Ok((engine, set, which))
 }
 
 /// `ponder-train corpus --rows N [--first N] [--seq N] [--seed N] --out FILE`: training rows
 /// for a trainer outside this crate, in `ponder_train::rows`'s format.
-fn corpus(args: &[String]) -> anyhow::Result<()> {
-    let (mut rows, mut first, mut seq, mut seed, mut out) = (None, 0u64, 256usize, 1u64, None);
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        let value = it
-            .next()
-            .with_context(|| format!("{arg} needs a value\n{USAGE}"))?;
-        let whole = || format!("{arg} takes a whole number");
-        match arg.as_str() {
-            "--rows" => rows = Some(value.parse::<u64>().with_context(whole)?),
-            "--first" => first = value.parse().with_context(whole)?,
-            "--seq" => seq = value.parse().with_context(whole)?,
-            "--seed" => seed = value.parse().with_context(whole)?,
-            "--out" => out = Some(PathBuf::from(value)),
-            other => anyhow::bail!("unknown option {other}\n{USAGE}"),
-        }
-    }
-    let rows = rows.with_context(|| format!("--rows is required\n{USAGE}"))?;
-    let out = out.with_context(|| format!("--out is required\n{USAGE}"))?;
+fn corpus(args: CorpusArgs) -> anyhow::Result<()> {
+    let (rows, first, seq, seed, out) = (args.rows, args.first, args.seq, args.seed, args.out);
     let file =
         std::fs::File::create(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let mut writer = std::io::BufWriter::new(file);
@@ -525,7 +695,6 @@ fn corpus(args: &[String]) -> anyhow::Result<()> {
 /// in place as the exporter writes it today, its weights kept byte for byte (see
 /// `ponder_train::rewrite`).
 fn metadata(files: &[String]) -> anyhow::Result<()> {
-    anyhow::ensure!(!files.is_empty(), "no model files given\n{USAGE}");
     for file in files {
         let bytes = std::fs::read(file).with_context(|| format!("cannot read {file}"))?;
         let rewritten = ponder_train::rewrite::rewrite(&bytes, None)
@@ -546,34 +715,17 @@ fn metadata(files: &[String]) -> anyhow::Result<()> {
 
 /// `ponder-train import small|large OUT.gguf WEIGHTS.safetensors... [--name NAME]`: F32
 /// weights trained elsewhere, exported as this crate's Q8_0 GGUF.
-fn import(args: &[String]) -> anyhow::Result<()> {
-    let mut positional = Vec::new();
-    let mut name = None;
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--name" => name = Some(it.next().with_context(|| USAGE.to_string())?.clone()),
-            flag if flag.starts_with("--") => anyhow::bail!("unknown option {flag}\n{USAGE}"),
-            _ => positional.push(arg.clone()),
-        }
-    }
-    let [size, out, files @ ..] = positional.as_slice() else {
-        anyhow::bail!("{USAGE}");
-    };
-    anyhow::ensure!(!files.is_empty(), "no weight files given\n{USAGE}");
-    let config = match size.as_str() {
-        "small" => Config::small(),
-        "large" => Config::large(),
-        other => anyhow::bail!("the size is small or large, not {other}"),
-    };
+fn import(args: ImportArgs) -> anyhow::Result<()> {
+    let (size, out, files, name) = (args.size, args.out, args.files, args.name);
+    let config = size.config();
     let paths: Vec<&std::path::Path> = files.iter().map(std::path::Path::new).collect();
     let model = ponder_train::import::model_from_safetensors(config, &paths)?;
-    let mut about = About::policy(size);
+    let mut about = About::policy(size.name());
     if let Some(name) = name {
         about.name = name;
     }
     let bytes = to_gguf(&model, &about, Precision::Q8_0, None)?;
-    std::fs::write(out, &bytes).with_context(|| format!("writing {out}"))?;
+    std::fs::write(&out, &bytes).with_context(|| format!("writing {out}"))?;
     eprintln!("wrote {out} ({:.1} MB)", bytes.len() as f64 / 1e6);
     Ok(())
 }
@@ -581,10 +733,7 @@ fn import(args: &[String]) -> anyhow::Result<()> {
 /// `ponder-train reference MODEL.gguf OUT.safetensors`: the model's weights (dequantized,
 /// by variable name), two training rows (`check.tokens`) and this crate's logits for them
 /// (`check.logits`), so an outside trainer can check that its forward computes the same.
-fn reference(args: &[String]) -> anyhow::Result<()> {
-    let [model_path, out] = args else {
-        anyhow::bail!("{USAGE}");
-    };
+fn reference(model_path: &str, out: &str) -> anyhow::Result<()> {
     let bytes = std::fs::read(model_path).with_context(|| format!("cannot read {model_path}"))?;
     let config = Config::of_gguf(&bytes)?;
     let vars = VarMap::new();
@@ -614,4 +763,49 @@ fn reference(args: &[String]) -> anyhow::Result<()> {
     candle_core::safetensors::save(&tensors, out).with_context(|| format!("writing {out}"))?;
     eprintln!("wrote {out}: {config:?}, logits of 2 rows of {seq} tokens");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn every_subcommand_is_well_formed_and_has_help() {
+        Cli::command().debug_assert();
+        for sub in Cli::command().get_subcommands() {
+            assert!(sub.get_about().is_some(), "{} has no help", sub.get_name());
+        }
+    }
+
+    /// The commands that made the shipped files and rewrote their metadata, as
+    /// `training.json` records them (and the README repeats), still parse.
+    #[test]
+    fn the_recorded_training_commands_parse() {
+        let records: serde_json::Value =
+            serde_json::from_str(include_str!("../../../public/models/training.json"))
+                .expect("training.json");
+        let commands: Vec<&str> = records
+            .as_array()
+            .expect("a list")
+            .iter()
+            .flat_map(|r| [&r["command"], &r["metadata_command"]])
+            .filter_map(|c| c.as_str())
+            .collect();
+        assert!(commands.len() >= 4, "{commands:?}");
+        for command in commands {
+            Cli::try_parse_from(command.split_whitespace())
+                .unwrap_or_else(|e| panic!("{command}: {e}"));
+        }
+        for bad in [
+            "ponder-train base --size medium --out x.gguf",
+            "ponder-train revision --from s.gguf --out r.gguf --keep 101",
+            "ponder-train prm --from s.gguf --out p.gguf --earlier sampled",
+        ] {
+            assert!(
+                Cli::try_parse_from(bad.split_whitespace()).is_err(),
+                "{bad}"
+            );
+        }
+    }
 }
