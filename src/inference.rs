@@ -125,6 +125,15 @@ impl Models {
         } else {
             None
         };
+        if role == ModelRole::Own && kept.is_none() {
+            if let Some(name) = crate::own_models::disk_file_name(&file.url) {
+                return Err(format!(
+                    "this link's model, {name}, was chosen from a disk on the computer that \
+                     made the link, and this browser does not keep it: choose the same file in \
+                     the Models view (\"Choose a file\"), then open the link again"
+                ));
+            }
+        }
         let fetched = match kept {
             Some(bytes) => Ok(bytes),
             None => {

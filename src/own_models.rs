@@ -39,6 +39,23 @@ pub fn file_key(name: &str) -> String {
     ))
 }
 
+/// The file name in a key of a file chosen from disk ([`file_key`]), on the site the page or
+/// its worker runs from; `None` for any other address. Such a key names a file kept in one
+/// browser's storage: a link carrying it opens elsewhere without the file.
+pub fn disk_file_name(key: &str) -> Option<String> {
+    let url = web_sys::Url::new(key).ok()?;
+    let location = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("location")).ok()?;
+    let origin = js_sys::Reflect::get(&location, &JsValue::from_str("origin"))
+        .ok()?
+        .as_string()?;
+    if url.origin() != origin {
+        return None;
+    }
+    let path = url.pathname();
+    let (_, name) = path.rsplit_once("/own-models/")?;
+    js_sys::decode_uri_component(name).ok().map(String::from)
+}
+
 /// Why a file of `bytes` cannot be taken, if it cannot: more than this device can hold
 /// with the page, or more than the site's free storage (`storage`, when the browser says).
 pub fn refusal(bytes: u64, storage: Option<Storage>) -> Option<String> {

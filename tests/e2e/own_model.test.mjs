@@ -260,6 +260,19 @@ test('SmolLM2 races in Compare, prompted with worked examples, as ponder run rep
   await page.close();
 });
 
+test("a link naming a model chosen from another computer's disk says to choose the file here", async () => {
+  const page = await browser.context.newPage();
+  const key = new URL('own-models/my%20model.gguf', SITE).href;
+  await page.goto(new URL(`?view=compare&v=1&seed=1&n=4&problem=0&left.strategy=majority&right.strategy=majority&right.model=own&own_model=${encodeURIComponent(key)}`, SITE).href);
+  const error = page.getByTestId('column-right').getByTestId('load-error');
+  await error.waitFor({ timeout: 60_000 });
+  const text = await error.textContent();
+  assert.match(text, /my model\.gguf, was chosen from a disk on the computer that made the link/);
+  assert.match(text, /Choose a file/);
+  assert.doesNotMatch(text, /HTTP 404/);
+  await page.close();
+});
+
 test('the SmolLM2 preset asks the site for its copy, and says why on a site that does not serve it', async () => {
   const page = await modelsView();
   assert.match(await page.getByTestId('own-preset-measured').innerText(), /Greedy, it solved \d+ of \d+ test problems/);
