@@ -12,8 +12,8 @@ use ponder_core::progress;
 use ponder_core::spec::StrategyKind;
 use ponder_core::stats::Interval;
 use ponder_core::sweep::{
-    by_difficulty, by_revision_step, compute_optimal, exchange, mix_ratio, parse_settings,
-    rows_csv, summarise, versus, Exchange, SummaryRow, SweepSpec, UnitResult, BINS,
+    baseline, by_difficulty, by_revision_step, compute_optimal, exchange, mix_ratio,
+    parse_settings, rows_csv, summarise, versus, Exchange, SummaryRow, SweepSpec, UnitResult, BINS,
     PAGE_MAX_BUDGET,
 };
 use wasm_bindgen::prelude::*;
@@ -419,18 +419,15 @@ pub fn ExperimentView() -> impl IntoView {
         runner.open(spec, true);
     };
 
-    let summary = Memo::new(move |_| {
+    // The finished units' rows, gathered once per change for the summary and comparisons.
+    let rows = Memo::new(move |_| {
         runner.units.track();
-        summarise(&runner.rows())
+        runner.rows()
     });
+    let summary = Memo::new(move |_| rows.with(|rows| summarise(rows)));
     // Against best-of-N (majority where the sweep has no best-of-N), paired.
     let comparisons = Memo::new(move |_| {
-        runner.units.track();
-        let rows = runner.rows();
-        ["best-of-n", "majority"]
-            .into_iter()
-            .find(|b| rows.iter().any(|r| r.strategy == *b))
-            .map_or_else(Vec::new, |b| versus(&rows, b))
+        rows.with(|rows| baseline(rows).map_or_else(Vec::new, |b| versus(rows, b)))
     });
     let svg = Memo::new(move |_| {
         let spec = runner.spec.get()?;

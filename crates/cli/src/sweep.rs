@@ -288,9 +288,7 @@ fn write_outputs(
         );
     }
     // Every strategy against best-of-N (majority without it) at the same budget, paired.
-    let baseline = ["best-of-n", "majority"]
-        .into_iter()
-        .find(|b| strategies.iter().any(|k| k.name() == *b));
+    let baseline = sweep::baseline(rows);
     let comparisons = baseline.map_or_else(Vec::new, |b| sweep::versus(rows, b));
     let path = args.out.join("comparisons.csv");
     std::fs::write(&path, sweep::comparisons_csv(&comparisons))

@@ -24,12 +24,6 @@ pub struct Interval {
     pub high: f64,
 }
 
-impl Interval {
-    pub fn contains(&self, x: f64) -> bool {
-        self.low <= x && x <= self.high
-    }
-}
-
 /// SplitMix64's finalizer (the samplers' mix).
 fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);

@@ -78,26 +78,13 @@ const K_SHAPES: [(usize, usize, usize); 5] = [
     (5, 768, 17),
     (3, 1536, 6),
 ];
-const QUANTIZED: [WeightType; 7] = [
-    WeightType::Q4_0,
-    WeightType::Q4_1,
-    WeightType::Q5_0,
-    WeightType::Q5_1,
-    WeightType::Q8_0,
-    WeightType::Q4K,
-    WeightType::Q6K,
-];
-const ALL: [WeightType; 9] = [
-    WeightType::F32,
-    WeightType::F16,
-    WeightType::Q4_0,
-    WeightType::Q4_1,
-    WeightType::Q5_0,
-    WeightType::Q5_1,
-    WeightType::Q8_0,
-    WeightType::Q4K,
-    WeightType::Q6K,
-];
+/// The types with blocks, which the quantized products read.
+fn quantized() -> Vec<WeightType> {
+    WeightType::ALL
+        .into_iter()
+        .filter(|&ty| qmatmul::handles(ty))
+        .collect()
+}
 
 fn shapes(ty: WeightType) -> &'static [(usize, usize, usize)] {
     if ty.file_block().0 == 256 {
@@ -115,14 +102,14 @@ fn quantized_products_equal_the_cpu_kernels() {
     let quantize = pollster::block_on(Quantize::new(&gpu)).expect("compiles");
     for layout in [Layout::Cooperative, Layout::RowPerThread] {
         let products =
-            pollster::block_on(QMatMul::with_layout(&gpu, &QUANTIZED, layout)).expect("compiles");
+            pollster::block_on(QMatMul::with_layout(&gpu, &quantized(), layout)).expect("compiles");
         quantized_products_in(&gpu, &quantize, &products);
     }
 }
 
 fn quantized_products_in(gpu: &Gpu, quantize: &Quantize, products: &QMatMul) {
     let mut n = Numbers(7);
-    for ty in QUANTIZED {
+    for ty in quantized() {
         for &(rows, cols, tokens) in shapes(ty) {
             let bytes = weights(ty, rows, cols, &mut n);
             let x: Vec<f32> = (0..tokens * cols).map(|_| n.value() * 3.0).collect();
@@ -179,8 +166,8 @@ fn quantized_products_in(gpu: &Gpu, quantize: &Quantize, products: &QMatMul) {
 fn dense_products_match_an_f64_reference() {
     let gpu = common::gpu();
     let mut n = Numbers(11);
-    let products = pollster::block_on(MatMul::new(&gpu, &ALL)).expect("compiles");
-    for ty in ALL {
+    let products = pollster::block_on(MatMul::new(&gpu, &WeightType::ALL)).expect("compiles");
+    for ty in WeightType::ALL {
         for &(rows, cols, tokens) in shapes(ty) {
             let bytes = weights(ty, rows, cols, &mut n);
             let row_bytes = bytes.len() / rows;
@@ -247,7 +234,7 @@ fn dense_products_match_an_f64_reference() {
 fn embedding_rows_equal_the_dequantized_rows() {
     let gpu = common::gpu();
     let mut n = Numbers(13);
-    for ty in ALL {
+    for ty in WeightType::ALL {
         let (vocab, width) = (37, shapes(ty)[1].1);
         let bytes = weights(ty, vocab, width, &mut n);
         let table = Weights::upload(&gpu, "table", ty, vocab, width, &bytes).expect("uploads");

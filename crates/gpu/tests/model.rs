@@ -7,7 +7,7 @@
 mod common;
 
 use common::{argmax, relative_error};
-use ponder_gpu::kernels::qmatmul::Layout;
+use ponder_gpu::kernels::qmatmul::{self, Layout};
 use ponder_gpu::kernels::WeightType;
 use ponder_gpu::model::{Capacity, GpuTransformer, Item};
 use ponder_gpu::Gpu;
@@ -306,16 +306,14 @@ fn mixed_type_model() -> Vec<u8> {
     tensor(&mut w, "output.weight", [h, vocab], WeightType::Q4K);
     let ones: Vec<u8> = (0..h).flat_map(|_| 1f32.to_le_bytes()).collect();
     w.tensor("output_norm.weight", &[h], TensorType::F32, ones.clone());
-    let types = [
-        WeightType::Q4_0,
-        WeightType::Q4_1,
-        WeightType::Q5_0,
-        WeightType::Q5_1,
-        WeightType::Q8_0,
-        WeightType::Q4K,
-        WeightType::Q6K,
-        WeightType::F16,
-    ];
+    // Every block type, then F16 (the norms are F32 already). F16 goes through the dense
+    // product (matmul.wgsl), which sums in its own order: it equals the CPU here, at the
+    // second layer's query, but put first (the first layer's query) it does not.
+    let types: Vec<WeightType> = WeightType::ALL
+        .into_iter()
+        .filter(|&ty| qmatmul::handles(ty))
+        .chain([WeightType::F16])
+        .collect();
     let mut next = 0;
     for i in 0..layers {
         let p = format!("blk.{i}");

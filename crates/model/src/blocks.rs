@@ -40,6 +40,17 @@ pub struct Repacked {
 }
 
 impl BlockType {
+    /// Every block type, as `from_tensor_type` knows them.
+    pub const ALL: [BlockType; 7] = [
+        BlockType::Q4_0,
+        BlockType::Q4_1,
+        BlockType::Q5_0,
+        BlockType::Q5_1,
+        BlockType::Q8_0,
+        BlockType::Q4K,
+        BlockType::Q6K,
+    ];
+
     /// Weights per block in the file, and the block's bytes.
     pub fn file_block(self) -> (usize, usize) {
         match self {
@@ -216,15 +227,7 @@ mod tests {
     use super::*;
     use crate::qmatmul::QMatrix;
 
-    const ALL: [BlockType; 7] = [
-        BlockType::Q4_0,
-        BlockType::Q4_1,
-        BlockType::Q5_0,
-        BlockType::Q5_1,
-        BlockType::Q8_0,
-        BlockType::Q4K,
-        BlockType::Q6K,
-    ];
+    const ALL: [BlockType; 7] = BlockType::ALL;
 
     /// ggml's own reading of the blocks (candle's port of it): the independent reference.
     fn ggml_values(ty: BlockType, data: &[u8], cols: usize) -> Vec<f32> {

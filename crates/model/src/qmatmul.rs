@@ -927,15 +927,7 @@ mod tests {
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn the_simd_kernel_equals_the_portable_one_bit_for_bit() {
         let (rows, cols) = (40, 256);
-        for ty in [
-            BlockType::Q4_0,
-            BlockType::Q4_1,
-            BlockType::Q5_0,
-            BlockType::Q5_1,
-            BlockType::Q8_0,
-            BlockType::Q4K,
-            BlockType::Q6K,
-        ] {
+        for ty in BlockType::ALL {
             let (per, _) = ty.file_block();
             let data = crate::blocks::random_blocks(ty, rows * cols / per, 21);
             let m = QMatrix::new(ty, rows, cols, &data).expect("shape");

@@ -22,8 +22,8 @@ pub use bins::{by_difficulty, BinAccuracy, BINS};
 pub use exchange::{exchange, Exchange, ExchangeBin, LARGE_GREEDY};
 pub use optimal::{compute_optimal, OptimalPoint};
 pub use row::{
-    comparisons_csv, rows_csv, summarise, summary_csv, versus, Comparison, Measured, SummaryRow,
-    SweepRow,
+    baseline, comparisons_csv, rows_csv, summarise, summary_csv, versus, Comparison, Measured,
+    SummaryRow, SweepRow,
 };
 pub use spread::Spread;
 pub use steps::{by_revision_step, StepAccuracy};

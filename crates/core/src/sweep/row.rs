@@ -219,6 +219,14 @@ pub struct Comparison {
     pub verdict: Verdict,
 }
 
+/// The strategy the others are compared with: best-of-N where the rows have it, else
+/// majority voting; `None` without either.
+pub fn baseline(rows: &[SweepRow]) -> Option<&'static str> {
+    ["best-of-n", "majority"]
+        .into_iter()
+        .find(|b| rows.iter().any(|r| r.strategy == *b))
+}
+
 /// Every other strategy against `baseline` at each budget, over all levels. Empty when the
 /// sweep does not run the baseline.
 pub fn versus(rows: &[SweepRow], baseline: &str) -> Vec<Comparison> {

@@ -1,7 +1,7 @@
 //! Driver of matmul.wgsl: `y (+)= W·x (+ bias)` for every token of the pass, with `W` in
 //! its GGUF blocks.
 
-use super::{product_flags, uniform, ByType, WeightType};
+use super::{product_flags, uniform, ByType, WeightType, PRODUCT};
 use crate::device::Gpu;
 use crate::error::{GpuError, Result};
 
@@ -23,6 +23,20 @@ pub struct Weights {
     pub total_rows: u32,
 }
 
+/// The bytes of one row of `cols` values of `ty`, once `bytes` is checked to hold `rows`
+/// whole rows of them.
+fn row_bytes(name: &str, ty: WeightType, rows: usize, cols: usize, bytes: &[u8]) -> Result<usize> {
+    let (per, block) = ty.file_block();
+    let row = cols as u64 / per * block;
+    if !(cols as u64).is_multiple_of(per) || bytes.len() as u64 != rows as u64 * row {
+        return Err(GpuError::Validation(format!(
+            "tensor `{name}`: {} bytes for {rows}×{cols} {ty:?} values (rows must be whole blocks of {per})",
+            bytes.len()
+        )));
+    }
+    Ok(row as usize)
+}
+
 impl Weights {
     /// Uploads a GGUF tensor's bytes (`rows` rows of `cols` values).
     pub fn upload(
@@ -33,14 +47,7 @@ impl Weights {
         cols: usize,
         bytes: &[u8],
     ) -> Result<Weights> {
-        let (per, block) = ty.file_block();
-        let expected = (rows as u64) * (cols as u64 / per) * block;
-        if !(cols as u64).is_multiple_of(per) || bytes.len() as u64 != expected {
-            return Err(GpuError::Validation(format!(
-                "tensor `{name}`: {} bytes for {rows}×{cols} {ty:?} values (rows must be whole blocks of {per})",
-                bytes.len()
-            )));
-        }
+        row_bytes(name, ty, rows, cols, bytes)?;
         Ok(Weights {
             buffer: gpu.storage_with(name, bytes)?,
             ty,
@@ -62,12 +69,7 @@ impl Weights {
         cols: usize,
         bytes: &[u8],
     ) -> Result<Vec<Weights>> {
-        let (per, block) = ty.file_block();
-        let row_bytes = (cols as u64 / per * block) as usize;
-        if !(cols as u64).is_multiple_of(per) || bytes.len() != rows * row_bytes {
-            // upload names what is wrong with the sizes.
-            return Weights::upload(gpu, name, ty, rows, cols, bytes).map(|w| vec![w]);
-        }
+        let row_bytes = row_bytes(name, ty, rows, cols, bytes)?;
         // Storage bindings are whole 32-bit words: a run's bytes are padded to four.
         let limit = gpu.binding_limit();
         let per_run = (limit.saturating_sub(3) / row_bytes.max(1) as u64) as usize;
@@ -127,7 +129,8 @@ pub struct MatMul {
 
 impl MatMul {
     pub async fn new(gpu: &Gpu, types: &[WeightType]) -> Result<MatMul> {
-        let kernels = ByType::new(gpu, "matmul", SOURCE, types.iter().copied()).await?;
+        let source = format!("{PRODUCT}{SOURCE}");
+        let kernels = ByType::new(gpu, "matmul", &source, types.iter().copied()).await?;
         Ok(MatMul {
             kernels,
             no_bias: gpu.storage("no bias", 4)?,

@@ -11,24 +11,6 @@ const ROWS: u32 = 8u;
 const LANES: u32 = 8u;
 const TOKENS: u32 = 8u;
 
-// Flags of `Shape::flags`.
-const ACCUMULATE: u32 = 1u;
-const BIAS: u32 = 2u;
-const LOGIT_ROWS: u32 = 4u;
-
-// A matrix split by rows (an output projection past the binding limit) computes its
-// rows `row_offset ..` of outputs `out_stride` wide; a whole matrix has 0 and `rows`.
-struct Shape {
-    rows: u32,
-    cols: u32,
-    flags: u32,
-    out_stride: u32,
-    row_offset: u32,
-    unused0: u32,
-    unused1: u32,
-    unused2: u32,
-}
-
 @group(0) @binding(0) var<storage, read> weights: array<u32>;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
@@ -43,10 +25,7 @@ fn main(
     @builtin(local_invocation_index) lid: u32,
     @builtin(workgroup_id) wg: vec3<u32>,
 ) {
-    var n_tokens = counts.tokens;
-    if ((shape.flags & LOGIT_ROWS) != 0u) {
-        n_tokens = counts.logit_rows;
-    }
+    let n_tokens = product_inputs();
     let row_in = lid / LANES;
     let lane = lid % LANES;
     let row = wg.x * ROWS + row_in;
@@ -85,14 +64,6 @@ fn main(
         for (var l = 0u; l < LANES; l++) {
             s += partial[(r * LANES + l) * TOKENS + t];
         }
-        if ((shape.flags & BIAS) != 0u) {
-            s += bias[out_row];
-        }
-        let at = token * shape.out_stride + shape.row_offset + out_row;
-        if ((shape.flags & ACCUMULATE) != 0u) {
-            y[at] += s;
-        } else {
-            y[at] = s;
-        }
+        store(token, out_row, s);
     }
 }

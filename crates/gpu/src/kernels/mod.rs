@@ -25,6 +25,8 @@ use crate::error::{GpuError, Result};
 const COUNTS: &str = include_str!("counts.wgsl");
 const BLOCKS: &str = include_str!("blocks.wgsl");
 const EXACT: &str = include_str!("exact.wgsl");
+/// What the product kernels share (product.wgsl): flags, shape, inputs and output writes.
+pub(crate) const PRODUCT: &str = include_str!("product.wgsl");
 /// Activation quantization (q8.wgsl), for the kernels that quantize what they compute.
 pub(crate) const Q8: &str = include_str!("q8.wgsl");
 
@@ -49,6 +51,19 @@ pub enum WeightType {
 }
 
 impl WeightType {
+    /// Every type the kernels read.
+    pub const ALL: [WeightType; 9] = [
+        WeightType::F32,
+        WeightType::F16,
+        WeightType::Q4_0,
+        WeightType::Q4_1,
+        WeightType::Q5_0,
+        WeightType::Q5_1,
+        WeightType::Q8_0,
+        WeightType::Q4K,
+        WeightType::Q6K,
+    ];
+
     pub fn of(name: &str, ty: TensorType) -> Result<WeightType> {
         Ok(match ty {
             TensorType::F32 => WeightType::F32,
@@ -249,7 +264,7 @@ impl ByType {
     }
 }
 
-/// The flags word of a product's shape, as matmul.wgsl and qmatmul.wgsl read it:
+/// The flags word of a product's shape, as product.wgsl reads it:
 /// ACCUMULATE (add to the output: a residual connection), BIAS, LOGIT_ROWS (run over the
 /// pass's logit rows instead of its tokens).
 pub fn product_flags(accumulate: bool, bias: bool, logit_rows: bool) -> u32 {

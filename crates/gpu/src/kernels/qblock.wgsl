@@ -1,25 +1,8 @@
-// What the two layouts of the quantized product (qmatmul.wgsl, qmatmul_rows.wgsl) share:
-// their shape and bindings, and a weight block's exact integer products (its 32 integers
+// What the two layouts of the quantized product (qmatmul.wgsl, qmatmul_rows.wgsl) share
+// beyond product.wgsl: their bindings, and a weight block's exact integer products (its 32 integers
 // w from blocks.wgsl's q_block) with a block of quantized activations, summed into four
 // lanes as the CPU engine's qmatmul.rs sums them (lane l takes positions 8g + 2l and
 // 8g + 2l + 1).
-
-const ACCUMULATE: u32 = 1u;
-const BIAS: u32 = 2u;
-const LOGIT_ROWS: u32 = 4u;
-
-// A matrix split by rows (an output projection past the binding limit) computes its
-// rows `row_offset ..` of outputs `out_stride` wide; a whole matrix has 0 and `rows`.
-struct Shape {
-    rows: u32,
-    cols: u32,
-    flags: u32,
-    out_stride: u32,
-    row_offset: u32,
-    unused0: u32,
-    unused1: u32,
-    unused2: u32,
-}
 
 @group(0) @binding(0) var<storage, read> weights: array<u32>;
 @group(0) @binding(1) var<storage, read> xq: array<u32>;
@@ -44,4 +27,19 @@ fn q_lanes(w: ptr<function, array<i32, 32>>, xb: u32) -> vec4<i32> {
         lanes.w += (*w)[i + 6u] * signed_byte(hi, 2u) + (*w)[i + 7u] * signed_byte(hi, 3u);
     }
     return lanes;
+}
+
+// A block's two terms for one token: its four integer lanes times the two scales, and its
+// minimum term m·d·Σq, each rounded once (`kept`), whoever adds them up after.
+struct Terms {
+    lanes: vec4<f32>,
+    min: f32,
+}
+
+// Block `b` (of a row's `blocks`) with integers `w` and (d, m) `dm`, against `token`.
+fn block_terms(w: ptr<function, array<i32, 32>>, dm: vec2<f32>, token: u32, b: u32, blocks: u32) -> Terms {
+    let lanes = q_lanes(w, (token * shape.cols + b * 32u) >> 2u);
+    let block = token * blocks + b;
+    let scale = dm.x * xd[block];
+    return Terms(kept4(vec4<f32>(lanes) * scale), kept(dm.y * xs[block]));
 }

@@ -4,7 +4,7 @@
 
 use super::matmul::Weights;
 use super::quantize::{self, Quantize, Quantized};
-use super::{groups_for, product_flags, uniform, ByType, Counts, WeightType};
+use super::{groups_for, product_flags, uniform, ByType, Counts, WeightType, PRODUCT};
 use crate::device::{f32_bytes, AdapterReport, Gpu};
 use crate::error::Result;
 
@@ -44,7 +44,7 @@ impl Layout {
             Layout::Cooperative => COOPERATIVE,
             Layout::RowPerThread => ROW_PER_THREAD,
         };
-        format!("{BLOCK}{body}")
+        format!("{PRODUCT}{BLOCK}{body}")
     }
 
     fn groups(self, rows: u32, tokens: u32) -> [u32; 2] {

@@ -33,10 +33,7 @@ fn main(
 ) {
     let row0 = group.x * ROWS;
     let t0 = group.y * TOKENS;
-    var n_tokens = counts.tokens;
-    if ((shape.flags & LOGIT_ROWS) != 0u) {
-        n_tokens = counts.logit_rows;
-    }
+    let n_tokens = product_inputs();
     // Uniform across the workgroup, so the barriers below stay in uniform control flow.
     if (t0 >= n_tokens) {
         return;
@@ -60,12 +57,9 @@ fn main(
             var w: array<i32, 32>;
             let dm = q_block(my_row * blocks + b, &w);
             for (var t = 0u; t < tiles; t++) {
-                let token = t0 + t;
-                let lanes = q_lanes(&w, (token * shape.cols + b * 32u) >> 2u);
-                let block = token * blocks + b;
-                let scale = dm.x * xd[block];
-                lane_terms[local * TOKENS + t] = kept4(vec4<f32>(lanes) * scale);
-                min_terms[local * TOKENS + t] = kept(dm.y * xs[block]);
+                let terms = block_terms(&w, dm, t0 + t, b, blocks);
+                lane_terms[local * TOKENS + t] = terms.lanes;
+                min_terms[local * TOKENS + t] = terms.min;
             }
         }
         workgroupBarrier();
@@ -81,15 +75,6 @@ fn main(
         workgroupBarrier();
     }
     if (sums) {
-        var s = (((acc.x + acc.y) + acc.z) + acc.w) + min_acc;
-        if ((shape.flags & BIAS) != 0u) {
-            s += bias[sum_row];
-        }
-        let at = (t0 + sum_token) * shape.out_stride + shape.row_offset + sum_row;
-        if ((shape.flags & ACCUMULATE) != 0u) {
-            y[at] += s;
-        } else {
-            y[at] = s;
-        }
+        store(t0 + sum_token, sum_row, (((acc.x + acc.y) + acc.z) + acc.w) + min_acc);
     }
 }

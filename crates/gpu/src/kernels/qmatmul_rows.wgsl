@@ -11,10 +11,7 @@ const TOKENS: u32 = 4u;
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let row = gid.x;
     let t0 = gid.y * TOKENS;
-    var n_tokens = counts.tokens;
-    if ((shape.flags & LOGIT_ROWS) != 0u) {
-        n_tokens = counts.logit_rows;
-    }
+    let n_tokens = product_inputs();
     if (row >= shape.rows || t0 >= n_tokens) {
         return;
     }
@@ -27,26 +24,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         var w: array<i32, 32>;
         let dm = q_block(row * blocks + b, &w);
         for (var t = 0u; t < tiles; t++) {
-            let token = t0 + t;
-            let lanes = q_lanes(&w, (token * shape.cols + b * 32u) >> 2u);
-            let block = token * blocks + b;
-            let scale = dm.x * xd[block];
-            acc[t] = kept4(acc[t] + kept4(vec4<f32>(lanes) * scale));
-            min_acc[t] = kept(min_acc[t] + kept(dm.y * xs[block]));
+            let terms = block_terms(&w, dm, t0 + t, b, blocks);
+            acc[t] = kept4(acc[t] + terms.lanes);
+            min_acc[t] = kept(min_acc[t] + terms.min);
         }
     }
     for (var t = 0u; t < tiles; t++) {
         let token = t0 + t;
         let a = acc[t];
-        var s = (((a.x + a.y) + a.z) + a.w) + min_acc[t];
-        if ((shape.flags & BIAS) != 0u) {
-            s += bias[row];
-        }
-        let at = token * shape.out_stride + shape.row_offset + row;
-        if ((shape.flags & ACCUMULATE) != 0u) {
-            y[at] += s;
-        } else {
-            y[at] = s;
-        }
+        store(token, row, (((a.x + a.y) + a.z) + a.w) + min_acc[t]);
     }
 }
