@@ -935,6 +935,8 @@ pub fn ExperimentView() -> impl IntoView {
             {move || {
                 let rows: Vec<SummaryRow> = summary.get().into_iter().filter(|s| s.level == "all").collect();
                 (!rows.is_empty()).then(|| view! {
+                    // Wider than a phone: the table scrolls in its own box, not the page.
+                    <div class="table-scroll" role="region" aria-label="Accuracy table" tabindex="0">
                     <table class="sweep-table" data-testid="sweep-table">
                         <caption>"Accuracy over all chosen levels: mean over seeds, its 95% interval over problems (a problem's seeds drawn together), and the lowest and highest seed"</caption>
                         <thead><tr>
@@ -957,6 +959,7 @@ pub fn ExperimentView() -> impl IntoView {
                             }).collect_view()}
                         </tbody>
                     </table>
+                    </div>
                 })
             }}
 
@@ -964,6 +967,7 @@ pub fn ExperimentView() -> impl IntoView {
                 let comparisons = comparisons.get();
                 let baseline = comparisons.first().map(|c| c.baseline.clone())?;
                 Some(view! {
+                    <div class="table-scroll" role="region" aria-label="Comparison table" tabindex="0">
                     <table class="sweep-table" data-testid="comparison-table">
                         <caption>{format!(
                             "Each strategy against {baseline} at the same budget, paired on the same problems and seeds: \
@@ -988,6 +992,7 @@ pub fn ExperimentView() -> impl IntoView {
                             }).collect_view()}
                         </tbody>
                     </table>
+                    </div>
                 })
             }}
 

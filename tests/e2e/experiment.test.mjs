@@ -97,6 +97,11 @@ test("a sweep's rows in the page equal ponder sweep's for the same spec", async 
     (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)),
   );
   assert.deepEqual(table, comparisons);
+  // On a phone the tables scroll in boxes of their own; the page stays as wide as the screen.
+  await page.setViewportSize({ width: 390, height: 844 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the finished sweep is ${overflow} px wider than a phone`);
+  await page.setViewportSize({ width: 1280, height: 720 });
   if (process.env.PONDER_ARTIFACTS) {
     await page.screenshot({ path: join(process.env.PONDER_ARTIFACTS, 'experiment-finished.png'), fullPage: true });
   }
